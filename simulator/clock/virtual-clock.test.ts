@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from './virtual-clock.js';
+import { withTimeout } from '../../harness/clock.js';
+import { TimeoutError } from '../../harness/errors.js';
+import { SeededRandom } from './seeded-random.js';
+
+describe('VirtualClock', () => {
+  it('fires timers in time order, then insertion order, advancing virtual time only', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    clock.setTimer(30, () => order.push(`b@${clock.now()}`));
+    clock.setTimer(10, () => order.push(`a@${clock.now()}`));
+    clock.setTimer(30, () => order.push(`c@${clock.now()}`));
+    const cancelled = clock.setTimer(20, () => order.push('never'));
+    cancelled.cancel();
+    await clock.idle();
+    expect(order).toEqual(['a@10', 'b@30', 'c@30']);
+    expect(clock.now()).toBe(30);
+  });
+
+  it('lets the microtasks of one timer run before the next timer fires', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    clock.setTimer(5, () => {
+      void Promise.resolve().then(() => order.push('microtask of first'));
+      order.push('first');
+    });
+    clock.setTimer(5, () => order.push('second'));
+    await clock.idle();
+    expect(order).toEqual(['first', 'microtask of first', 'second']);
+  });
+
+  it('times out a 30-second wait in virtual time', async () => {
+    const clock = new VirtualClock();
+    const never = new Promise<never>(() => undefined);
+    const wall = performance.now();
+    await expect(withTimeout(clock, never, 'bulk IN', 30_000)).rejects.toBeInstanceOf(TimeoutError);
+    expect(clock.now()).toBe(30_000);
+    expect(performance.now() - wall).toBeLessThan(1_000);
+  });
+
+  it('rejects a non-finite delay', () => {
+    expect(() => new VirtualClock().setTimer(Number.NaN, () => undefined)).toThrow(/SIM_BAD_DELAY/);
+  });
+});
+
+describe('SeededRandom', () => {
+  it('reproduces the same sequence from the same seed and differs across seeds', () => {
+    const a = new SeededRandom(3);
+    const b = new SeededRandom(3);
+    const c = new SeededRandom(4);
+    const sa = Array.from({ length: 8 }, () => a.nextUint32());
+    expect(Array.from({ length: 8 }, () => b.nextUint32())).toEqual(sa);
+    expect(Array.from({ length: 8 }, () => c.nextUint32())).not.toEqual(sa);
+  });
+
+  it('rejects seeds outside 32 bits', () => {
+    expect(() => new SeededRandom(-1)).toThrow(RangeError);
+    expect(() => new SeededRandom(2 ** 32)).toThrow(RangeError);
+  });
+});

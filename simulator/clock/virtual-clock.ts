@@ -1,0 +1,162 @@
+/**
+ * The simulator's discrete-event scheduler and virtual clock (DESIGN.md §2.3, issue 3 item 1).
+ *
+ * Simulated time advances only when nothing else can run: a timer fires from a `setImmediate`
+ * turn, i.e. after the microtask queue (every promise chain the simulator and the code above it
+ * started) has drained. A 30-second timeout therefore costs one event-loop turn of wall time, and
+ * a run is deterministic: timers due at the same instant fire in the order they were set.
+ *
+ * @note Only one timer fires per event-loop turn, so the microtasks a timer's callback started
+ * (promise continuations of the code it woke) run before the next timer, exactly as on a real event
+ * loop. Real I/O awaited in the middle of a simulated exchange would let virtual time run ahead of
+ * it; the simulator and the shared code above it do none.
+ */
+import type { Clock, ClockTimer } from '../../harness/clock.js';
+import { SimulatorError } from '../../harness/errors.js';
+
+interface Entry {
+  readonly at: number;
+  readonly seq: number;
+  callback: (() => void) | undefined;
+}
+
+/** A virtual clock driven by a min-heap of timers. */
+export class VirtualClock implements Clock {
+  #now = 0;
+  #seq = 0;
+  #heap: Entry[] = [];
+  #scheduled = false;
+  #firing = false;
+  #fired = 0;
+  #idleWaiters: (() => void)[] = [];
+  /** Fires the next due timer; bound once so scheduling allocates nothing. */
+  readonly #tick = (): void => this.#runOne();
+
+  /** Virtual milliseconds since the simulation started. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** How many timers have fired so far (for benchmarks and diagnostics). */
+  get firedCount(): number {
+    return this.#fired;
+  }
+
+  /** Timers not yet fired (cancelled ones may still be counted until they reach the top). */
+  get pendingCount(): number {
+    return this.#heap.length;
+  }
+
+  setTimer(delayMs: number, callback: () => void): ClockTimer {
+    if (!Number.isFinite(delayMs)) {
+      throw new SimulatorError('SIM_BAD_DELAY', `setTimer(${delayMs}): the delay must be a finite number of ms`);
+    }
+    const entry: Entry = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
+    this.#push(entry);
+    this.#schedule();
+    return {
+      cancel: () => {
+        entry.callback = undefined;
+      },
+    };
+  }
+
+  /** Runs `callback` at the current instant, after everything already due now. */
+  post(callback: () => void): ClockTimer {
+    return this.setTimer(0, callback);
+  }
+
+  /**
+   * Resolves once no timer is left (every pending one fired or was cancelled). Useful in unit tests
+   * of the simulator; scenarios wait for events instead.
+   */
+  idle(): Promise<void> {
+    if (this.#liveCount() === 0 && !this.#firing) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #liveCount(): number {
+    let n = 0;
+    for (const e of this.#heap) if (e.callback !== undefined) n++;
+    return n;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#tick);
+  }
+
+  #runOne(): void {
+    this.#scheduled = false;
+    let entry = this.#pop();
+    while (entry !== undefined && entry.callback === undefined) entry = this.#pop();
+    if (entry === undefined) {
+      this.#notifyIdle();
+      return;
+    }
+    this.#now = entry.at;
+    const cb = entry.callback!;
+    entry.callback = undefined;
+    if (this.#heap.length > 0) this.#schedule();
+    this.#firing = true;
+    try {
+      this.#fired++;
+      cb();
+    } finally {
+      this.#firing = false;
+    }
+    if (this.#heap.length === 0) {
+      // Let the callback's microtasks run (they may set new timers) before declaring idle.
+      queueMicrotask(() => {
+        if (this.#heap.length === 0) this.#notifyIdle();
+        else this.#schedule();
+      });
+    }
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // Binary min-heap ordered by (at, seq).
+  #less(a: Entry, b: Entry): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  #push(e: Entry): void {
+    const h = this.#heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  #pop(): Entry | undefined {
+    const h = this.#heap;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
