@@ -33,14 +33,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['device-side/**/*.ts', 'host-side/**/*.ts'],
+    files: ['host-side/**/*.ts'],
     rules: noImport(
-      ['(^|/)simulator(/|$)', 'device-side and host-side never import the simulator (DESIGN.md §3).'],
-      [
-        LEAF_EXCEPT,
-        'device-side and host-side import only the leaf modules harness/errors.js and harness/clock.js (DESIGN.md §3).',
-      ],
+      ['(^|/)simulator(/|$)', 'host-side never imports the simulator (DESIGN.md §3).'],
+      [LEAF_EXCEPT, 'host-side imports only the leaf modules harness/errors.js and harness/clock.js (DESIGN.md §3).'],
       ['(^|/)scenarios(/|$)', 'nothing imports scenarios.'],
+      [
+        '(^|/)device-side/(?!functions/test-protocol\\.js$)',
+        'host-side may import from device-side only the wire contract device-side/functions/test-protocol.js.',
+      ],
+    ),
+  },
+  {
+    files: ['device-side/**/*.ts'],
+    rules: noImport(
+      ['(^|/)simulator(/|$)', 'device-side never imports the simulator (DESIGN.md §3).'],
+      [LEAF_EXCEPT, 'device-side imports only the leaf modules harness/errors.js and harness/clock.js (DESIGN.md §3).'],
+      ['(^|/)scenarios(/|$)', 'nothing imports scenarios.'],
+      ['(^|/)host-side(/|$)', 'device-side never imports host-side.'],
     ),
   },
   {

@@ -1,0 +1,100 @@
+/**
+ * The boundary between the simulated USB function controller + class extension (UFX, `simulator/ufx`
+ * and `simulator/bus`) and the GenericUSBFn.sys model (`simulator/usbfn`).
+ *
+ * In Windows, GenericUSBFn.sys is a UFX class driver: UFX answers chapter-9 standard requests itself,
+ * forwards class requests addressed to the function's interface as UsbfnEventSetupPacket, purges
+ * endpoint queues on reset/detach/unconfigure and then reports the event (D-UFX). This interface is that
+ * contract in simulator terms: bus events flow up, endpoint requests flow down.
+ */
+import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
+
+/** Bus speed as UFX reports it (USBFN_BUS_SPEED without the prefix). */
+export type UfxBusSpeed = 'full' | 'high' | 'super';
+
+/** Events UFX reports to the class driver, in bus order (mirrors USBFN_EVENT). */
+export type UfxBusEvent =
+  | { readonly type: 'attach' }
+  | { readonly type: 'reset'; readonly speed: UfxBusSpeed }
+  | { readonly type: 'detach' }
+  | { readonly type: 'suspend' }
+  | { readonly type: 'resume' }
+  | { readonly type: 'configured'; readonly configurationValue: number }
+  | { readonly type: 'unConfigured' }
+  | { readonly type: 'setInterface'; readonly interfaceNumber: number; readonly alternateSetting: number }
+  /** A class request with interface recipient addressed to this function (wIndex low byte). 8 raw bytes. */
+  | { readonly type: 'setupPacket'; readonly setup: Uint8Array };
+
+/** Why UFX ended a request without completing it. The GenericUSBFn model maps each to an NTSTATUS. */
+export type UfxAbortReason =
+  /** Cancelled by the class driver (CancelIoEx / handle close) → STATUS_CANCELLED. */
+  | 'cancelled'
+  /** Queue purged by reset, detach or SET_CONFIGURATION(0) → STATUS_CANCELLED (reference §6.1). */
+  | 'purged'
+  /** Sent while the endpoint's queue is not usable (not configured / purged) → STATUS_INVALID_DEVICE_STATE (assumption, §6.2). */
+  | 'invalidState'
+  /** Bad endpoint, direction or parameters → STATUS_INVALID_PARAMETER (assumption, §6.2). */
+  | 'invalidParameter'
+  /** The host sent more than the buffer holds → STATUS_BUFFER_OVERFLOW (assumption, §6.2). */
+  | 'overflow';
+
+/** A request UFX ended without completing it. */
+export class UfxAbort extends Error {
+  readonly reason: UfxAbortReason;
+  /** Bytes moved before the end (OUT: received into the buffer; IN: taken by the host). */
+  readonly bytesTransferred: number;
+  constructor(reason: UfxAbortReason, bytesTransferred = 0, detail?: string) {
+    super(`UFX request ended: ${reason}${detail ? ` (${detail})` : ''}`);
+    this.reason = reason;
+    this.bytesTransferred = bytesTransferred;
+  }
+}
+
+/** A queued endpoint request: its result, and a way to cancel it (CancelIoEx). */
+export interface UfxRequest<T> {
+  /** Resolves with bytes transferred; rejects with {@link UfxAbort}. */
+  readonly result: Promise<T>;
+  /** Cancels if still pending (rejects `result` with UfxAbort 'cancelled'); returns false if already done. */
+  cancel(): boolean;
+}
+
+/** The class-driver side of UFX for one function, as the GenericUSBFn model sees it. */
+export interface UfxClassDriverLink {
+  /** The USBFN registry configuration this function was enumerated with. */
+  readonly config: UsbFnRegistryConfig;
+  /** Current speed once reset, undefined while detached. */
+  readonly speed: UfxBusSpeed | undefined;
+  /** True between `configured` and the next reset/detach/unConfigured. */
+  readonly configured: boolean;
+
+  /** Sets the single listener that receives bus events (the GenericUSBFn model). Events are delivered asynchronously in order. */
+  setEventListener(listener: (event: UfxBusEvent) => void): void;
+
+  /**
+   * The class driver is ready (ACTIVATE_USB_BUS). The device connects to the host (pull-up) once every
+   * class driver has activated (D-OV, D-UFX).
+   */
+  activate(): void;
+
+  /** EP0 data stage, device→host, for the current class setup packet. */
+  controlDataIn(data: Uint8Array): UfxRequest<number>;
+  /** EP0 data stage, host→device, into `buffer`; resolves with bytes received. */
+  controlDataOut(buffer: Uint8Array): UfxRequest<number>;
+  /** EP0 status stage. `in` = device sends the ZLP (after an OUT or no data stage); `out` = host sends it (after an IN data stage). */
+  controlHandshake(direction: 'in' | 'out'): UfxRequest<number>;
+  /** STALL the current control transfer (SET_PIPE_STATE(TRUE) on pipe 0); clears itself at the next SETUP. */
+  stallControl(): void;
+
+  /**
+   * Queues data for the host on IN endpoint `endpointAddress` (0x81 etc.). Resolves when the host has taken
+   * every packet (plus a trailing ZLP when `appendZeroLengthPacket` and the length is a multiple of
+   * wMaxPacketSize, or the length is 0). Held, not failed, while the endpoint is halted.
+   */
+  transferIn(endpointAddress: number, data: Uint8Array, appendZeroLengthPacket: boolean): UfxRequest<number>;
+  /** Queues `buffer` to receive host data on OUT endpoint `endpointAddress`; resolves with bytes received (short packet ends it). */
+  transferOut(endpointAddress: number, buffer: Uint8Array): UfxRequest<number>;
+  /** SET_PIPE_STATE: halt or un-halt an endpoint (un-halt also resets its data toggle). */
+  setEndpointHalt(endpointAddress: number, halted: boolean): void;
+  /** GET_PIPE_STATE */
+  isEndpointHalted(endpointAddress: number): boolean;
+}
