@@ -1,0 +1,768 @@
+/**
+ * The simulated Configuration Manager (issue 3 item 2; DESIGN.md §5 "CM model"): device instances and
+ * their device interfaces, CM_Register_Notification registrations of the three filter types, the
+ * interface lists of CM_Get_Device_Interface_List(_Size)W, and the PnP flows the device-side service
+ * reacts to (arrival, query-remove with veto, remove-pending/complete, query-remove-failed, surprise
+ * removal, custom events).
+ *
+ * Who calls what:
+ * - the GenericUSBFn.sys model / `SimUsbFnPort` (simulator/usbfn) forwards the service's cfgmgr32 calls
+ *   (`register`, `getInterfaceListSize`, `getInterfaceList`) and reports CreateFileW/CloseHandle
+ *   (`openHandle`, `CmHandle.close`); it learns of removals through `onRemoved`;
+ * - the simulation and scenario faults drive the topology (`addDevice`, `queryAndRemove`,
+ *   `surpriseRemove`, `failQueryRemove`, `sendCustomEvent`, `dropNotifications`).
+ *
+ * Everything runs on the virtual clock: notifications are delivered from clock timers, never inside
+ * the call that caused them, so a run is deterministic (no Date, no Math.random).
+ *
+ * @see reference §3 (cfgmgr32), §3.2 (callback rules), DESIGN.md §4 items 1–3 and 7
+ * @see docs/simulator-cm.md
+ */
+import type { Clock } from '../../harness/clock.js';
+import { SimulatorError } from '../../harness/errors.js';
+import type { CmNotifyListener, InterfaceListQuery } from '../../device-side/usbfn-port.js';
+import {
+  CM_NOTIFY_ACTION,
+  CONFIGRET,
+  configRetError,
+  CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES,
+  CM_GET_DEVICE_INTERFACE_LIST_BITS,
+  encodeCmNotifyEventData,
+  GUID_NULL,
+  WIN32_ERROR,
+} from '../../device-side/abi/index.js';
+import type { SeededRandom } from '../clock/seeded-random.js';
+import { SimCmHandle, type CmHandle } from './cm-handle.js';
+import { DropRules, type CmDeliveryLogEntry, type CmDropMatch, type CmLogEntry, type CmPnpLogEntry } from './cm-log.js';
+import { SimCmRegistration, type CmDeliveryContext, type CmFilter, type CmMatch } from './cm-registration.js';
+import { DeviceIncarnation, type InterfaceRecord } from './device-incarnation.js';
+import { multiSzChars, writeMultiSz } from './interface-list.js';
+import {
+  canonicalGuid,
+  instanceIdProblem,
+  lookupKey,
+  referenceStringProblem,
+  symbolicLinkFor,
+} from './symbolic-link.js';
+
+
+/** Construction options of {@link ConfigManagerModel}. */
+export interface ConfigManagerModelOptions {
+  /** The simulation's clock; every notification is delivered from one of its timers. */
+  readonly clock: Clock;
+  /** The simulation's seeded random source (used for notification latency jitter only). */
+  readonly random: SeededRandom;
+  /**
+   * Virtual delay between a PnP event and each delivery of it, drawn uniformly from [min, max] per
+   * delivery. Default 0: deliveries happen on the next clock turn at the same virtual instant.
+   */
+  readonly notificationLatencyMs?: { readonly min: number; readonly max: number } | undefined;
+}
+
+/** One interface of a device given to {@link ConfigManagerModel.addDevice}. */
+export interface CmInterfaceSpec {
+  /** Braced device interface class GUID (the function's `InterfaceGUID`). */
+  readonly classGuid: string;
+  /** Optional reference string, appended to the symbolic link as `\<referenceString>`. */
+  readonly referenceString?: string | undefined;
+}
+
+/** How a device left, as told to {@link ConfigManagerModel.onRemoved} listeners. */
+export type CmRemovalKind = 'removed' | 'surprise';
+
+/**
+ * A model of Configuration Manager for one simulated machine.
+ *
+ * @example
+ * const cm = new ConfigManagerModel({ clock, random });
+ * const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, (action, data) => 0);
+ * const [link] = cm.addDevice('USBFN\\LOOPBACK\\5&1a2b3c&0&0', [{ classGuid: GUID }]);
+ * await clock.idle(); // the ARRIVAL callback has run
+ */
+export class ConfigManagerModel {
+  readonly #clock: Clock;
+  readonly #random: SeededRandom;
+  readonly #latency: { readonly min: number; readonly max: number };
+  /** Live registrations in registration order (fan-out order). */
+  readonly #regs = new Set<SimCmRegistration>();
+  /** Every interface ever added, by lookupKey(symbolic link), in first-added order (list order). */
+  readonly #interfaces = new Map<string, InterfaceRecord>();
+  /** The current incarnation of each instance ID ever added, by lookupKey(instance ID). */
+  readonly #devices = new Map<string, DeviceIncarnation>();
+  readonly #removedListeners = new Map<string, Set<(how: CmRemovalKind) => void>>();
+  readonly #drops = new DropRules();
+  readonly #log: CmLogEntry[] = [];
+  readonly #ctx: CmDeliveryContext;
+  /** PnP operations run one at a time, in call order, like the PnP manager's event queue. */
+  #ops: Promise<unknown> = Promise.resolve();
+  #nextRegId = 1;
+  #nextHandleId = 1;
+
+  constructor(options: ConfigManagerModelOptions) {
+    this.#clock = options.clock;
+    this.#random = options.random;
+    const lat = options.notificationLatencyMs ?? { min: 0, max: 0 };
+    if (!(Number.isFinite(lat.min) && Number.isFinite(lat.max) && lat.min >= 0 && lat.max >= lat.min)) {
+      throw new SimulatorError(
+        'SIM_BAD_OPTION',
+        `notificationLatencyMs {min: ${lat.min}, max: ${lat.max}} is invalid: use finite 0 <= min <= max`,
+      );
+    }
+    this.#latency = lat;
+    this.#ctx = {
+      clock: this.#clock,
+      nextLatencyMs: () => this.#nextLatencyMs(),
+      consumeDrop: (action) => this.#drops.consume(action),
+      record: (entry) => {
+        this.#log.push({ kind: 'delivery', seq: this.#log.length, timeMs: this.#clock.now(), ...entry });
+      },
+      forget: (reg) => {
+        this.#regs.delete(reg);
+      },
+    };
+  }
+
+  /** Every delivery (delivered, dropped, discarded) and PnP operation so far, in order, with virtual time. */
+  get log(): readonly CmLogEntry[] {
+    return this.#log;
+  }
+
+  /** The delivery records of the log, optionally only those of one registration. */
+  deliveries(registrationId?: string): CmDeliveryLogEntry[] {
+    const out: CmDeliveryLogEntry[] = [];
+    for (const e of this.#log) {
+      if (e.kind === 'delivery' && (registrationId === undefined || e.registrationId === registrationId)) out.push(e);
+    }
+    return out;
+  }
+
+  /** Deliveries whose callback misbehaved (SIM_BAD_CALLBACK_RESULT, SIM_CALLBACK_THREW, SIM_UNREGISTER_IN_CALLBACK). */
+  callbackErrors(): SimulatorError[] {
+    const out: SimulatorError[] = [];
+    for (const e of this.#log) if (e.kind === 'delivery' && e.error !== undefined) out.push(e.error);
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Topology
+
+  /**
+   * A device instance appears with its device interfaces (enabled at once: listable and openable
+   * when this returns). Notifies, asynchronously and in this order: DEVICEINSTANCE registrations
+   * (DEVICEINSTANCEENUMERATED), DEVICEINTERFACE registrations (DEVICEINTERFACEARRIVAL per interface),
+   * DEVICEINSTANCE registrations (DEVICEINSTANCESTARTED).
+   *
+   * ASSUMPTION (reference §3.3; ordering between filter types is not documented): interfaces arrive
+   * between ENUMERATED and STARTED, because a driver enables its interfaces while starting.
+   *
+   * @returns the symbolic links, in the order of `interfaces`.
+   * @throws SimulatorError SIM_BAD_INSTANCE_ID, SIM_BAD_GUID, SIM_BAD_REFERENCE_STRING, SIM_DUPLICATE_INTERFACE
+   * for bad arguments; SIM_DEVICE_EXISTS when the instance is already present (remove it first).
+   */
+  addDevice(instanceId: string, interfaces: readonly CmInterfaceSpec[]): string[] {
+    const problem = instanceIdProblem(instanceId);
+    if (problem !== undefined) {
+      throw new SimulatorError('SIM_BAD_INSTANCE_ID', `addDevice('${instanceId}'): bad device instance ID: ${problem}`, {
+        instanceId,
+      });
+    }
+    const instanceKey = lookupKey(instanceId);
+    const previous = this.#devices.get(instanceKey);
+    if (previous !== undefined && previous.state !== 'removed') {
+      throw new SimulatorError(
+        'SIM_DEVICE_EXISTS',
+        `addDevice('${instanceId}'): that device instance is already present (${previous.state}); ` +
+          'await its removal (queryAndRemove / surpriseRemove) before adding it again',
+        { instanceId },
+      );
+    }
+    const records: InterfaceRecord[] = [];
+    const seen = new Set<string>();
+    for (const spec of interfaces) {
+      const classGuid = canonicalGuid(spec.classGuid);
+      if (classGuid === undefined) {
+        throw new SimulatorError(
+          'SIM_BAD_GUID',
+          `addDevice('${instanceId}'): interface class GUID '${spec.classGuid}' is not a braced GUID {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`,
+          { instanceId, classGuid: spec.classGuid },
+        );
+      }
+      if (spec.referenceString !== undefined) {
+        const refProblem = referenceStringProblem(spec.referenceString);
+        if (refProblem !== undefined) {
+          throw new SimulatorError(
+            'SIM_BAD_REFERENCE_STRING',
+            `addDevice('${instanceId}'): reference string '${spec.referenceString}': ${refProblem}`,
+            { instanceId },
+          );
+        }
+      }
+      const link = symbolicLinkFor(instanceId, classGuid, spec.referenceString);
+      const key = lookupKey(link);
+      if (seen.has(key)) {
+        throw new SimulatorError(
+          'SIM_DUPLICATE_INTERFACE',
+          `addDevice('${instanceId}'): interface ${link} is listed twice; give each a distinct class GUID or reference string`,
+          { instanceId, symbolicLink: link },
+        );
+      }
+      seen.add(key);
+      let rec = this.#interfaces.get(key);
+      if (rec === undefined) {
+        rec = { symbolicLink: link, classGuid, instanceId, instanceKey, enabledBy: undefined };
+        this.#interfaces.set(key, rec);
+      }
+      records.push(rec);
+    }
+    const inc = new DeviceIncarnation(instanceId, instanceKey, (previous?.generation ?? 0) + 1, records);
+    for (const rec of records) rec.enabledBy = inc;
+    this.#devices.set(instanceKey, inc);
+    this.#logPnp('add', instanceId, 'added', `generation ${inc.generation}, ${records.length} interface(s)`);
+
+    this.#fanOut(this.#instanceRegs(instanceKey), CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCEENUMERATED, instanceId, instanceEvent(instanceId));
+    for (const rec of records) {
+      this.#fanOut(
+        this.#interfaceRegs(rec.classGuid),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL,
+        rec.symbolicLink,
+        interfaceEvent(rec),
+      );
+    }
+    this.#fanOut(this.#instanceRegs(instanceKey), CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCESTARTED, instanceId, instanceEvent(instanceId));
+    return records.map((r) => r.symbolicLink);
+  }
+
+  /** True when the interface behind `symbolicLink` is present (compared case-insensitively). */
+  hasInterface(symbolicLink: string): boolean {
+    const rec = this.#interfaces.get(lookupKey(symbolicLink));
+    return rec?.enabledBy !== undefined && rec.enabledBy.state === 'present';
+  }
+
+  /** The device instance ID a known symbolic link belongs to (present or not), or `undefined`. */
+  deviceOf(symbolicLink: string): string | undefined {
+    return this.#interfaces.get(lookupKey(symbolicLink))?.instanceId;
+  }
+
+  /** True when `instanceId` is present (added and not being removed). */
+  isPresent(instanceId: string): boolean {
+    return this.#devices.get(lookupKey(instanceId))?.state === 'present';
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Removal flows (serialized: each starts after the previous one finished)
+
+  /**
+   * The PnP query-remove flow (a user's "eject", a driver update, a scenario fault):
+   * 1. DEVICEQUERYREMOVE to every DEVICEHANDLE registration of the device; callbacks may veto with
+   *    ERROR_CANCELLED, and are expected to close their handle otherwise (DESIGN.md §4 item 7);
+   * 2. vetoed by a callback, or a handle on the device still open afterwards → DEVICEQUERYREMOVEFAILED to
+   *    every DEVICEHANDLE registration of the device → `'vetoed'`, the device stays;
+   * 3. otherwise DEVICEREMOVEPENDING → the interfaces go (DEVICEINTERFACEREMOVAL) → DEVICEREMOVECOMPLETE →
+   *    DEVICEINSTANCEREMOVED → `'removed'`.
+   * Each stage starts once every delivery of the previous one was made.
+   *
+   * ASSUMPTION (D-CM documents the actions, not the veto mechanics): an open handle vetoes the removal
+   * (PNP_VetoOutstandingOpen); handles closed by microtasks the callbacks started (the sim port's
+   * `close()` is a Promise) count as closed: the check runs one clock turn after the last callback.
+   * ASSUMPTION: QUERYREMOVEFAILED goes to every DEVICEHANDLE registration of the device, including
+   * the one that vetoed.
+   *
+   * @throws SimulatorError SIM_NO_SUCH_DEVICE when the instance is not present.
+   */
+  queryAndRemove(instanceId: string): Promise<'removed' | 'vetoed'> {
+    return this.#enqueueOp(async () => {
+      const inc = this.#presentDevice('queryAndRemove', instanceId);
+      const results = await this.#fanOutAndWait(
+        this.#handleRegs(inc),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE,
+        inc.instanceId,
+        handleEvent(GUID_NULL, 0, EMPTY),
+      );
+      await this.#nextTurn();
+      const vetoer = results.find((r) => r.result === WIN32_ERROR.ERROR_CANCELLED);
+      const open = [...inc.openHandles];
+      if (vetoer !== undefined || open.length > 0) {
+        const why =
+          vetoer !== undefined
+            ? `${vetoer.registrationId} returned ERROR_CANCELLED`
+            : `handle(s) ${open.map((h) => `#${h.id} (${h.symbolicLink})`).join(', ')} still open after DEVICEQUERYREMOVE`;
+        await this.#fanOutAndWait(
+          this.#handleRegs(inc),
+          CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED,
+          inc.instanceId,
+          handleEvent(GUID_NULL, 0, EMPTY),
+        );
+        this.#logPnp('queryRemove', inc.instanceId, 'vetoed', why);
+        return 'vetoed';
+      }
+      inc.state = 'removing';
+      await this.#fanOutAndWait(
+        this.#handleRegs(inc),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVEPENDING,
+        inc.instanceId,
+        handleEvent(GUID_NULL, 0, EMPTY),
+      );
+      await this.#finishRemoval(inc, 'removed');
+      this.#logPnp('queryRemove', inc.instanceId, 'removed', undefined);
+      return 'removed';
+    });
+  }
+
+  /**
+   * Surprise removal (unplug, driver crash): no query. The device is gone at once (its interfaces stop
+   * being listed and openable, `onRemoved` listeners hear `'surprise'`, handles left open become
+   * stale), then DEVICEINTERFACEREMOVAL → DEVICEREMOVECOMPLETE → DEVICEINSTANCEREMOVED.
+   * D-CM: DEVICEREMOVECOMPLETE may come without DEVICEQUERYREMOVE / DEVICEREMOVEPENDING (reference §3.3).
+   *
+   * ASSUMPTION (reference §3.3): interface removal is notified before DEVICEREMOVECOMPLETE, as in the
+   * query-remove flow.
+   *
+   * @throws SimulatorError SIM_NO_SUCH_DEVICE when the instance is not present.
+   */
+  surpriseRemove(instanceId: string): Promise<void> {
+    return this.#enqueueOp(async () => {
+      const inc = this.#presentDevice('surpriseRemove', instanceId);
+      inc.state = 'removing';
+      await this.#finishRemoval(inc, 'surprise');
+      this.#logPnp('surpriseRemove', inc.instanceId, 'removed', undefined);
+    });
+  }
+
+  /**
+   * DEVICEQUERYREMOVEFAILED to the device's DEVICEHANDLE registrations without a prior DEVICEQUERYREMOVE
+   * to them (another component's query was vetoed; issue 3 test list "query-remove-failed without query").
+   * The device stays.
+   * @throws SimulatorError SIM_NO_SUCH_DEVICE when the instance is not present.
+   */
+  failQueryRemove(instanceId: string): Promise<void> {
+    return this.#enqueueOp(async () => {
+      const inc = this.#presentDevice('failQueryRemove', instanceId);
+      await this.#fanOutAndWait(
+        this.#handleRegs(inc),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED,
+        inc.instanceId,
+        handleEvent(GUID_NULL, 0, EMPTY),
+      );
+      this.#logPnp('failQueryRemove', inc.instanceId, 'sent', undefined);
+    });
+  }
+
+  /**
+   * A custom event (IoReportTargetDeviceChange(Asynchronous) by a driver): DEVICECUSTOMEVENT with
+   * `eventGuid`, `data` and `nameOffset` to the device's DEVICEHANDLE registrations. `data` is copied.
+   *
+   * @param nameOffset byte offset of a NUL-terminated WCHAR string inside `data`, or -1 for none
+   * (CM_NOTIFY_EVENT_DATA.u.DeviceHandle.NameOffset, reference §3.5).
+   * @throws SimulatorError SIM_BAD_GUID / SIM_BAD_ARGUMENT for bad arguments, SIM_NO_SUCH_DEVICE when
+   * the instance is not present.
+   */
+  sendCustomEvent(instanceId: string, eventGuid: string, data: Uint8Array, nameOffset = -1): Promise<void> {
+    const guid = canonicalGuid(eventGuid);
+    if (guid === undefined) {
+      return Promise.reject(
+        new SimulatorError('SIM_BAD_GUID', `sendCustomEvent: event GUID '${eventGuid}' is not a braced GUID`, {
+          eventGuid,
+        }),
+      );
+    }
+    if (!Number.isInteger(nameOffset) || nameOffset < -1 || nameOffset >= Math.max(data.length, 1)) {
+      return Promise.reject(
+        new SimulatorError(
+          'SIM_BAD_ARGUMENT',
+          `sendCustomEvent: nameOffset ${nameOffset} must be -1 (no name) or a byte offset inside the ${data.length}-byte data`,
+          { nameOffset },
+        ),
+      );
+    }
+    const payload = data.slice();
+    return this.#enqueueOp(async () => {
+      const inc = this.#presentDevice('sendCustomEvent', instanceId);
+      await this.#fanOutAndWait(
+        this.#handleRegs(inc),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICECUSTOMEVENT,
+        inc.instanceId,
+        handleEvent(guid, nameOffset, payload),
+      );
+      this.#logPnp('customEvent', inc.instanceId, 'sent', `event ${guid}, ${payload.length} byte(s)`);
+    });
+  }
+
+  /**
+   * Calls `listener` each time `instanceId` is removed (`'removed'` after a successful query-remove,
+   * `'surprise'` for a surprise removal), at the moment the device leaves, before the interface-removal
+   * notifications. For the GenericUSBFn.sys model: fail the I/O of stale handles. Persists across replugs.
+   * @returns a function that removes the listener.
+   */
+  onRemoved(instanceId: string, listener: (how: CmRemovalKind) => void): () => void {
+    const key = lookupKey(instanceId);
+    let set = this.#removedListeners.get(key);
+    if (set === undefined) {
+      set = new Set();
+      this.#removedListeners.set(key, set);
+    }
+    const s = set;
+    s.add(listener);
+    return () => {
+      s.delete(listener);
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Handles
+
+  /**
+   * The GenericUSBFn.sys model reports a successful CreateFileW on `symbolicLink`. Access rights and
+   * sharing are the driver model's business; this only tracks the handle for query-remove and
+   * DEVICEHANDLE registrations.
+   * @returns the handle, or `undefined` when the interface is not present (unknown, removed, or its
+   * device is being removed): the port then fails CreateFileW with ERROR_FILE_NOT_FOUND.
+   */
+  openHandle(symbolicLink: string): CmHandle | undefined {
+    const rec = this.#interfaces.get(lookupKey(symbolicLink));
+    const inc = rec?.enabledBy;
+    if (inc === undefined || inc.state !== 'present') return undefined;
+    return new SimCmHandle(this.#nextHandleId++, symbolicLink, inc);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Registrations
+
+  /**
+   * CM_Register_Notification. The registration sees only events after this call (no history, D-CM):
+   * register first, then list (the documented race makes an interface arriving in between show up
+   * in both).
+   *
+   * @throws ConfigRetError (api `CM_Register_Notification`):
+   * CR_INVALID_DATA for a malformed class GUID or instance ID, or a handle that was already closed;
+   * CR_NO_SUCH_DEVINST for a handle whose device was removed.
+   * ASSUMPTION (reference §3.3: docs only say "a CR_ code"): those codes are the model's choice.
+   * @throws SimulatorError SIM_FOREIGN_HANDLE for a handle not made by this model, SIM_BAD_ARGUMENT
+   * for a listener that is not a function.
+   */
+  register(filter: CmFilter, listener: CmNotifyListener): SimCmRegistration {
+    if (typeof listener !== 'function') {
+      throw new SimulatorError('SIM_BAD_ARGUMENT', 'register: the listener must be a function (PCM_NOTIFY_CALLBACK)');
+    }
+    const match = this.#resolveFilter(filter);
+    const reg = new SimCmRegistration(`cm-reg-${this.#nextRegId++}`, match, listener, this.#ctx);
+    this.#regs.add(reg);
+    return reg;
+  }
+
+  #resolveFilter(filter: CmFilter): CmMatch {
+    const api = 'CM_Register_Notification';
+    switch (filter.type) {
+      case 'deviceInterface': {
+        if ('allInterfaceClasses' in filter) return { type: 'deviceInterface', classGuid: '*' };
+        const guid = canonicalGuid(filter.classGuid);
+        if (guid === undefined) {
+          throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+            target: `DEVICEINTERFACE ${filter.classGuid}`,
+            detail: `'${filter.classGuid}' is not a braced GUID {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}; check the InterfaceGUID registry value`,
+          });
+        }
+        return { type: 'deviceInterface', classGuid: guid };
+      }
+      case 'deviceHandle': {
+        const h = filter.handle;
+        if (!(h instanceof SimCmHandle)) {
+          throw new SimulatorError('SIM_FOREIGN_HANDLE', 'register: the DEVICEHANDLE filter needs a handle from this model\'s openHandle()');
+        }
+        if (!h.isOpen) {
+          throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+            target: `DEVICEHANDLE #${h.id}`,
+            detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, reference §3.4)',
+          });
+        }
+        if (h.incarnation.state !== 'present') {
+          throw configRetError(api, CONFIGRET.CR_NO_SUCH_DEVINST, {
+            target: `DEVICEHANDLE #${h.id}`,
+            detail: `device ${h.instanceId} behind the handle was removed; close it and wait for the interface to arrive again`,
+          });
+        }
+        return { type: 'deviceHandle', incarnation: h.incarnation };
+      }
+      case 'deviceInstance': {
+        if ('allDeviceInstances' in filter) return { type: 'deviceInstance', instanceKey: '*' };
+        const problem = instanceIdProblem(filter.instanceId);
+        if (problem !== undefined) {
+          throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+            target: `DEVICEINSTANCE ${filter.instanceId}`,
+            detail: `bad device instance ID: ${problem}`,
+          });
+        }
+        return { type: 'deviceInstance', instanceKey: lookupKey(filter.instanceId) };
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Interface lists (CM_Get_Device_Interface_List_SizeW / CM_Get_Device_Interface_ListW)
+
+  /**
+   * CM_Get_Device_Interface_List_SizeW: the buffer size in WCHARs the list needs, including every
+   * link's NUL and the final NUL. An empty list needs 1 (ASSUMPTION, reference §3.3 "Inferred").
+   * @throws ConfigRetError CR_INVALID_FLAG, CR_INVALID_DATA, CR_INVALID_DEVICE_ID, CR_NO_SUCH_DEVINST
+   * (see {@link getInterfaceList}).
+   */
+  getInterfaceListSize(query: InterfaceListQuery): number {
+    return multiSzChars(this.#listLinks('CM_Get_Device_Interface_List_SizeW', query));
+  }
+
+  /**
+   * CM_Get_Device_Interface_ListW into a buffer of `bufferChars` WCHARs: the raw REG_MULTI_SZ
+   * (UTF-16LE, `bufferChars * 2` bytes, zero-filled after the list).
+   *
+   * Filtering: by class GUID; by `deviceInstanceId` when given (case-insensitive); PRESENT (flags 0)
+   * lists interfaces of present devices, ALL_DEVICES (flags 1) also those of removed devices.
+   * Order: the order interfaces were first added.
+   *
+   * ASSUMPTION (reference §3.3: ReactOS's reimplementation, not authoritative): unknown flag bits →
+   * CR_INVALID_FLAG; a malformed class GUID → CR_INVALID_DATA; a malformed instance ID →
+   * CR_INVALID_DEVICE_ID; an instance ID never added → CR_NO_SUCH_DEVINST.
+   *
+   * @throws ConfigRetError CR_BUFFER_SMALL when `bufferChars` is smaller than the list (D-CM: the list
+   * grew after the size query; callers loop size → list).
+   * @throws SimulatorError SIM_BAD_ARGUMENT when `bufferChars` is not a ULONG.
+   */
+  getInterfaceList(query: InterfaceListQuery, bufferChars: number): Uint8Array {
+    const api = 'CM_Get_Device_Interface_ListW';
+    if (!Number.isInteger(bufferChars) || bufferChars < 0 || bufferChars > 0xffffffff) {
+      throw new SimulatorError('SIM_BAD_ARGUMENT', `${api}: BufferLen ${bufferChars} is not a ULONG count of WCHARs`, {
+        bufferChars,
+      });
+    }
+    const links = this.#listLinks(api, query);
+    const needed = multiSzChars(links);
+    if (bufferChars < needed) {
+      throw configRetError(api, CONFIGRET.CR_BUFFER_SMALL, {
+        target: query.interfaceClassGuid,
+        detail: `the list needs ${needed} WCHARs, the buffer holds ${bufferChars}; query the size again and retry (the list may have grown)`,
+      });
+    }
+    return writeMultiSz(links, bufferChars);
+  }
+
+  #listLinks(api: string, query: InterfaceListQuery): string[] {
+    const flags = query.flags ?? 0;
+    if (!Number.isInteger(flags) || (flags & ~CM_GET_DEVICE_INTERFACE_LIST_BITS) !== 0) {
+      throw configRetError(api, CONFIGRET.CR_INVALID_FLAG, {
+        target: query.interfaceClassGuid,
+        detail: `ulFlags 0x${flags.toString(16)} has unknown bits; use CM_GET_DEVICE_INTERFACE_LIST_PRESENT (0) or _ALL_DEVICES (1)`,
+      });
+    }
+    const guid = canonicalGuid(query.interfaceClassGuid);
+    if (guid === undefined) {
+      throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+        target: query.interfaceClassGuid,
+        detail: `'${query.interfaceClassGuid}' is not a braced GUID; check the InterfaceGUID registry value`,
+      });
+    }
+    let instanceKey: string | undefined;
+    if (query.deviceInstanceId !== undefined) {
+      const problem = instanceIdProblem(query.deviceInstanceId);
+      if (problem !== undefined) {
+        throw configRetError(api, CONFIGRET.CR_INVALID_DEVICE_ID, {
+          target: query.deviceInstanceId,
+          detail: `bad device instance ID: ${problem}`,
+        });
+      }
+      instanceKey = lookupKey(query.deviceInstanceId);
+      if (!this.#devices.has(instanceKey)) {
+        throw configRetError(api, CONFIGRET.CR_NO_SUCH_DEVINST, {
+          target: query.deviceInstanceId,
+          detail: 'no device with that instance ID was ever enumerated',
+        });
+      }
+    }
+    const all = (flags & CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES) !== 0;
+    const links: string[] = [];
+    for (const rec of this.#interfaces.values()) {
+      if (rec.classGuid !== guid) continue;
+      if (instanceKey !== undefined && rec.instanceKey !== instanceKey) continue;
+      if (!all && (rec.enabledBy === undefined || rec.enabledBy.state !== 'present')) continue;
+      links.push(rec.symbolicLink);
+    }
+    return links;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Faults
+
+  /**
+   * Fault "dropped notification (no history, low memory)": the next `count` (default 1) deliveries
+   * matching `action` (any when absent) are lost: the callback is not called and the log records
+   * `dropped`. Rules are consumed in the order they were added.
+   * ASSUMPTION (DESIGN.md §5): a dropped DEVICEQUERYREMOVE counts as not vetoed.
+   */
+  dropNotifications(match: CmDropMatch = {}): void {
+    const count = match.count ?? 1;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new SimulatorError('SIM_BAD_ARGUMENT', `dropNotifications: count ${count} must be a positive integer`);
+    }
+    this.#drops.add(match);
+  }
+
+  /** Drop faults not yet consumed. */
+  get pendingDrops(): number {
+    return this.#drops.pending;
+  }
+
+  /** Removes every injected fault (the rig calls this after each test; STYLE.md §8.2). */
+  clearFaults(): void {
+    this.#drops.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  #nextLatencyMs(): number {
+    const { min, max } = this.#latency;
+    return max > min ? min + this.#random.next() * (max - min) : min;
+  }
+
+  #enqueueOp<T>(run: () => Promise<T>): Promise<T> {
+    const p = this.#ops.then(run);
+    // Keep the queue going whatever this operation did; the caller gets `p` itself.
+    this.#ops = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  /** One clock turn: the microtasks every callback started have run by then. */
+  #nextTurn(): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimer(0, resolve));
+  }
+
+  #presentDevice(op: string, instanceId: string): DeviceIncarnation {
+    const inc = this.#devices.get(lookupKey(instanceId));
+    if (inc === undefined || inc.state !== 'present') {
+      throw new SimulatorError(
+        'SIM_NO_SUCH_DEVICE',
+        `${op}('${instanceId}'): ` +
+          (inc === undefined ? 'no such device instance was added' : `the device is ${inc.state}`) +
+          '; add it with addDevice() first',
+        { instanceId },
+      );
+    }
+    return inc;
+  }
+
+  /** The device leaves: interfaces disabled, listeners told, then interface/complete/instance notifications. */
+  async #finishRemoval(inc: DeviceIncarnation, how: CmRemovalKind): Promise<void> {
+    for (const rec of inc.interfaces) if (rec.enabledBy === inc) rec.enabledBy = undefined;
+    inc.state = 'removed';
+    const listenerErrors = this.#tellRemoved(inc, how);
+    for (const rec of inc.interfaces) {
+      await this.#fanOutAndWait(
+        this.#interfaceRegs(rec.classGuid),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEREMOVAL,
+        rec.symbolicLink,
+        interfaceEvent(rec),
+      );
+    }
+    await this.#fanOutAndWait(
+      this.#handleRegs(inc),
+      CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE,
+      inc.instanceId,
+      handleEvent(GUID_NULL, 0, EMPTY),
+    );
+    await this.#fanOutAndWait(
+      this.#instanceRegs(inc.instanceKey),
+      CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCEREMOVED,
+      inc.instanceId,
+      instanceEvent(inc.instanceId),
+    );
+    if (listenerErrors.length > 0) {
+      throw new SimulatorError(
+        'SIM_LISTENER_THREW',
+        `an onRemoved listener of ${inc.instanceId} threw (${listenerErrors.length} in all); the removal itself completed`,
+        { instanceId: inc.instanceId },
+        { cause: listenerErrors[0] },
+      );
+    }
+  }
+
+  #tellRemoved(inc: DeviceIncarnation, how: CmRemovalKind): unknown[] {
+    const errors: unknown[] = [];
+    const set = this.#removedListeners.get(inc.instanceKey);
+    if (set === undefined) return errors;
+    for (const l of [...set]) {
+      try {
+        l(how);
+      } catch (e: unknown) {
+        errors.push(e);
+      }
+    }
+    return errors;
+  }
+
+  *#interfaceRegs(classGuid: string): Iterable<SimCmRegistration> {
+    for (const r of this.#regs) {
+      if (r.match.type === 'deviceInterface' && (r.match.classGuid === '*' || r.match.classGuid === classGuid)) yield r;
+    }
+  }
+
+  *#instanceRegs(instanceKey: string): Iterable<SimCmRegistration> {
+    for (const r of this.#regs) {
+      if (r.match.type === 'deviceInstance' && (r.match.instanceKey === '*' || r.match.instanceKey === instanceKey)) {
+        yield r;
+      }
+    }
+  }
+
+  *#handleRegs(inc: DeviceIncarnation): Iterable<SimCmRegistration> {
+    for (const r of this.#regs) if (r.match.type === 'deviceHandle' && r.match.incarnation === inc) yield r;
+  }
+
+  /** Queues one event to a snapshot of registrations (fire and forget). */
+  #fanOut(regs: Iterable<SimCmRegistration>, action: number, target: string, data: Uint8Array): void {
+    for (const r of [...regs]) r.enqueue(action, data, target);
+  }
+
+  /** Queues one event to a snapshot of registrations and resolves once each delivery was made (or lost). */
+  #fanOutAndWait(
+    regs: Iterable<SimCmRegistration>,
+    action: number,
+    target: string,
+    data: Uint8Array,
+  ): Promise<{ registrationId: string; result: number }[]> {
+    const snapshot = [...regs];
+    if (snapshot.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const results: { registrationId: string; result: number }[] = [];
+      let left = snapshot.length;
+      for (const r of snapshot) {
+        r.enqueue(action, data, target, (result) => {
+          results.push({ registrationId: r.id, result });
+          if (--left === 0) resolve(results);
+        });
+      }
+    });
+  }
+
+  #logPnp(op: CmPnpLogEntry['op'], instanceId: string, outcome: string, detail: string | undefined): void {
+    this.#log.push({ kind: 'pnp', seq: this.#log.length, timeMs: this.#clock.now(), op, instanceId, outcome, detail });
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function interfaceEvent(rec: InterfaceRecord): Uint8Array {
+  return encodeCmNotifyEventData({ filterType: 'deviceInterface', classGuid: rec.classGuid, symbolicLink: rec.symbolicLink });
+}
+
+function instanceEvent(instanceId: string): Uint8Array {
+  return encodeCmNotifyEventData({ filterType: 'deviceInstance', instanceId });
+}
+
+/**
+ * CM_NOTIFY_EVENT_DATA for a DEVICEHANDLE action. For every action but DEVICECUSTOMEVENT:
+ * ASSUMPTION (reference §3.5 documents the union only for custom events): EventGuid is GUID_NULL,
+ * NameOffset 0 and DataSize 0.
+ */
+function handleEvent(eventGuid: string, nameOffset: number, data: Uint8Array): Uint8Array {
+  return encodeCmNotifyEventData({ filterType: 'deviceHandle', eventGuid, nameOffset, data });
+}
