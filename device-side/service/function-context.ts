@@ -1,0 +1,197 @@
+/**
+ * The {@link FunctionContext} the service hands a function while the bus is configured: pipes resolved for
+ * the current speed, transfers through {@link UsbFnClient} guarded by the configuration's AbortSignal, and
+ * the queue helper.
+ */
+import { isCancelled, UsageError, type HarnessError } from '../../harness/errors.js';
+import {
+  USB_ENDPOINT_TYPE_BULK,
+  USB_ENDPOINT_TYPE_INTERRUPT,
+  USB_ENDPOINT_TYPE_ISOCHRONOUS,
+  type UsbfnClassInterface,
+} from '../abi/index.js';
+import type { UsbFnClient } from '../usbfn-client.js';
+import type { DeviceEventLog } from './device-event-log.js';
+import type {
+  FunctionContext,
+  PipeRequest,
+  ResolvedPipe,
+  TransferInOptions,
+  TransferOptions,
+} from './function-api.js';
+
+const TYPE_NAMES = {
+  [USB_ENDPOINT_TYPE_BULK]: 'bulk',
+  [USB_ENDPOINT_TYPE_INTERRUPT]: 'interrupt',
+  [USB_ENDPOINT_TYPE_ISOCHRONOUS]: 'isochronous',
+} as const;
+
+/**
+ * Matches a function's pipe requests against GET_CLASS_INFO's pipes for one speed, in declaration order.
+ * @throws UsageError PIPE_NOT_FOUND naming the request and the pipes that exist.
+ */
+export function resolvePipes(
+  requests: Readonly<Record<string, PipeRequest>>,
+  classInterface: UsbfnClassInterface,
+): Map<string, ResolvedPipe> {
+  const taken = new Set<number>();
+  const resolved = new Map<string, ResolvedPipe>();
+  for (const [name, req] of Object.entries(requests)) {
+    const wantType = req.type ?? 'bulk';
+    const match = classInterface.pipes.find((p) => {
+      const addr = p.epDesc.bEndpointAddress;
+      const dir = (addr & 0x80) !== 0 ? 'in' : 'out';
+      const type = TYPE_NAMES[(p.epDesc.bmAttributes & 0x03) as keyof typeof TYPE_NAMES];
+      if (taken.has(p.pipeId) || dir !== req.direction || type !== wantType) return false;
+      return req.endpointAddress === undefined || req.endpointAddress === addr;
+    });
+    if (match === undefined) {
+      const have = classInterface.pipes
+        .map((p) => `pipe ${p.pipeId} ep 0x${p.epDesc.bEndpointAddress.toString(16)}`)
+        .join(', ');
+      throw new UsageError(
+        'PIPE_NOT_FOUND',
+        `function pipe '${name}' (${wantType} ${req.direction}${req.endpointAddress === undefined ? '' : ` 0x${req.endpointAddress.toString(16)}`}) ` +
+          `matches no pipe of interface ${classInterface.interfaceNumber} (${have || 'no pipes'}): ` +
+          'fix the function\'s pipe declaration or the InterfaceDescriptor in the USBFN registry configuration',
+        { pipe: name },
+      );
+    }
+    taken.add(match.pipeId);
+    resolved.set(name, {
+      name,
+      pipeId: match.pipeId,
+      endpointAddress: match.epDesc.bEndpointAddress,
+      direction: req.direction,
+      type: wantType,
+      maxPacketSize: match.epDesc.wMaxPacketSize & 0x7ff,
+    });
+  }
+  return resolved;
+}
+
+/** The context of one configuration; `controller` aborts when it ends. */
+export class ConfiguredFunctionContext implements FunctionContext {
+  readonly speed: FunctionContext['speed'];
+  readonly signal: AbortSignal;
+  readonly #pipes: Map<string, ResolvedPipe>;
+  readonly #client: UsbFnClient;
+  readonly #log: DeviceEventLog;
+  readonly #functionName: string;
+
+  constructor(args: {
+    speed: FunctionContext['speed'];
+    signal: AbortSignal;
+    pipes: Map<string, ResolvedPipe>;
+    client: UsbFnClient;
+    log: DeviceEventLog;
+    functionName: string;
+  }) {
+    this.speed = args.speed;
+    this.signal = args.signal;
+    this.#pipes = args.pipes;
+    this.#client = args.client;
+    this.#log = args.log;
+    this.#functionName = args.functionName;
+  }
+
+  pipe(name: string): ResolvedPipe {
+    const p = this.#pipes.get(name);
+    if (p === undefined) {
+      throw new UsageError(
+        'PIPE_NOT_FOUND',
+        `function '${this.#functionName}' has no pipe named '${name}' (it has: ${[...this.#pipes.keys()].join(', ') || 'none'}): declare it in UsbFunction.pipes`,
+        { pipe: name },
+      );
+    }
+    return p;
+  }
+
+  pipeByAddress(endpointAddress: number): ResolvedPipe | undefined {
+    for (const p of this.#pipes.values()) if (p.endpointAddress === endpointAddress) return p;
+    return undefined;
+  }
+
+  transferIn(pipe: string, data: Uint8Array, options?: TransferInOptions): Promise<number> {
+    const p = this.#expectDirection(pipe, 'in');
+    const signal = options?.signal ?? this.signal;
+    return options?.appendZeroLengthPacket
+      ? this.#client.transferInAppendZeroPacket(p.pipeId, data, { signal })
+      : this.#client.transferIn(p.pipeId, data, { signal });
+  }
+
+  transferOut(pipe: string, buffer: Uint8Array, options?: TransferOptions): Promise<number> {
+    const p = this.#expectDirection(pipe, 'out');
+    return this.#client.transferOut(p.pipeId, buffer, { signal: options?.signal ?? this.signal });
+  }
+
+  async setStall(pipe: string, stalled: boolean): Promise<void> {
+    await this.#client.setPipeState(this.pipe(pipe).pipeId, stalled, { signal: this.signal });
+  }
+
+  getStall(pipe: string): Promise<boolean> {
+    return this.#client.getPipeState(this.pipe(pipe).pipeId, { signal: this.signal });
+  }
+
+  runQueue(
+    pipe: string,
+    options: { readonly depth: number; readonly bufferBytes: number },
+    onData: (data: Uint8Array) => void | Promise<void>,
+  ): void {
+    const p = this.#expectDirection(pipe, 'out');
+    if (!Number.isInteger(options.depth) || options.depth < 1 || options.depth > 64) {
+      throw new UsageError('INVALID_ARGUMENT', `runQueue depth ${options.depth}: use an integer 1..64`);
+    }
+    // Transfers are submitted `depth` deep; completions are handed to onData strictly in submission order,
+    // so a loopback echoes in the order the host sent.
+    const buffers = Array.from({ length: options.depth }, () => new Uint8Array(options.bufferBytes));
+    const inFlight: Promise<number>[] = [];
+    const submit = (i: number): void => {
+      const promise = this.#client.transferOut(p.pipeId, buffers[i]!, { signal: this.signal });
+      promise.catch(() => undefined); // observed in order below
+      inFlight[i] = promise;
+    };
+    for (let i = 0; i < options.depth; i++) submit(i);
+    const loop = async (): Promise<void> => {
+      for (let i = 0; !this.signal.aborted; i = (i + 1) % options.depth) {
+        let n: number;
+        try {
+          n = await inFlight[i]!;
+        } catch (err) {
+          if (this.signal.aborted || isCancelled(err)) return;
+          this.fail(err as Error, `runQueue(${pipe})`);
+          if (!this.signal.aborted) submit(i);
+          continue;
+        }
+        try {
+          await onData(buffers[i]!.subarray(0, n));
+        } catch (err) {
+          if (this.signal.aborted || isCancelled(err)) return;
+          this.fail(err as Error, `runQueue(${pipe}) handler`);
+        }
+        if (!this.signal.aborted) submit(i);
+      }
+    };
+    loop().catch((err: unknown) => this.fail(err as Error, `runQueue(${pipe})`));
+  }
+
+  log(kind: string, detail?: Record<string, unknown>): void {
+    this.#log.info(kind, { function: this.#functionName, ...detail });
+  }
+
+  fail(error: HarnessError | Error, where: string): void {
+    this.#log.error('functionError', error, { function: this.#functionName, where });
+  }
+
+  #expectDirection(pipe: string, direction: 'in' | 'out'): ResolvedPipe {
+    const p = this.pipe(pipe);
+    if (p.direction !== direction) {
+      throw new UsageError(
+        'PIPE_DIRECTION',
+        `pipe '${pipe}' is an ${p.direction.toUpperCase()} pipe (0x${p.endpointAddress.toString(16)}): use transfer${p.direction === 'in' ? 'In' : 'Out'} on it`,
+        { pipe },
+      );
+    }
+    return p;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Allure conventions (DESIGN.md §6): labels for epic/feature/story, mode and speed; parameters for sizes;
+ * protocol phases as steps; attachments for the USB capture and the device event log.
+ *
+ * Scenarios call {@link phase} for protocol phases and {@link param} for sizes; the fixtures add the rest
+ * (labels, capture, device log) so every scenario gets them without asking.
+ */
+import * as allure from 'allure-js-commons';
+
+/** MIME type Wireshark and Allure associate with classic pcap files. */
+export const PCAP_CONTENT_TYPE = 'application/vnd.tcpdump.pcap';
+
+/** A protocol phase as an Allure step: `await phase('enumerate', async () => { ... })`. */
+export function phase<T>(name: string, body: () => T | PromiseLike<T>): Promise<T> {
+  return Promise.resolve(allure.step(name, () => body()));
+}
+
+/** A scenario parameter shown in the report (sizes, counts, speeds). */
+export async function param(name: string, value: string | number | boolean): Promise<void> {
+  await allure.parameter(name, String(value));
+}
+
+/** Labels derived from where a scenario lives: scenarios/<epic>/<feature>.test.ts. */
+export function labelsFromPath(filePath: string): { epic: string; feature: string } {
+  const norm = filePath.replaceAll('\\', '/');
+  const m = /scenarios\/([^/]+)\/(.+?)\.test\.ts$/.exec(norm);
+  if (m === null) return { epic: 'scenarios', feature: norm.split('/').pop()?.replace(/\.test\.ts$/, '') ?? 'scenario' };
+  return { epic: m[1]!, feature: m[2]!.replaceAll('/', ' / ') };
+}
+
+export async function labelScenario(args: {
+  filePath: string;
+  story: string;
+  mode: string;
+  speed: string;
+  seed: string;
+}): Promise<void> {
+  const { epic, feature } = labelsFromPath(args.filePath);
+  await allure.epic(epic);
+  await allure.feature(feature);
+  await allure.story(args.story);
+  await allure.label('mode', args.mode);
+  await allure.label('speed', args.speed);
+  await allure.parameter('mode', args.mode);
+  await allure.parameter('seed', args.seed, { excluded: true });
+}
+
+/** Attaches a usbmon capture (LINKTYPE 220) that Wireshark opens. */
+export async function attachCapture(name: string, pcap: Uint8Array): Promise<void> {
+  await allure.attachment(`${name}.pcap`, Buffer.from(pcap.buffer, pcap.byteOffset, pcap.byteLength), {
+    contentType: PCAP_CONTENT_TYPE,
+    fileExtension: 'pcap',
+  });
+}
+
+/** Attaches JSON (the device event log, the simulator's unhandled requests, ...). */
+export async function attachJson(name: string, value: unknown): Promise<void> {
+  await allure.attachment(`${name}.json`, JSON.stringify(value, null, 2), {
+    contentType: 'application/json',
+    fileExtension: 'json',
+  });
+}
