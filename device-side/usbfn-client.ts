@@ -1,0 +1,476 @@
+/**
+ * `UsbFnClient`: the typed IOCTL client of GenericUSBFn.sys over a {@link UsbFnFile} (DESIGN.md §2).
+ *
+ * It encodes each request's buffers exactly as genericusbfnioctl.h / usbfnbase.h lay them out, decodes the
+ * results with device-side/abi, and lets the port's errors through untouched: every method rejects with
+ * the port's `Win32Error` (its `win32Name` kept; context goes in through the port's `target` option, e.g.
+ * `pipe 1`), never a re-wrapped copy (STYLE.md §5).
+ *
+ * @see https://learn.microsoft.com/windows/win32/api/genericusbfnioctl/ (D-UM)
+ * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
+ */
+import { UsageError, Win32Error } from '../harness/errors.js';
+import {
+  AbiDecodeError,
+  IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
+  IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION,
+  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN,
+  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT,
+  IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS,
+  IOCTL_GENERICUSBFN_GET_CLASS_INFO,
+  IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX,
+  IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET,
+  IOCTL_GENERICUSBFN_GET_PIPE_STATE,
+  IOCTL_GENERICUSBFN_REGISTER_USB_STRING,
+  IOCTL_GENERICUSBFN_SET_PIPE_STATE,
+  IOCTL_GENERICUSBFN_TRANSFER_IN,
+  IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT,
+  IOCTL_GENERICUSBFN_TRANSFER_OUT,
+  USBFN_CLASS_INFORMATION_PACKET_EX_SIZE,
+  USBFN_CLASS_INFORMATION_PACKET_SIZE,
+  USBFN_INTERFACE_INFO_HEADER_BYTES,
+  USBFN_INTERFACE_INFO_SIZE,
+  USBFN_NOTIFICATION_SIZE,
+  WIN32_ERROR,
+  busSpeedValue,
+  decodeUsbfnClassInformationPacket,
+  decodeUsbfnClassInformationPacketEx,
+  decodeUsbfnInterfaceInfo,
+  decodeUsbfnNotification,
+  encodeUsbfnInterfaceInfo,
+  encodeUsbfnUsbString,
+  readUsbfnInterfaceInfoSize,
+  type BusSpeedName,
+  type UsbfnClassInformationPacket,
+  type UsbfnClassInformationPacketEx,
+  type UsbfnNotification,
+} from './abi/index.js';
+import type { IoctlOptions, UsbFnFile } from './usbfn-port.js';
+
+/** Options of every client call. */
+export interface CallOptions {
+  /** Aborting cancels the request (CancelIoEx in the port); it then rejects with ERROR_OPERATION_ABORTED (995). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link UsbFnClient}. */
+export interface UsbFnClientOptions {
+  /** BUS_EVENT_NOTIFICATION requests kept outstanding by {@link UsbFnClient.busEvents}. Default 4. */
+  readonly busEventDepth?: number | undefined;
+  /** Attempts of the GET_INTERFACE_DESCRIPTOR_SET ERROR_INSUFFICIENT_BUFFER retry. Default 4. */
+  readonly descriptorSetAttempts?: number | undefined;
+  /** First output buffer size for GET_INTERFACE_DESCRIPTOR_SET, header included. Default 256. */
+  readonly descriptorSetInitialBytes?: number | undefined;
+}
+
+/** Options of {@link UsbFnClient.busEvents}. */
+export interface BusEventsOptions extends CallOptions {
+  /** Requests kept outstanding; default the client's `busEventDepth`. */
+  readonly depth?: number | undefined;
+}
+
+/** The result of {@link UsbFnClient.getInterfaceDescriptorSet}. */
+export interface InterfaceDescriptorSet {
+  readonly interfaceNumber: number;
+  /** USBFN_BUS_SPEED value. */
+  readonly speed: number;
+  /** Interface descriptor + class-specific + endpoint descriptors (walk with `splitDescriptors`). */
+  readonly descriptorSet: Uint8Array;
+}
+
+/** USBFNPIPEID of EP0: the docs' "pipe 0" for control replies (reference §6.2, inferred). */
+export const EP0_PIPE_ID = 0;
+
+const DEFAULT_BUS_EVENT_DEPTH = 4;
+const DEFAULT_DESCRIPTOR_SET_ATTEMPTS = 4;
+const DEFAULT_DESCRIPTOR_SET_BYTES = 256;
+
+/**
+ * Typed IOCTLs of GenericUSBFn.sys on one open handle.
+ *
+ * @note Call order (D-OV, D-UM): GET_CLASS_INFO → ACTIVATE_USB_BUS → keep bus events outstanding →
+ * transfers only after UsbfnEventConfigured. GET_INTERFACE_DESCRIPTOR_SET and REGISTER_USB_STRING must
+ * follow ACTIVATE_USB_BUS.
+ * @example
+ * const client = new UsbFnClient(await port.open(link));
+ * const info = await client.getClassInfo();
+ * await client.activateBus();
+ * for await (const ev of client.busEvents({ signal })) { ... }
+ */
+export class UsbFnClient {
+  readonly file: UsbFnFile;
+  readonly #busEventDepth: number;
+  readonly #descriptorSetAttempts: number;
+  readonly #descriptorSetInitialBytes: number;
+  /**
+   * One 4-byte USBFNPIPEID input buffer per pipe, reused by every request on that pipe. Safe even with
+   * several requests outstanding: for METHOD_BUFFERED and METHOD_*_DIRECT the I/O manager copies the
+   * input buffer into the IRP's system buffer at call time, so the driver never reads ours later.
+   */
+  readonly #pipeInputs = new Map<number, PipeSlot>();
+
+  constructor(file: UsbFnFile, options: UsbFnClientOptions = {}) {
+    this.file = file;
+    this.#busEventDepth = positiveInt('busEventDepth', options.busEventDepth ?? DEFAULT_BUS_EVENT_DEPTH);
+    this.#descriptorSetAttempts = positiveInt('descriptorSetAttempts', options.descriptorSetAttempts ?? DEFAULT_DESCRIPTOR_SET_ATTEMPTS);
+    this.#descriptorSetInitialBytes = Math.max(
+      USBFN_INTERFACE_INFO_SIZE,
+      positiveInt('descriptorSetInitialBytes', options.descriptorSetInitialBytes ?? DEFAULT_DESCRIPTOR_SET_BYTES),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Setup (immediate IOCTLs)
+
+  /**
+   * IOCTL_GENERICUSBFN_GET_CLASS_INFO: the function's pipes per speed, interface name and GUID.
+   * @throws Win32Error from the port; AbiDecodeError if the driver returns other than 748 bytes.
+   * @see https://learn.microsoft.com/windows/win32/api/genericusbfnioctl/ni-genericusbfnioctl-ioctl_genericusbfn_get_class_info
+   */
+  async getClassInfo(opts: CallOptions = {}): Promise<UsbfnClassInformationPacket> {
+    const out = new Uint8Array(USBFN_CLASS_INFORMATION_PACKET_SIZE);
+    const n = await this.file.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO, null, out, ioctlOptions(opts.signal, undefined));
+    // ASSUMPTION (reference §6.2): lpBytesReturned is sizeof (748); anything else is decoded as what it is and fails loudly.
+    return decodeUsbfnClassInformationPacket(out.subarray(0, n));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX: as {@link getClassInfo}, with base interface number and count.
+   * @throws Win32Error from the port; AbiDecodeError if the driver returns other than 748 bytes.
+   */
+  async getClassInfoEx(opts: CallOptions = {}): Promise<UsbfnClassInformationPacketEx> {
+    const out = new Uint8Array(USBFN_CLASS_INFORMATION_PACKET_EX_SIZE);
+    const n = await this.file.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX, null, out, ioctlOptions(opts.signal, undefined));
+    return decodeUsbfnClassInformationPacketEx(out.subarray(0, n));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS: this class driver is ready; the device connects to the host once
+   * every class driver has activated (D-OV).
+   * @throws Win32Error from the port.
+   */
+  async activateBus(opts: CallOptions = {}): Promise<void> {
+    await this.file.ioctl(IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS, null, null, ioctlOptions(opts.signal, undefined));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS.
+   * @note Microsoft documents this IOCTL as **not supported** (D-UM). The call is kept for completeness and
+   * for contract tests; nothing may depend on it (STYLE.md §7).
+   * @throws Win32Error from the port.
+   */
+  async deactivateBus(opts: CallOptions = {}): Promise<void> {
+    await this.file.ioctl(IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS, null, null, ioctlOptions(opts.signal, undefined));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET for one interface and speed. Starts with a 256-byte
+   * buffer and, on ERROR_INSUFFICIENT_BUFFER, retries with the Size the driver wrote (bounded attempts).
+   *
+   * @note Size ambiguity (reference §2.13). ASSUMPTION: Size counts the 10-byte header. If the driver
+   * reports a Size no larger than the buffer just given (it counted only the descriptors), the next
+   * attempt adds the header bytes.
+   * @throws Win32Error from the port (the last ERROR_INSUFFICIENT_BUFFER when attempts run out);
+   * AbiDecodeError if the driver reports an unusable Size.
+   */
+  async getInterfaceDescriptorSet(
+    interfaceNumber: number,
+    speed: number | BusSpeedName,
+    opts: CallOptions = {},
+  ): Promise<InterfaceDescriptorSet> {
+    const speedValue = typeof speed === 'number' ? speed : busSpeedValue(speed);
+    const io = ioctlOptions(opts.signal, `interface ${interfaceNumber}`);
+    let outBytes = this.#descriptorSetInitialBytes;
+    let lastError: Win32Error | undefined;
+    for (let attempt = 0; attempt < this.#descriptorSetAttempts; attempt++) {
+      // Size in the request = the output buffer's length, header included (ASSUMPTION above).
+      const input = encodeUsbfnInterfaceInfo({ interfaceNumber, speed: speedValue, size: outBytes });
+      const out = new Uint8Array(outBytes);
+      try {
+        const n = await this.file.ioctl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, input.subarray(0, USBFN_INTERFACE_INFO_SIZE), out, io);
+        const info = decodeUsbfnInterfaceInfo(out.subarray(0, n));
+        return { interfaceNumber: info.interfaceNumber, speed: info.speed, descriptorSet: info.descriptorSet };
+      } catch (err) {
+        if (!(err instanceof Win32Error) || err.win32 !== WIN32_ERROR.ERROR_INSUFFICIENT_BUFFER) throw err;
+        lastError = err;
+        // METHOD_OUT_DIRECT: the driver's write into Size is visible although the request failed (reference §6.2).
+        const size = readUsbfnInterfaceInfoSize(out);
+        if (size > outBytes) outBytes = size;
+        else if (size + USBFN_INTERFACE_INFO_HEADER_BYTES > outBytes) outBytes = size + USBFN_INTERFACE_INFO_HEADER_BYTES;
+        else {
+          throw new AbiDecodeError(
+            {
+              struct: 'USBFN_INTERFACE_INFO',
+              field: 'Size',
+              detail: `the driver failed with ERROR_INSUFFICIENT_BUFFER but reported Size ${size}, which fits the ${outBytes}-byte buffer given; cannot size a retry`,
+            },
+            { cause: err },
+          );
+        }
+      }
+    }
+    throw lastError ?? new UsageError('INVALID_ARGUMENT', 'descriptorSetAttempts must be at least 1');
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_REGISTER_USB_STRING: registers string descriptor `stringIndex` with `text` (≤ 255 WCHARs).
+   * @throws UsageError ABI_ENCODE for a too-long string; Win32Error from the port.
+   */
+  async registerUsbString(stringIndex: number, text: string, opts: CallOptions = {}): Promise<void> {
+    const input = encodeUsbfnUsbString({ stringIndex, usbString: text });
+    await this.file.ioctl(IOCTL_GENERICUSBFN_REGISTER_USB_STRING, input, null, ioctlOptions(opts.signal, `string ${stringIndex}`));
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Bus events
+
+  /**
+   * Bus events as an async iterable, keeping `depth` IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION requests
+   * outstanding (Microsoft recommends several, D-UFX) and re-arming each as it completes. Events are
+   * yielded in completion order.
+   *
+   * The iteration ends cleanly when `signal` aborts or the handle is closed (requests then fail with
+   * ERROR_OPERATION_ABORTED / ERROR_INVALID_HANDLE); events that completed before a close are still
+   * yielded. Any other failure is thrown by the iterator. Breaking out of the loop cancels the outstanding
+   * requests.
+   * @throws Win32Error from the port (through the iterator).
+   */
+  busEvents(opts: BusEventsOptions = {}): AsyncIterable<UsbfnNotification> {
+    const depth = positiveInt('depth', opts.depth ?? this.#busEventDepth);
+    return { [Symbol.asyncIterator]: () => new BusEventIterator(this.file, depth, opts.signal) };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Transfers (hot path: no per-call allocation beyond the options object when a signal is given)
+
+  /**
+   * IOCTL_GENERICUSBFN_TRANSFER_IN: sends `data` to the host on `pipeId`; resolves with the bytes sent.
+   * Pends until the host has taken the data. Several may be outstanding per pipe.
+   * @throws Win32Error from the port, e.g. ERROR_OPERATION_ABORTED after abort/reset/detach,
+   * ERROR_BAD_COMMAND before Configured (inferred), ERROR_INVALID_PARAMETER for a wrong pipe.
+   */
+  transferIn(pipeId: number, data: Uint8Array, opts?: CallOptions): Promise<number> {
+    const slot = this.#pipe(pipeId);
+    if (slot instanceof UsageError) return Promise.reject(slot);
+    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, slot.input, data, slotOptions(slot, opts?.signal));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT: as {@link transferIn}, then a zero-length packet if the
+   * length is a multiple of wMaxPacketSize (D-UM). Use for the last request of a USB transfer.
+   * @throws Win32Error from the port.
+   */
+  transferInAppendZeroPacket(pipeId: number, data: Uint8Array, opts?: CallOptions): Promise<number> {
+    const slot = this.#pipe(pipeId);
+    if (slot instanceof UsageError) return Promise.reject(slot);
+    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, slot.input, data, slotOptions(slot, opts?.signal));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_TRANSFER_OUT: receives host data on `pipeId` into `buffer`; resolves with the bytes
+   * received (a short packet ends the transfer early).
+   * @throws Win32Error from the port.
+   */
+  transferOut(pipeId: number, buffer: Uint8Array, opts?: CallOptions): Promise<number> {
+    const slot = this.#pipe(pipeId);
+    if (slot instanceof UsageError) return Promise.reject(slot);
+    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, slot.input, buffer, slotOptions(slot, opts?.signal));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN on pipe 0: the device sends the status-stage ZLP
+   * (after a host→device data stage, or no data stage per USB 2.0 §8.5.3).
+   * @throws Win32Error from the port.
+   */
+  async handshakeIn(opts?: CallOptions): Promise<void> {
+    const slot = this.#pipe(EP0_PIPE_ID) as PipeSlot;
+    await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, slot.input, null, slotOptions(slot, opts?.signal));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT on pipe 0: the host sends the status-stage ZLP (after a
+   * device→host data stage).
+   * @throws Win32Error from the port.
+   */
+  async handshakeOut(opts?: CallOptions): Promise<void> {
+    const slot = this.#pipe(EP0_PIPE_ID) as PipeSlot;
+    await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, slot.input, null, slotOptions(slot, opts?.signal));
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_GET_PIPE_STATE: whether `pipeId` is stalled.
+   * @throws Win32Error from the port.
+   */
+  async getPipeState(pipeId: number, opts?: CallOptions): Promise<boolean> {
+    const slot = this.#pipe(pipeId);
+    if (slot instanceof UsageError) throw slot;
+    const out = new Uint8Array(1); // BOOLEAN
+    await this.file.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, slot.input, out, slotOptions(slot, opts?.signal));
+    return out[0] !== 0;
+  }
+
+  /**
+   * IOCTL_GENERICUSBFN_SET_PIPE_STATE: stalls (`true`) or un-stalls `pipeId`. On pipe 0 the stall applies to
+   * the current setup only (D-UFX). The new state travels in the output buffer (METHOD_IN_DIRECT, reference §1).
+   * @throws Win32Error from the port.
+   */
+  async setPipeState(pipeId: number, stalled: boolean, opts?: CallOptions): Promise<void> {
+    const slot = this.#pipe(pipeId);
+    if (slot instanceof UsageError) throw slot;
+    const state = new Uint8Array([stalled ? 1 : 0]); // BOOLEAN
+    await this.file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, slot.input, state, slotOptions(slot, opts?.signal));
+  }
+
+  #pipe(pipeId: number): PipeSlot | UsageError {
+    const cached = this.#pipeInputs.get(pipeId);
+    if (cached !== undefined) return cached;
+    if (!Number.isInteger(pipeId) || pipeId < 0 || pipeId > 0xffffffff) {
+      return new UsageError('INVALID_ARGUMENT', `pipe id ${String(pipeId)} is not a USBFNPIPEID (ULONG); use a PipeId from GET_CLASS_INFO`, {
+        pipeId: String(pipeId),
+      });
+    }
+    const input = new Uint8Array(4);
+    new DataView(input.buffer).setUint32(0, pipeId, true); // USBFNPIPEID, ULONG LE
+    const target = `pipe ${pipeId}`;
+    const slot: PipeSlot = { input, target, noSignal: { target } };
+    this.#pipeInputs.set(pipeId, slot);
+    return slot;
+  }
+}
+
+interface PipeSlot {
+  readonly input: Uint8Array;
+  readonly target: string;
+  /** Options object reused when the call has no signal. */
+  readonly noSignal: IoctlOptions;
+}
+
+function slotOptions(slot: PipeSlot, signal: AbortSignal | undefined): IoctlOptions {
+  return signal === undefined ? slot.noSignal : { signal, target: slot.target };
+}
+
+function ioctlOptions(signal: AbortSignal | undefined, target: string | undefined): IoctlOptions {
+  return { signal, target };
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) {
+    throw new UsageError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(v)}`, { [name]: String(v) });
+  }
+  return v;
+}
+
+type Queued = { readonly kind: 'event'; readonly event: UsbfnNotification } | { readonly kind: 'error'; readonly error: unknown };
+
+/**
+ * The iterator behind {@link UsbFnClient.busEvents}: `depth` slots, each with its own 12-byte buffer,
+ * re-armed as soon as its request completes; results queue in completion order.
+ */
+class BusEventIterator implements AsyncIterator<UsbfnNotification> {
+  readonly #file: UsbFnFile;
+  readonly #inner = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #queue: Queued[] = [];
+  #ended = false;
+  #waiter: ((r: IteratorResult<UsbfnNotification>) => void) | undefined;
+  #waiterReject: ((e: unknown) => void) | undefined;
+  readonly #onOuterAbort = (): void => this.#finish(true);
+
+  constructor(file: UsbFnFile, depth: number, signal: AbortSignal | undefined) {
+    this.#file = file;
+    this.#outer = signal;
+    if (signal?.aborted) {
+      this.#ended = true;
+      return;
+    }
+    signal?.addEventListener('abort', this.#onOuterAbort, { once: true });
+    for (let i = 0; i < depth; i++) this.#arm(new Uint8Array(USBFN_NOTIFICATION_SIZE));
+  }
+
+  #arm(buffer: Uint8Array): void {
+    if (this.#ended) return;
+    this.#file
+      .ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, buffer, { signal: this.#inner.signal })
+      .then(
+        (n) => {
+          if (this.#ended) return;
+          let item: Queued;
+          try {
+            // ASSUMPTION (reference §6.2): lpBytesReturned is 12; a different count fails loudly.
+            item = { kind: 'event', event: decodeUsbfnNotification(buffer.subarray(0, n)) };
+          } catch (err) {
+            item = { kind: 'error', error: err };
+          }
+          this.#push(item);
+          // The decoded event holds no view of `buffer`, so the slot can be re-armed with it.
+          if (item.kind === 'event') this.#arm(buffer);
+        },
+        (err: unknown) => {
+          if (this.#ended) return;
+          if (this.#inner.signal.aborted) return;
+          const closed =
+            err instanceof Win32Error &&
+            (err.win32 === WIN32_ERROR.ERROR_OPERATION_ABORTED || err.win32 === WIN32_ERROR.ERROR_INVALID_HANDLE) &&
+            !this.#file.isOpen;
+          if (closed) this.#finish(false);
+          else this.#push({ kind: 'error', error: err });
+        },
+      );
+  }
+
+  #push(item: Queued): void {
+    if (item.kind === 'error') {
+      // Stop: no more re-arming; cancel the requests still outstanding.
+      this.#stopIo();
+    }
+    const w = this.#waiter;
+    if (w !== undefined) {
+      const rej = this.#waiterReject;
+      this.#waiter = undefined;
+      this.#waiterReject = undefined;
+      if (item.kind === 'event') w({ value: item.event, done: false });
+      else {
+        this.#ended = true;
+        rej?.(item.error);
+      }
+      return;
+    }
+    this.#queue.push(item);
+  }
+
+  /** Ends the iteration; `dropQueued` for an abort (the consumer wants to stop now). */
+  #finish(dropQueued: boolean): void {
+    this.#stopIo();
+    this.#ended = true;
+    if (dropQueued) this.#queue.length = 0;
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    this.#waiterReject = undefined;
+    w?.({ value: undefined, done: true });
+  }
+
+  #stopIo(): void {
+    this.#outer?.removeEventListener('abort', this.#onOuterAbort);
+    if (!this.#inner.signal.aborted) this.#inner.abort();
+  }
+
+  next(): Promise<IteratorResult<UsbfnNotification>> {
+    const item = this.#queue.shift();
+    if (item !== undefined) {
+      if (item.kind === 'event') return Promise.resolve({ value: item.event, done: false });
+      this.#ended = true;
+      this.#queue.length = 0;
+      return Promise.reject(item.error);
+    }
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.#waiter = resolve;
+      this.#waiterReject = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<UsbfnNotification>> {
+    this.#finish(true);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}
