@@ -160,7 +160,8 @@ export class SimCmRegistration implements CmRegistration {
       }
     }
     this.#ctx.forget(this);
-    // No callback can be in flight here: callbacks are synchronous and this is not inside ours.
+    // ASSUMPTION (D-CM "waits for in-flight callbacks"): nothing to wait for in sim. Callbacks are synchronous
+    // JS and this call is not inside ours, so none is in flight; queued notifications were discarded above.
     return Promise.resolve();
   }
 

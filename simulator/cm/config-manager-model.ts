@@ -575,6 +575,8 @@ export class ConfigManagerModel {
         });
       }
     }
+    // ASSUMPTION (reference §3.3 names the flags only): ALL_DEVICES adds the interfaces of removed devices;
+    // the order is the order interfaces were first added.
     const all = (flags & CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES) !== 0;
     const links: string[] = [];
     for (const rec of this.#interfaces.values()) {
@@ -622,6 +624,7 @@ export class ConfigManagerModel {
   }
 
   #enqueueOp<T>(run: () => Promise<T>): Promise<T> {
+    // ASSUMPTION (not documented): PnP operations are processed one at a time, like the PnP manager's event queue.
     const p = this.#ops.then(run);
     // Keep the queue going whatever this operation did; the caller gets `p` itself.
     this.#ops = p.then(
@@ -650,7 +653,11 @@ export class ConfigManagerModel {
     return inc;
   }
 
-  /** The device leaves: interfaces disabled, listeners told, then interface/complete/instance notifications. */
+  /**
+   * The device leaves: interfaces disabled, listeners told, then interface/complete/instance notifications.
+   * ASSUMPTION (reference §3.3 gives no cross-filter order): INTERFACEREMOVAL → REMOVECOMPLETE →
+   * INSTANCEREMOVED, each stage after every delivery of the previous one.
+   */
   async #finishRemoval(inc: DeviceIncarnation, how: CmRemovalKind): Promise<void> {
     for (const rec of inc.interfaces) if (rec.enabledBy === inc) rec.enabledBy = undefined;
     inc.state = 'removed';

@@ -70,6 +70,8 @@ export function referenceStringProblem(referenceString: string): string | undefi
  * // '\\\\?\\USBFN#LOOPBACK#5&1a2b3c&0&0#{5e9adaef-f879-473f-b807-4e5ea77d1b1c}'
  */
 export function symbolicLinkFor(instanceId: string, classGuid: string, referenceString?: string): string {
+  // ASSUMPTION (reference §3.5 gives the field, not the derivation): the shape Windows shows for device
+  // interfaces, `\\?\` + instance ID with '\' → '#' + '#{guid}' + optional '\ref'.
   const base = `\\\\?\\${instanceId.replaceAll('\\', '#')}#${classGuid}`;
   return referenceString === undefined ? base : `${base}\\${referenceString}`;
 }
