@@ -1,15 +1,44 @@
 /**
  * Vitest projects (STYLE.md §2):
  * - `unit`: colocated `*.test.ts` next to their source (codecs, state machines, models, contracts);
- * - `sim`: the scenario suite on the simulator (`provide: { mode: 'sim' }`).
+ * - `sim`: the scenario suite on the simulator (`provide: { mode: 'sim' }`);
+ * - `lab`: the same scenarios on a real device + host PC (`provide: { mode: 'lab' }`, one file at a time).
  * System-tool tiers (tshark, umockdev, Wine) have their own configs under .ci/ and run from .ci/run.
- * allure-vitest writes results to reports/allure-results for every project.
+ * allure-vitest writes results to reports/allure-results for every project, with the report categories and
+ * environment information.
  */
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+const categories = JSON.parse(readFileSync(new URL('./reports/allure-categories.json', import.meta.url), 'utf8')) as unknown[];
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 const allureReporter: [string, Record<string, unknown>] = [
   'allure-vitest/reporter',
-  { resultsDir: 'reports/allure-results', links: {} },
+  {
+    resultsDir: 'reports/allure-results',
+    categories,
+    environmentInfo: {
+      'usbfn-hil': pkg.version,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      vitest: pkg.devDependencies['vitest'] ?? '',
+      usb: pkg.dependencies['usb'] ?? '',
+      koffi: pkg.dependencies['koffi'] ?? '',
+      seed: process.env['USBFN_HIL_SEED'] ?? 'fresh per run (printed at start)',
+    },
+  },
+];
+
+const tags = [
+  { name: 'lab-only', description: 'needs real hardware; skipped in sim' },
+  { name: 'sim-only', description: 'needs fault injection through the `sim` fixture; skipped in lab' },
+  { name: 'hotplug', description: 'unplugs, replugs or removes the device' },
+  { name: 'slow', description: 'long-running (soak, stress)' },
 ];
 
 export default defineConfig({
@@ -18,6 +47,7 @@ export default defineConfig({
     setupFiles: ['allure-vitest/setup'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    tags,
     projects: [
       {
         extends: true,
@@ -32,6 +62,17 @@ export default defineConfig({
           name: 'sim',
           include: ['scenarios/**/*.test.ts'],
           provide: { mode: 'sim' },
+          globalSetup: ['harness/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'lab',
+          include: ['scenarios/**/*.test.ts'],
+          provide: { mode: 'lab' },
+          fileParallelism: false,
+          globalSetup: ['harness/global-setup.ts', 'harness/lab-global-setup.ts'],
         },
       },
     ],

@@ -1,0 +1,23 @@
+/**
+ * Vitest globalSetup for the scenario projects: fixes one run seed for every worker (USBFN_HIL_SEED or a
+ * fresh one) and prints it, so any run can be replayed.
+ */
+import type { TestProject } from 'vitest/node';
+import { formatSeed, runSeedFromEnv, SEED_ENV } from './seed.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The world scenarios run in. */
+    mode: 'sim' | 'lab';
+    /** The run seed every scenario seed derives from. */
+    runSeed: number;
+  }
+}
+
+export default function setup(project: TestProject): void {
+  const { seed, fresh } = runSeedFromEnv();
+  project.provide('runSeed', seed);
+  console.log(
+    `usbfn-hil: run seed ${formatSeed(seed)}${fresh ? ' (fresh)' : ` (from ${SEED_ENV})`}; replay with ${SEED_ENV}=${formatSeed(seed)}`,
+  );
+}
