@@ -115,10 +115,11 @@ export type CmNotifyCallback = (
   eventDataSize: number,
 ) => number;
 
-/** Every Win32 function and helper the backend uses. */
-export interface Win32Bindings extends OverlappedIoApi {
-  readonly koffi: KoffiModule;
-  readonly structs: Win32Structs;
+/**
+ * Every Win32 function and helper {@link Win32UsbFnPort} uses (no koffi types: a scripted fake can
+ * implement it for unit tests on any OS).
+ */
+export interface Win32Api extends OverlappedIoApi {
   /** INVALID_HANDLE_VALUE for this pointer size, as an unsigned BigInt. */
   readonly INVALID_HANDLE_VALUE: bigint;
   /** CreateFileW(lpFileName, dwDesiredAccess, dwShareMode, lpSecurityAttributes, dwCreationDisposition, dwFlagsAndAttributes, hTemplateFile). */
@@ -175,6 +176,12 @@ export interface Win32Bindings extends OverlappedIoApi {
   unregisterCallback(pointer: bigint): void;
   /** Copies `length` bytes at a native address into a new Uint8Array. */
   readBytes(address: bigint, length: number): Uint8Array;
+}
+
+/** {@link Win32Api} as loaded through koffi, plus the koffi module and the struct declarations. */
+export interface Win32Bindings extends Win32Api {
+  readonly koffi: KoffiModule;
+  readonly structs: Win32Structs;
 }
 
 /**

@@ -275,13 +275,18 @@ export class FakeOverlappedIoApi implements OverlappedIoApi {
     return this.lastError;
   }
 
+  /** Sets what GetLastError returns next (for subclasses modelling other kernel32 calls). */
+  protected setLastError(value: number): void {
+    this.lastError = value;
+  }
+
   RtlNtStatusToDosError(status: number): number {
     return ntStatusToWin32(status);
   }
 
   // --- internals ------------------------------------------------------------------------------------
 
-  private view(address: bigint, length: number): Uint8Array {
+  protected view(address: bigint, length: number): Uint8Array {
     for (const [base, bytes] of this.mem) {
       if (address >= base && address + BigInt(length) <= base + BigInt(bytes.length)) {
         const off = Number(address - base);
