@@ -261,6 +261,8 @@ const GONE_NAMES = new Set([
   'ERROR_DEVICE_NOT_CONNECTED',
   'ERROR_DEV_NOT_EXIST',
   'ERROR_FILE_NOT_FOUND',
+  // CreateFileW of a vanished device path may report the path rather than the file (UsbFnPort.open docs).
+  'ERROR_PATH_NOT_FOUND',
   'ERROR_NO_SUCH_DEVICE',
   'CR_NO_SUCH_DEVINST',
   'CR_NO_SUCH_DEVICE_INTERFACE',
