@@ -273,7 +273,8 @@ export class FakeUsbFnPort implements UsbFnPort {
     const cr = this.#failure('CM_Get_Device_Interface_List_SizeW');
     if (cr !== undefined) throw configRetError('CM_Get_Device_Interface_List_SizeW', cr, { target: query.interfaceClassGuid });
     const chars = multiSzChars(this.interfaces);
-    this.onSizeQuery?.(this.sizeQueries++);
+    const index = this.sizeQueries++;
+    this.onSizeQuery?.(index);
     return chars;
   }
 

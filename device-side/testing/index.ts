@@ -1,0 +1,2 @@
+/** Test doubles of the device-side seams (for unit tests only; never imported by production code). */
+export * from './fake-usbfn-port.js';
