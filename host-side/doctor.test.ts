@@ -106,6 +106,14 @@ describe('runDoctor', () => {
     expect(formatDoctorReport(r)).toContain('backend not loaded');
   });
 
+  it('accepts the CLI shorthand vendorId/productId and says when nothing was checked', async () => {
+    const r = await runDoctor({ createHost: async () => fakeHost([DEV], { openErrno: -3 }), vendorId: 0x1209, productId: 1, platform: 'linux' });
+    expect(r.findings[0]?.code).toBe('LINUX_PERMISSIONS');
+    const none = await runDoctor({ createHost: async () => fakeHost([DEV]), platform: 'linux' });
+    expect(none.findings.map((f) => f.code)).toEqual(['NO_EXPECTED_DEVICE']);
+    expect(none.ok).toBe(true);
+  });
+
   it('builds the udev rule with 4-digit lowercase hex', () => {
     expect(udevRule(0xabc, 0x1)).toBe('SUBSYSTEM=="usb", ATTR{idVendor}=="0abc", ATTR{idProduct}=="0001", MODE="0660", GROUP="plugdev"');
   });

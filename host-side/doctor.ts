@@ -36,6 +36,10 @@ export interface DoctorReport {
 export interface DoctorOptions {
   /** The device the harness expects (VID/PID, serial, interface). Only matching devices are opened. */
   readonly expected?: UsbDeviceFilter | undefined;
+  /** Shorthand for `expected.vendorId` (the CLI's `--vid`). */
+  readonly vendorId?: number | undefined;
+  /** Shorthand for `expected.productId` (the CLI's `--pid`). */
+  readonly productId?: number | undefined;
   /** Also claim this interface on the expected device (finds kernel drivers and other programs holding it). */
   readonly interfaceNumber?: number | undefined;
   /** Default `process.platform`. */
@@ -144,7 +148,10 @@ async function examine(host: UsbHost, options: DoctorOptions, platform: string, 
     findings.push({ severity: 'error', code: 'LIST_FAILED', title: 'Listing USB devices failed', detail: e instanceof Error ? e.message : String(e) });
     return;
   }
-  const expected = options.expected;
+  const expected: UsbDeviceFilter | undefined =
+    options.vendorId !== undefined || options.productId !== undefined
+      ? { ...options.expected, vendorId: options.vendorId ?? options.expected?.vendorId, productId: options.productId ?? options.expected?.productId }
+      : options.expected;
   const matches = (d: UsbDeviceInfo): boolean =>
     expected !== undefined &&
     (expected.vendorId === undefined || d.vendorId === expected.vendorId) &&
@@ -185,6 +192,14 @@ async function examine(host: UsbHost, options: DoctorOptions, platform: string, 
         'Check the USBFN registry values idVendor/idProduct/SerialNumberString on the device match the lab config.',
         platform === 'win32' ? 'Look in Device Manager for an unknown device or a Code 43 (enumeration failure).' : 'Run `lsusb` (Linux) or `system_profiler SPUSBDataType` (macOS) to compare.',
       ].join('\n'),
+    });
+  }
+  if (expected === undefined && all.length > 0) {
+    findings.push({
+      severity: 'info',
+      code: 'NO_EXPECTED_DEVICE',
+      title: 'No expected device given: nothing was opened',
+      detail: 'Pass the VID/PID of the device under test (usbfn-hil doctor --vid 0x1209 --pid 0x0001) to check access to it.',
     });
   }
   if (findings.length === 0 && expected !== undefined) {
