@@ -78,6 +78,9 @@ export interface InterfaceDescriptorSet {
   readonly descriptorSet: Uint8Array;
 }
 
+/** A bus event as {@link UsbFnClient.busEvents} yields it (STYLE.md §1 calls it `BusEvent`). */
+export type BusEvent = UsbfnNotification;
+
 /** USBFNPIPEID of EP0: the docs' "pipe 0" for control replies (reference §6.2, inferred). */
 export const EP0_PIPE_ID = 0;
 
@@ -389,9 +392,15 @@ class BusEventIterator implements AsyncIterator<UsbfnNotification> {
 
   #arm(buffer: Uint8Array): void {
     if (this.#ended) return;
-    this.#file
-      .ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, buffer, { signal: this.#inner.signal })
-      .then(
+    let request: Promise<number>;
+    try {
+      request = this.#file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, buffer, { signal: this.#inner.signal });
+    } catch (err) {
+      // A port must reject rather than throw; if one throws, surface it through the iterator anyway.
+      this.#push({ kind: 'error', error: err });
+      return;
+    }
+    request.then(
         (n) => {
           if (this.#ended) return;
           let item: Queued;
