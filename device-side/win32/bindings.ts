@@ -11,6 +11,7 @@
  * @see https://koffi.dev/ (koffi 3.3.4: pointers are BigInt; `.async` runs on a worker thread)
  */
 import { UsageError } from '../../harness/errors.js';
+import { CONFIGRET } from '../abi/index.js';
 import { expectedLayouts, type PointerSize } from './expected-layouts.js';
 import { compareLayouts, declareStructs, fieldLayout, hostPointerSize, type Win32Structs } from './koffi-structs.js';
 
@@ -122,6 +123,12 @@ export type CmNotifyCallback = (
 export interface Win32Api extends OverlappedIoApi {
   /** INVALID_HANDLE_VALUE for this pointer size, as an unsigned BigInt. */
   readonly INVALID_HANDLE_VALUE: bigint;
+  /**
+   * Optional exports the loaded DLLs lack (Windows 8+ functions on an older system, or Wine 8.0, whose
+   * CfgMgr32.dll has no CM_Register_Notification / CM_Unregister_Notification). Their bindings return
+   * CR_CALL_NOT_IMPLEMENTED instead of calling anything.
+   */
+  readonly missingExports: readonly string[];
   /** CreateFileW(lpFileName, dwDesiredAccess, dwShareMode, lpSecurityAttributes, dwCreationDisposition, dwFlagsAndAttributes, hTemplateFile). */
   CreateFileW(
     name: string,
@@ -254,7 +261,7 @@ async function declareBindings(): Promise<Win32Bindings> {
   const HANDLE = 'void *';
   const BOOL = 'int32';
   const DWORD = 'uint32';
-  const CONFIGRET = 'uint32';
+  const CONFIGRET_T = 'uint32';
   const ULONG_PTR = pointerSize === 8 ? 'uint64' : 'uint32';
   const S = '__stdcall';
 
@@ -299,22 +306,38 @@ async function declareBindings(): Promise<Win32Bindings> {
   const GetLastError = kernel32.func(S, 'GetLastError', DWORD, []);
   const RtlNtStatusToDosError = ntdll.func(S, 'RtlNtStatusToDosError', 'uint32', ['uint32']);
 
+  const missingExports: string[] = [];
+  // CM_(Un)Register_Notification exist since Windows 8 (D-CM); Wine 8.0's CfgMgr32.dll lacks both.
+  type TypeSpec = Parameters<KoffiModule['out']>[0];
+  type Library = import('koffi').LibraryHandle;
+  const optionalFunc = (lib: Library, name: string, result: TypeSpec, args: TypeSpec[]): ReturnType<Library['func']> | null => {
+    try {
+      return lib.func(S, name, result, args);
+    } catch (err) {
+      if (err instanceof Error && /Cannot find function/i.test(err.message)) {
+        missingExports.push(name);
+        return null;
+      }
+      throw err;
+    }
+  };
+
   const CM_NOTIFY_CALLBACK = koffi.proto(S, 'CM_NOTIFY_CALLBACK', DWORD, [HANDLE, 'void *', 'uint32', 'void *', DWORD]);
   const PCM_NOTIFY_CALLBACK = koffi.pointer(CM_NOTIFY_CALLBACK);
-  const CM_Register_Notification = cfgmgr32.func(S, 'CM_Register_Notification', CONFIGRET, [
+  const CM_Register_Notification = optionalFunc(cfgmgr32, 'CM_Register_Notification', CONFIGRET_T, [
     'void *', // PCM_NOTIFY_FILTER (416 bytes encoded by device-side/abi)
     'void *',
     PCM_NOTIFY_CALLBACK,
     koffi.out(koffi.pointer(HANDLE)), // PHCMNOTIFICATION
   ]);
-  const CM_Unregister_Notification = cfgmgr32.func(S, 'CM_Unregister_Notification', CONFIGRET, [HANDLE]);
-  const CM_Get_Device_Interface_List_SizeW = cfgmgr32.func(S, 'CM_Get_Device_Interface_List_SizeW', CONFIGRET, [
+  const CM_Unregister_Notification = optionalFunc(cfgmgr32, 'CM_Unregister_Notification', CONFIGRET_T, [HANDLE]);
+  const CM_Get_Device_Interface_List_SizeW = cfgmgr32.func(S, 'CM_Get_Device_Interface_List_SizeW', CONFIGRET_T, [
     koffi.out(koffi.pointer('uint32')),
     'void *', // LPGUID (16-byte wire GUID)
     'str16', // DEVINSTID_W or NULL
     'uint32',
   ]);
-  const CM_Get_Device_Interface_ListW = cfgmgr32.func(S, 'CM_Get_Device_Interface_ListW', CONFIGRET, [
+  const CM_Get_Device_Interface_ListW = cfgmgr32.func(S, 'CM_Get_Device_Interface_ListW', CONFIGRET_T, [
     'void *',
     'str16',
     'void *', // PZZWSTR Buffer (out)
@@ -373,8 +396,12 @@ async function declareBindings(): Promise<Win32Bindings> {
       async<number>(GetQueuedCompletionStatusEx, [port, entries, count, removed, timeoutMs, alertable]),
     GetLastError,
     RtlNtStatusToDosError,
-    CM_Register_Notification,
-    CM_Unregister_NotificationAsync: (notifyContext) => async<number>(CM_Unregister_Notification, [notifyContext]),
+    missingExports,
+    CM_Register_Notification: CM_Register_Notification ?? (() => CONFIGRET.CR_CALL_NOT_IMPLEMENTED),
+    CM_Unregister_NotificationAsync: (notifyContext) =>
+      CM_Unregister_Notification === null
+        ? Promise.resolve(CONFIGRET.CR_CALL_NOT_IMPLEMENTED)
+        : async<number>(CM_Unregister_Notification, [notifyContext]),
     CM_Get_Device_Interface_List_SizeWAsync: (length, guid, deviceId, flags) =>
       async<number>(CM_Get_Device_Interface_List_SizeW, [length, guid, deviceId, flags]),
     CM_Get_Device_Interface_ListWAsync: (guid, deviceId, buffer, bufferChars, flags) =>

@@ -29,6 +29,7 @@ export interface FakeCmRegistration {
 
 export class FakeWin32Api extends FakeOverlappedIoApi implements Win32Api {
   readonly INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
+  readonly missingExports: string[] = [];
   /** Paths CreateFileW opens; any other fails with ERROR_FILE_NOT_FOUND. */
   readonly present = new Set<string>();
   readonly createFileCalls: FakeCreateFile[] = [];

@@ -194,6 +194,15 @@ describe('Win32UsbFnPort', () => {
       expect(api.callbacks.size).toBe(0);
     });
 
+    it('explains a CfgMgr32.dll without CM_Register_Notification (pre-Windows 8, Wine 8.0) as CR_CALL_NOT_IMPLEMENTED', async () => {
+      const { api, port } = await setup();
+      api.missingExports.push('CM_Register_Notification');
+      api.registerResult = CONFIGRET.CR_CALL_NOT_IMPLEMENTED; // what the binding returns for a missing export
+      const err = await port.watchInterfaces(GUID, () => 0).catch((e: unknown) => e);
+      expect(err).toMatchObject({ crName: 'CR_CALL_NOT_IMPLEMENTED', cr: 0x34 });
+      expect((err as Error).message).toMatch(/no CM_Register_Notification export/);
+    });
+
     it('returns ERROR_SUCCESS when a listener throws, and reports the error', async () => {
       const onListenerError = vi.fn();
       const { api, port } = await setup({ onListenerError });

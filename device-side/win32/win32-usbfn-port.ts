@@ -359,9 +359,14 @@ export class Win32UsbFnPort implements UsbFnPort, AsyncDisposable {
     }
     if (cr !== CONFIGRET.CR_SUCCESS || out[0] === null || out[0] === 0n) {
       api.unregisterCallback(callback); // not registered: CM will never call it
+      const missing = api.missingExports.includes('CM_Register_Notification');
       throw configRetError('CM_Register_Notification', cr === CONFIGRET.CR_SUCCESS ? CONFIGRET.CR_FAILURE : cr, {
         target: label,
-        detail: cr === CONFIGRET.CR_SUCCESS ? 'CR_SUCCESS but no HCMNOTIFICATION was returned' : undefined,
+        detail: missing
+          ? 'CfgMgr32.dll has no CM_Register_Notification export (it needs Windows 8 or later; Wine 8.0 lacks it), so no call was made. Run on a Windows device.'
+          : cr === CONFIGRET.CR_SUCCESS
+            ? 'CR_SUCCESS but no HCMNOTIFICATION was returned'
+            : undefined,
       });
     }
     reg.bind(out[0], callback);
