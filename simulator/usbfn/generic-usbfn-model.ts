@@ -230,8 +230,12 @@ export class GenericUsbFnModel {
    * handles fails.
    * ASSUMPTION (reference §6.2, several codes plausible): pending → STATUS_CANCELLED (995); new I/O →
    * STATUS_DEVICE_REMOVED (1617).
+   * ASSUMPTION: the driver instance goes with the device; when the device is added again it starts fresh
+   * (not activated, no registered strings).
    */
   deviceRemoved(): void {
+    this.#activated = false;
+    this.#strings.clear();
     for (const file of [...this.#files]) {
       file.state = 'removed';
       this.#files.delete(file);

@@ -204,6 +204,19 @@ describe('device removal while open', () => {
     const again = await openFile(rig);
     await expect(again.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO, null, new Uint8Array(748))).resolves.toBe(748);
   });
+
+  it('ASSUMPTION: a removed device comes back with a fresh driver instance (ACTIVATE needed again)', async () => {
+    const rig = makeSimDriverRig();
+    const file = await openActivated(rig);
+    expect(rig.model.activated).toBe(true);
+    await rig.cm.surpriseRemove(rig.instanceId);
+    await file.close();
+    expect(rig.model.activated).toBe(false);
+    rig.addDevice();
+    const again = await openActivated(rig);
+    expect(rig.link.activations).toBe(2);
+    await again.close();
+  });
 });
 
 describe('Configuration Manager delegation', () => {
