@@ -1,0 +1,76 @@
+/**
+ * A transfer the function side queued on an endpoint (TRANSFER_IN / TRANSFER_IN_APPEND_ZERO_PKT /
+ * TRANSFER_OUT, or an EP0 stage): a {@link UfxRequest} whose result resolves with the bytes moved or
+ * rejects with {@link UfxAbort}.
+ */
+import { UfxAbort, type UfxAbortReason, type UfxRequest } from '../ufx/class-driver-link.js';
+import type { Fifo } from './fifo.js';
+
+export const TRANSFER_STATE = { QUEUED: 0, COMMITTED: 1, DONE: 2 } as const;
+export type TransferState = (typeof TRANSFER_STATE)[keyof typeof TRANSFER_STATE];
+
+export class DeviceTransfer implements UfxRequest<number> {
+  readonly result: Promise<number>;
+  /** IN: the data to send. OUT: the buffer receiving host data. */
+  readonly data: Uint8Array;
+  readonly length: number;
+  /** TRANSFER_IN_APPEND_ZERO_PKT */
+  readonly appendZlp: boolean;
+  /** Bytes sent (IN) or received (OUT) so far. */
+  offset = 0;
+  zlpDone = false;
+  state: TransferState = TRANSFER_STATE.QUEUED;
+  /** Bus time (units) of completion once committed. */
+  at = 0;
+  /** Set when the transfer ends without completing. */
+  abortReason: UfxAbortReason | undefined;
+  abortDetail: string | undefined;
+  /** The queue holding it while QUEUED (for cancel). */
+  queue: Fifo<DeviceTransfer> | undefined;
+  #resolve!: (bytes: number) => void;
+  #reject!: (err: UfxAbort) => void;
+
+  constructor(data: Uint8Array, appendZlp = false) {
+    this.data = data;
+    this.length = data.length;
+    this.appendZlp = appendZlp;
+    this.result = new Promise<number>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /**
+   * An IN transfer still owes its zero-length packet: TRANSFER_IN of 0 bytes sends one ZLP; with
+   * APPEND_ZERO_PKT a ZLP follows a payload that is an exact multiple of wMaxPacketSize (reference §6.1).
+   * ASSUMPTION (reference §6.2): a 0-byte TRANSFER_IN sends a single ZLP with or without the flag.
+   */
+  needsZlp(maxPacketSize: number): boolean {
+    return !this.zlpDone && (this.length === 0 || (this.appendZlp && this.length % maxPacketSize === 0));
+  }
+
+  /** Cancels a transfer still waiting in its queue (CancelIoEx); false once its outcome is decided. */
+  cancel(): boolean {
+    if (this.state !== TRANSFER_STATE.QUEUED) return false;
+    this.queue?.remove(this);
+    this.fail('cancelled');
+    return true;
+  }
+
+  /** Ends the transfer now with `reason` (bytes moved so far are reported). */
+  fail(reason: UfxAbortReason, detail?: string): void {
+    if (this.state === TRANSFER_STATE.DONE) return;
+    this.state = TRANSFER_STATE.DONE;
+    this.queue = undefined;
+    this.#reject(new UfxAbort(reason, this.offset, detail));
+  }
+
+  /** Delivers a committed outcome (called by the bus when its bus time has elapsed). */
+  settle(): void {
+    if (this.state === TRANSFER_STATE.DONE) return;
+    this.state = TRANSFER_STATE.DONE;
+    this.queue = undefined;
+    if (this.abortReason === undefined) this.#resolve(this.offset);
+    else this.#reject(new UfxAbort(this.abortReason, this.offset, this.abortDetail));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A first-in first-out queue on an array with a moving head: O(1) push/shift without the O(n) cost of
+ * `Array.prototype.shift`, and removal from the middle for cancellations (rare). Used for host URB and
+ * device transfer queues on the hot path.
+ */
+export class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  /** The oldest item, or undefined when empty. */
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Removes `item` wherever it is; false if absent. */
+  remove(item: T): boolean {
+    const i = this.#items.indexOf(item, this.#head);
+    if (i < 0) return false;
+    if (i === this.#head) {
+      this.shift();
+      return true;
+    }
+    this.#items.splice(i, 1);
+    return true;
+  }
+
+  /** Removes and returns every item, oldest first. */
+  drain(): T[] {
+    const out = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return out;
+  }
+
+  /** Iterates oldest first without removing. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T;
+  }
+}
