@@ -1,9 +1,13 @@
-/** SimUsbFnPort runs the UsbFnPort contract suite (both sections), over the scripted UFX link. */
+/**
+ * SimUsbFnPort runs the UsbFnPort contract suite (both sections): once over the scripted UFX link, once
+ * over the whole simulated link (UFX model, virtual bus, SimUsbHost enumerating the device).
+ */
 import { describeUsbFnPortContract } from '../../device-side/usbfn-port.contract.js';
+import { createSimulation } from '../simulation.js';
 import { flush } from './testing/io-helpers.js';
 import { makeSimDriverRig } from './testing/sim-driver-rig.js';
 
-describeUsbFnPortContract('SimUsbFnPort', () => makeSimDriverRig({ present: false }).port, {
+describeUsbFnPortContract('SimUsbFnPort (scripted UFX link)', () => makeSimDriverRig({ present: false }).port, {
   withDriver: async () => {
     const rig = makeSimDriverRig();
     return {
@@ -13,6 +17,21 @@ describeUsbFnPortContract('SimUsbFnPort', () => makeSimDriverRig({ present: fals
         rig.link.enumerate('high');
         await flush();
       },
+    };
+  },
+});
+
+describeUsbFnPortContract('SimUsbFnPort (simulated bus and host)', () => createSimulation({ powered: false, attached: false }).port, {
+  withDriver: async () => {
+    const sim = createSimulation({ attached: false });
+    return {
+      port: sim.port,
+      interfaceClassGuid: sim.function().interfaceGuid,
+      async configure() {
+        sim.attach();
+        await sim.host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 2000 });
+      },
+      dispose: () => sim.dispose(),
     };
   },
 });
