@@ -240,6 +240,52 @@ check('CM_Get_Device_Interface_List(_Size)W for an unused GUID → an empty list
   }
 });
 
+check('a malformed class GUID is rejected as a typed error before any cfgmgr32 call', async () => {
+  const port = await Win32UsbFnPort.create();
+  try {
+    const err = await rejectionOf(port.getInterfaceListSize({ interfaceClassGuid: 'not-a-guid' }), 'size of a malformed GUID');
+    assert(err instanceof Error && 'code' in err, `expected a typed HarnessError, got ${String(err)}`);
+    notes.push(`→ ${(err as Error).message.split(':')[0]}`);
+  } finally {
+    await port.close();
+  }
+});
+
+check('a koffi-registered __stdcall callback called on a Windows worker thread runs on the JS main thread (the CM callback path)', async () => {
+  // Wine has no CM_Register_Notification, so exercise the same koffi mechanism with the thread pool:
+  // the worker thread calls the registered trampoline, koffi queues the call to the main thread (free,
+  // awaiting), and the DWORD returned by JS goes back to the worker.
+  const k = w.koffi;
+  const kernel32 = k.load('kernel32.dll');
+  const WORK_CALLBACK = k.proto('__stdcall', 'USBFN_HIL_WINE_WORK_CALLBACK', 'uint32', ['void *']);
+  const QueueUserWorkItem = kernel32.func('__stdcall', 'QueueUserWorkItem', 'int32', [k.pointer(WORK_CALLBACK), 'void *', 'uint32']);
+  let received: unknown;
+  let resolveCalled: () => void = () => undefined;
+  const called = new Promise<void>((r) => (resolveCalled = r));
+  let syncSection = true;
+  let ranInsideSyncSection = false;
+  const cb = k.register((context: bigint | null) => {
+    ranInsideSyncSection = syncSection;
+    received = context;
+    resolveCalled();
+    return 0;
+  }, k.pointer(WORK_CALLBACK));
+  try {
+    assert(QueueUserWorkItem(cb, 0x1234n, 0) !== 0, 'QueueUserWorkItem');
+    const spin = Date.now() + 50;
+    while (Date.now() < spin) {
+      /* the main thread is busy: the call must wait for it, not run on the worker */
+    }
+    syncSection = false;
+    await called;
+    assert(!ranInsideSyncSection, 'the callback ran while the main thread was busy: it did not go through the JS event loop');
+    assertEqual(received, 0x1234n, 'context pointer');
+  } finally {
+    await sleep(50); // let the worker thread leave the trampoline before the slot is released
+    k.unregister(cb);
+  }
+});
+
 check('CM_Register_Notification / CM_Unregister_Notification round-trip, or fail with a mapped ConfigRetError', async () => {
   const port = await Win32UsbFnPort.create();
   try {
