@@ -407,6 +407,8 @@ export class CompletionPort {
     if (out !== null && req.copyBack) {
       // Success: what lpBytesReturned covers. Failure: the whole buffer, because a METHOD_OUT_DIRECT driver
       // may write into it and still fail (GET_INTERFACE_DESCRIPTOR_SET fills Size; reference §6.2).
+      // ASSUMPTION (reference §1, §6.2): on success no GenericUSBFn IOCTL writes past lpBytesReturned, so
+      // bytes beyond it keep the caller's values (as they would if the driver wrote nothing there).
       const n = success ? Math.min(bytes, out.byteLength) : out.byteLength;
       if (n > 0) out.set(ov.subarray(req.outputOffset, req.outputOffset + n));
     }

@@ -224,7 +224,7 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('hEvent', 2 * p + 8, p),
       ],
     },
-    // NOT in the reference: minwinbase.h OVERLAPPED_ENTRY (GetQueuedCompletionStatusEx output):
+    // ASSUMPTION (not in the reference §4): minwinbase.h OVERLAPPED_ENTRY (GetQueuedCompletionStatusEx output):
     // { ULONG_PTR lpCompletionKey; LPOVERLAPPED lpOverlapped; ULONG_PTR Internal; DWORD dwNumberOfBytesTransferred; }
     // Natural alignment gives x64 32/8 and x86 16/4. Exercised for real by the Wine tier.
     {
