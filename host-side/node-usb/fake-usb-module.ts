@@ -93,6 +93,8 @@ export class FakeInterface implements InterfaceLike {
   readonly interfaceNumber: number;
   endpoints: FakeEndpoint[];
   kernelDriverActive = false;
+  /** errno USBDEVFS_GETDRIVER fails with (libusb_kernel_driver_active). */
+  driverQueryErrno: number | undefined;
   claimed = false;
   claimError: Error | undefined;
   readonly calls: string[] = [];
@@ -112,6 +114,7 @@ export class FakeInterface implements InterfaceLike {
     queueMicrotask(() => callback?.(undefined));
   }
   isKernelDriverActive(): boolean {
+    if (this.driverQueryErrno !== undefined) throw new FakeLibUSBException(this.driverQueryErrno);
     return this.kernelDriverActive;
   }
   detachKernelDriver(): void {

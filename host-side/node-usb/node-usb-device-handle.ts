@@ -136,7 +136,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     const iface = this.#findInterface(op, interfaceNumber);
     try {
       // libusb_claim_interface fails with BUSY while a kernel driver is bound (Linux only has detach).
-      if (this.#platform === 'linux' && iface.isKernelDriverActive()) {
+      if (this.#platform === 'linux' && this.#kernelDriverActive(iface)) {
         iface.detachKernelDriver();
         this.#detached.add(interfaceNumber);
       }
@@ -327,6 +327,20 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
         // No driver to give the interface back to (e.g. a vendor-class interface): nothing to restore.
         if (!(hasLibusbErrno(e) && e.errno === LIBUSB_ERROR.LIBUSB_ERROR_NOT_FOUND)) throw libusbErrorFrom('attachKernelDriver', e);
       }
+    }
+  }
+
+  /**
+   * USBDEVFS_GETDRIVER. When the query itself fails for another reason than a lost device (some
+   * usbfs emulations, e.g. umockdev's pcap replay, answer ENOTTY → LIBUSB_ERROR_OTHER), the claim is
+   * tried anyway: it reports LIBUSB_ERROR_BUSY if a driver really holds the interface.
+   */
+  #kernelDriverActive(iface: InterfaceLike): boolean {
+    try {
+      return iface.isKernelDriverActive();
+    } catch (e) {
+      if (hasLibusbErrno(e) && e.errno === LIBUSB_ERROR.LIBUSB_ERROR_NO_DEVICE) throw e;
+      return false;
     }
   }
 

@@ -165,6 +165,17 @@ describe('NodeUsbDeviceHandle bulk transfers', () => {
     expect(iface.calls).toEqual(['detachKernelDriver', 'claim', 'release', 'attachKernelDriver']);
   });
 
+  it('still claims when the kernel-driver query fails (LIBUSB_ERROR_OTHER), but not when the device is gone', async () => {
+    const { device, handle } = await setup({ platform: 'linux' });
+    const iface = device.interfaces![0]!;
+    iface.driverQueryErrno = -99;
+    await handle.claimInterface(0);
+    expect(iface.calls).toEqual(['claim']);
+    await handle.releaseInterface(0);
+    iface.driverQueryErrno = -4;
+    await expect(handle.claimInterface(0)).rejects.toMatchObject({ libusbName: 'LIBUSB_ERROR_NO_DEVICE' });
+  });
+
   it('does not detach on other platforms (claim then fails BUSY)', async () => {
     const { device, handle } = await setup({ platform: 'darwin' });
     device.interfaces![0]!.kernelDriverActive = true;

@@ -1,6 +1,7 @@
 /**
- * The tshark tier (issue 3): captures written by UsbmonPcapWriter decode in tshark with no malformed
- * packets and with the right URB fields, setup fields, lengths and statuses.
+ * The tshark tier (issue 3): captures written by UsbmonPcapWriter — from a representative set of URB
+ * events and from a real simulated run — decode in tshark with no malformed packets and with the right
+ * URB fields, setup fields, lengths and statuses.
  *
  * In CI (CI=true) a missing tshark fails; locally the tier is skipped with the reason.
  */
@@ -8,7 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readUsbmonCapture } from '../../../simulator/capture/usbmon-pcap-reader.js';
+import type { UsbmonRecord } from '../../../simulator/capture/usbmon-pcap-reader.js';
 import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
+import { simulatedRun } from './simulated-run.js';
 import { representativeUrbs } from './representative-urbs.js';
 import type { TsharkFrame } from './tshark.js';
 import { EXPERT_SEVERITY_ERROR, decodeWithTshark, findTshark, tsharkVersion } from './tshark.js';
@@ -136,7 +140,67 @@ if (tshark === undefined) {
     });
   });
 
-  // TODO(#3): once simulator/simulation.ts exports createSimulation, add a describe block that runs the
-  // loopback scenario on the simulator with a UsbmonPcapWriter as the bus's urbSink and applies the same
-  // assertions (well-formed, setup fields of each class request, lengths and statuses per URB).
+  describe('tshark tier: a simulated run (enumeration, class requests, loopback, stall)', () => {
+    let frames: TsharkFrame[];
+    let records: UsbmonRecord[];
+    let run: Awaited<ReturnType<typeof simulatedRun>>;
+    beforeAll(async () => {
+      run = await simulatedRun(7);
+      const path = join(dir, 'simulated.pcap');
+      await run.capture.writeFile(path);
+      records = readUsbmonCapture(run.capture.toBytes()).records;
+      frames = await decodeWithTshark(tsharkPath, path);
+    });
+
+    it('the run itself behaved (loopbacks byte-exact, the unknown request stalled)', () => {
+      expect(run.loopbacksOk).toBe(true);
+      expect(run.stallStatus).toBe('stall');
+    });
+
+    it('decodes every URB of the run with no malformed packets', () => {
+      expect(frames).toHaveLength(records.length);
+      expect(records.length).toBeGreaterThan(40);
+      assertWellFormed(frames);
+    });
+
+    it('shows each URB as written: type, endpoint, status, lengths, setup fields, bulk payloads', () => {
+      let setups = 0;
+      records.forEach((r, i) => {
+        const f = frames[i]!;
+        const e = r.event;
+        const where = `record ${i + 1} (${e.kind} ${e.transferType} 0x${e.endpoint.toString(16)})`;
+        expect(f.get('usb.urb_type'), where).toBe(`'${e.kind}'`);
+        expect(f.get('usb.endpoint_address'), where).toBe(hex2(e.endpoint));
+        expect(f.get('usb.urb_status'), where).toBe(String(e.status));
+        expect(f.get('usb.urb_len'), where).toBe(String(e.length));
+        expect(f.get('usb.data_len'), where).toBe(String(r.lenCap));
+        if (e.setup !== undefined) {
+          setups++;
+          expect(f.get('usb.bmRequestType'), where).toBe(hex2(e.setup[0]!));
+          expect(f.get('usb.setup.bRequest'), where).toBe(String(e.setup[1]));
+          expect(f.get('usb.setup.wLength'), where).toBe(String(e.setup[6]! | (e.setup[7]! << 8)));
+          if ((e.setup[0]! & 0x60) !== 0) {
+            expect(f.get('usb.setup.wValue'), where).toBe(`0x${(e.setup[2]! | (e.setup[3]! << 8)).toString(16).padStart(4, '0')}`);
+            expect(f.get('usb.setup.wIndex'), where).toBe(String(e.setup[4]! | (e.setup[5]! << 8)));
+          }
+        }
+        if (e.transferType === 'bulk' && e.data !== undefined && e.data.length > 0) {
+          expect(f.get('usb.capdata'), where).toBe(hexBytes(e.data));
+        }
+      });
+      expect(setups).toBeGreaterThan(10);
+    });
+
+    it('pairs every submit with one completion of the same URB id', () => {
+      const open = new Map<number, number>();
+      for (const { event: e } of records) {
+        if (e.kind === 'S') open.set(e.urbId, (open.get(e.urbId) ?? 0) + 1);
+        else if (e.kind === 'C') {
+          expect(open.get(e.urbId), `completion of urb ${e.urbId} without a submit`).toBe(1);
+          open.delete(e.urbId);
+        }
+      }
+      expect([...open.keys()]).toEqual([]);
+    });
+  });
 }
