@@ -20,6 +20,7 @@ const noImport = (...groups) => ({
 export default tseslint.config(
   { ignores: ['node_modules/**', 'reports/**', '.ci/cache/**', 'docs/**'] },
   js.configs.recommended,
+  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   ...tseslint.configs.recommended,
   {
     rules: {

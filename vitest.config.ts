@@ -35,10 +35,10 @@ const allureReporter: [string, Record<string, unknown>] = [
 ];
 
 const tags = [
-  { name: 'lab-only', description: 'needs real hardware; skipped in sim' },
-  { name: 'sim-only', description: 'needs fault injection through the `sim` fixture; skipped in lab' },
-  { name: 'hotplug', description: 'unplugs, replugs or removes the device' },
-  { name: 'slow', description: 'long-running (soak, stress)' },
+  { name: 'lab-only' as const, description: 'needs real hardware; skipped in sim' },
+  { name: 'sim-only' as const, description: 'needs fault injection through the `sim` fixture; skipped in lab' },
+  { name: 'hotplug' as const, description: 'unplugs, replugs or removes the device' },
+  { name: 'slow' as const, description: 'long-running (soak, stress)' },
 ];
 
 export default defineConfig({

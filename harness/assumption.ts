@@ -1,0 +1,32 @@
+/**
+ * Marks checks of behaviour the simulator infers rather than documents (reference §6.2). A failure inside
+ * `assumption(...)` is reported under the Allure category "Simulator assumptions": verify it on real
+ * hardware before calling it a product defect.
+ *
+ * @example
+ * await assumption('§6.2', 'pending TRANSFER_OUT ends with ERROR_OPERATION_ABORTED on reset', async () => {
+ *   expect(entry.error).toMatchObject({ data: { win32Name: 'ERROR_OPERATION_ABORTED' } });
+ * });
+ */
+import { HarnessError } from './errors.js';
+
+export class AssumptionFailedError extends HarnessError {
+  override readonly name = 'AssumptionFailedError';
+  constructor(section: string, statement: string, cause: unknown) {
+    super(
+      'ASSUMPTION',
+      `[ASSUMPTION reference ${section}] ${statement}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { section, statement },
+      { cause },
+    );
+  }
+}
+
+/** Runs `check`; if it fails, rethrows as an {@link AssumptionFailedError} naming the assumption. */
+export async function assumption(section: string, statement: string, check: () => void | Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (err) {
+    throw new AssumptionFailedError(section, statement, err);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The scenario `test`: vitest's test extended with the harness fixtures (STYLE.md §2).
+ *
+ * `mode` (worker, injected by the project: sim | lab) → `rig` (file: `openRig(mode)`) → per scenario a
+ * `session` → `host` (UsbHost), `agent` (the function opened, claimed and configured), `device` (the device
+ * side), `clock`, `capture`, and `sim` (simulator controls; sim only). `world` is an option scenarios
+ * override with `test.override({ world: { ... } })` to start from another state (speed, function, unplugged).
+ *
+ * Every scenario automatically gets Allure labels (epic/feature from its path, story from its title, mode,
+ * speed), its seed as a parameter, and as attachments its usbmon capture and the device event log.
+ * A failing simulated scenario prints its seed and the command that replays it.
+ *
+ * @example
+ * import { expect, test } from '../../harness/index.js';
+ * test('echoes 512 bytes on the bulk pipes', async ({ agent }) => {
+ *   const r = await agent.loopback(512);
+ *   expect(r.ok).toBe(true);
+ * });
+ */
+import { test as base } from 'vitest';
+import { attachCapture, attachJson, labelScenario } from './allure.js';
+import { ModeNotSupportedError } from './errors.js';
+import { openRig, type Mode, type Rig, type Session, type WorldOptions } from './rig.js';
+import { formatSeed, scenarioSeed, SEED_ENV } from './seed.js';
+import type { SimControls } from './sim-controls.js';
+
+declare module 'vitest' {
+  interface TestTags {
+    tags: 'lab-only' | 'sim-only' | 'hotplug' | 'slow';
+  }
+}
+
+function fullName(task: { name: string; suite?: { name: string; suite?: unknown } | undefined }): string {
+  const parts = [task.name];
+  let s = task.suite as { name: string; suite?: unknown } | undefined;
+  while (s !== undefined && s.name !== '') {
+    parts.unshift(s.name);
+    s = s.suite as { name: string; suite?: unknown } | undefined;
+  }
+  return parts.join(' > ');
+}
+
+export const test = base
+  .extend('mode', { scope: 'worker', injected: true }, 'sim' as Mode)
+  .extend('runSeed', { scope: 'worker', injected: true }, 0)
+  .extend('rig', { scope: 'file' }, async ({ mode }, { onCleanup }): Promise<Rig> => {
+    const rig = await openRig(mode);
+    onCleanup(() => rig.close());
+    return rig;
+  })
+  .extend('world', {} as WorldOptions)
+  .extend('session', async ({ rig, world, runSeed, mode, task, onTestFailed }, { onCleanup }): Promise<Session> => {
+    const name = fullName(task);
+    const seed = scenarioSeed(runSeed, name);
+    onTestFailed(({ task: failed }) => {
+      // Every failure of a simulated run names its seed and how to replay it.
+      const replay = `[seed ${formatSeed(seed)}; run seed ${formatSeed(runSeed)}] replay: ${SEED_ENV}=${formatSeed(runSeed)} npx usbfn-hil run --mode ${mode} --filter ${JSON.stringify(task.name)}`;
+      for (const e of failed.result?.errors ?? []) e.message = `${e.message}\n${replay}`;
+    });
+    const session = await rig.openSession({ name, seed, world });
+    onCleanup(async () => {
+      try {
+        const { deviceLog, extras } = await session.artifacts();
+        await attachCapture('usb-capture', session.capture.pcap());
+        await attachJson('device-event-log', deviceLog);
+        for (const [key, value] of Object.entries(extras)) await attachJson(key, value);
+      } finally {
+        await session.close();
+      }
+    });
+    await labelScenario({
+      filePath: task.file.filepath,
+      story: task.name,
+      mode,
+      speed: session.speed,
+      seed: formatSeed(seed),
+    });
+    return session;
+  })
+  .extend('host', ({ session }) => Promise.resolve(session.host))
+  .extend('device', ({ session }) => Promise.resolve(session.device))
+  .extend('clock', ({ session }) => Promise.resolve(session.clock))
+  .extend('capture', ({ session }) => Promise.resolve(session.capture))
+  .extend('agent', ({ session }) => session.agent())
+  .extend('sim', ({ session, mode, task, skip }): Promise<SimControls> => {
+    if (session.sim !== undefined) return Promise.resolve(session.sim);
+    if (task.tags?.includes('sim-only')) {
+      skip(`needs the simulator's fault injection ('sim' fixture), which mode '${mode}' cannot provide`);
+    }
+    throw new ModeNotSupportedError(
+      "the 'sim' fixture",
+      mode,
+      "tag the scenario { tags: ['sim-only'] } so other modes skip it, or assert through the host instead",
+    );
+  });
+
+export { expect, describe } from 'vitest';

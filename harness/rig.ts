@@ -1,0 +1,109 @@
+/**
+ * The rig: what a scenario runs against, chosen by configuration (the mode), never by scenario code.
+ * `openRig(mode)` gives a {@link Rig}; each scenario opens a {@link Session} on it: a host, the device side,
+ * a clock and a capture, plus simulator controls in `sim`.
+ *
+ * In `sim` every session is a fresh simulated world seeded from the scenario's seed, so scenarios are
+ * independent and reproducible. In `lab` a session is the paired device and host PC, reset to a known state.
+ */
+import type { Clock } from './clock.js';
+import type { DeviceLogEntry } from '../device-side/service/device-event-log.js';
+import type { BusState, ServiceState } from '../device-side/service/usbfn-service.js';
+import type { HostAgent, UsbHost } from '../host-side/index.js';
+import type { SimControls } from './sim-controls.js';
+
+export type Mode = 'sim' | 'lab';
+
+/** Built-in device functions a scenario can ask for. */
+export type TestFunctionKind = 'loopback' | 'sourceSink';
+
+/** How the world looks when a scenario starts. */
+export interface WorldOptions {
+  /** The device's function. Default loopback. */
+  readonly fn?: TestFunctionKind | undefined;
+  /** Fastest speed of the device and host port. Default high. */
+  readonly speed?: 'full' | 'high' | 'super' | undefined;
+  /** The device's function devnode is present (sim: powered). Default true. */
+  readonly powered?: boolean | undefined;
+  /** The cable is plugged (sim: VBUS). Default true. */
+  readonly attached?: boolean | undefined;
+  /** The device-side service is started with the session. Default true. */
+  readonly startService?: boolean | undefined;
+  /** BUS_EVENT_NOTIFICATION requests the service keeps outstanding. Default 4. */
+  readonly busEventDepth?: number | undefined;
+}
+
+/** The device side as scenarios see it: local in sim, reached through the device agent in lab. */
+export interface DeviceSide {
+  /** Name of the running function (`loopback`, `source-sink`). */
+  readonly functionName: string;
+  /** Service and bus state as the device side sees them. */
+  status(): Promise<DeviceStatus>;
+  /** The device-side event log (lifecycle, bus events, typed errors). */
+  eventLog(): Promise<readonly DeviceLogEntry[]>;
+  /** Waits until the host configured the device (transfers allowed). @throws TimeoutError */
+  whenConfigured(options?: { timeoutMs?: number }): Promise<void>;
+  /** Waits until the service opened the interface and activated the bus. @throws TimeoutError */
+  whenActive(options?: { timeoutMs?: number }): Promise<void>;
+  /** Waits until the service is waiting for an interface (after a removal). @throws TimeoutError */
+  whenWaiting(options?: { timeoutMs?: number }): Promise<void>;
+  /** Starts the service (when the world was opened with `startService: false`). */
+  startService(): Promise<void>;
+  /** Stops the service (cancel I/O, unregister, close). */
+  stopService(): Promise<void>;
+}
+
+export interface DeviceStatus {
+  readonly service: ServiceState;
+  readonly bus: BusState;
+  /** CreateFileW calls that succeeded (the arrival race must not open twice). */
+  readonly openCount: number;
+  readonly symbolicLink: string | undefined;
+}
+
+/** The USB capture of a session. */
+export interface SessionCapture {
+  /** The usbmon pcap (LINKTYPE 220) so far. */
+  pcap(): Uint8Array;
+  /** URB records so far (submit/complete) — sim only; empty in lab. */
+  readonly recordCount: number;
+}
+
+/** One scenario's view of the rig. */
+export interface Session extends AsyncDisposable {
+  readonly mode: Mode;
+  readonly seed: number;
+  readonly speed: 'full' | 'high' | 'super';
+  readonly clock: Clock;
+  readonly host: UsbHost;
+  readonly device: DeviceSide;
+  readonly capture: SessionCapture;
+  /** Simulator controls; undefined in lab (the `sim` fixture turns that into ModeNotSupportedError). */
+  readonly sim: SimControls | undefined;
+  /**
+   * Finds the function on the host, opens it, claims its interface and waits until the device is
+   * configured; the same agent on repeated calls until {@link reopenAgent}.
+   */
+  agent(options?: { timeoutMs?: number }): Promise<HostAgent>;
+  /** Closes the current agent's handle and opens a fresh one (after a re-enumeration). */
+  reopenAgent(options?: { timeoutMs?: number }): Promise<HostAgent>;
+  /** Things a report should carry: name → JSON-able value or bytes. */
+  artifacts(): Promise<{ deviceLog: unknown; extras: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export interface Rig extends AsyncDisposable {
+  readonly mode: Mode;
+  openSession(args: { name: string; seed: number; world: WorldOptions }): Promise<Session>;
+  close(): Promise<void>;
+}
+
+/** Opens the rig for a mode. Native modules load lazily inside, so `sim` runs on any OS. */
+export async function openRig(mode: Mode): Promise<Rig> {
+  if (mode === 'sim') {
+    const { SimRig } = await import('./rig-sim.js');
+    return new SimRig();
+  }
+  const { openLabRig } = await import('./rig-lab.js');
+  return openLabRig();
+}
