@@ -6,3 +6,20 @@ export * from './abi/index.js';
 export * from './usbfn-port.js';
 export * from './usbfn-client.js';
 export * from './list-interfaces.js';
+export { UsbFnService, ServiceStateError, type BusState, type ServiceState, type UsbFnServiceOptions } from './service/usbfn-service.js';
+export { DeviceEventLog, type DeviceLogEntry, type DeviceLogLevel } from './service/device-event-log.js';
+export type {
+  DeconfigureReason,
+  FunctionContext,
+  PipeRequest,
+  ResolvedPipe,
+  SetupReply,
+  TransferInOptions,
+  TransferOptions,
+  UsbFunction,
+} from './service/function-api.js';
+export * from './functions/test-protocol.js';
+export { TestFunctionState, answerTestRequest } from './functions/test-requests.js';
+export { createLoopbackFunction, DEFAULT_PATTERN_SEED, type LoopbackFunction, type LoopbackOptions } from './functions/loopback-function.js';
+export { createSourceSinkFunction, type SourceSinkFunction, type SourceSinkOptions } from './functions/source-sink-function.js';
+export * from './win32/index.js';

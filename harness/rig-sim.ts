@@ -5,12 +5,14 @@
  */
 import { withTimeout } from './clock.js';
 import { UsageError } from './errors.js';
-import type { DeviceLogEntry } from '../device-side/service/device-event-log.js';
-import { UsbFnService } from '../device-side/service/usbfn-service.js';
-import { createLoopbackFunction } from '../device-side/functions/loopback-function.js';
-import { createSourceSinkFunction } from '../device-side/functions/source-sink-function.js';
-import type { TestFunctionState } from '../device-side/functions/test-requests.js';
-import type { UsbFunction } from '../device-side/service/function-api.js';
+import {
+  createLoopbackFunction,
+  createSourceSinkFunction,
+  UsbFnService,
+  type DeviceLogEntry,
+  type TestFunctionState,
+  type UsbFunction,
+} from '../device-side/index.js';
 import { HostAgent, type UsbDeviceHandle } from '../host-side/index.js';
 import {
   createSimulation,

@@ -7,8 +7,7 @@
  * independent and reproducible. In `lab` a session is the paired device and host PC, reset to a known state.
  */
 import type { Clock } from './clock.js';
-import type { DeviceLogEntry } from '../device-side/service/device-event-log.js';
-import type { BusState, ServiceState } from '../device-side/service/usbfn-service.js';
+import type { BusState, DeviceLogEntry, ServiceState } from '../device-side/index.js';
 import type { HostAgent, UsbHost } from '../host-side/index.js';
 import type { SimControls } from './sim-controls.js';
 

@@ -5,10 +5,8 @@
  * Faults are overrides on top of the simulator's default behaviour and end with the scenario (each
  * scenario gets a fresh world), so nothing leaks between scenarios (STYLE.md §8.2).
  */
-import type { DeviceLogEntry } from '../device-side/service/device-event-log.js';
-import type { UsbFnService } from '../device-side/service/usbfn-service.js';
-import type { TestFunctionState } from '../device-side/functions/test-requests.js';
-import { CM_NOTIFY_ACTION } from '../device-side/abi/index.js';
+import type { DeviceLogEntry, UsbFnService, TestFunctionState } from '../device-side/index.js';
+import { CM_NOTIFY_ACTION } from '../device-side/index.js';
 import { UsageError } from './errors.js';
 import type { Simulation } from '../simulator/index.js';
 
