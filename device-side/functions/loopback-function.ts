@@ -22,6 +22,8 @@ export interface LoopbackOptions {
   readonly zlpPolicy?: number | undefined;
   /** Seed of READ_PATTERN. Default 0x5EED. */
   readonly patternSeed?: number | undefined;
+  /** Veto CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (keep the device). Default false; `state.vetoQueryRemove` changes it. */
+  readonly vetoQueryRemove?: boolean | undefined;
 }
 
 export interface LoopbackFunction extends UsbFunction {
@@ -34,6 +36,7 @@ export function createLoopbackFunction(options: LoopbackOptions = {}): LoopbackF
   const state = new TestFunctionState({
     zlpPolicy: options.zlpPolicy ?? ZLP_POLICY.APPEND_ON_MULTIPLE,
     patternSeed: options.patternSeed ?? DEFAULT_PATTERN_SEED,
+    vetoQueryRemove: options.vetoQueryRemove,
   });
   const depth = options.depth ?? 4;
   const bufferBytes = options.bufferBytes ?? 1024 * 1024 + 512;
@@ -43,6 +46,8 @@ export function createLoopbackFunction(options: LoopbackOptions = {}): LoopbackF
     state,
     pipes: { out: { direction: 'out' }, in: { direction: 'in' } },
     onSetup: (setup) => answerTestRequest(state, setup, ctx),
+    // A function that must not lose its device (an open session, a firmware update) vetoes the query (D-CM).
+    onQueryRemove: () => (state.vetoQueryRemove ? 'veto' : 'allow'),
     onConfigured(context) {
       ctx = context;
       context.runQueue('out', { depth, bufferBytes }, async (data) => {

@@ -41,11 +41,18 @@ export class TestFunctionState {
   zlpPolicy: number;
   /** Length of the next IN transfer the source queues (undefined = its default). */
   nextInLength: number | undefined;
+  /**
+   * Answer the function gives to CM_NOTIFY_ACTION_DEVICEQUERYREMOVE: true vetoes (ERROR_CANCELLED) so the
+   * device stays. Set by the host of the function (a scenario through `sim.functionState`); not reset by
+   * RESET_STATE, since it is not part of the USB test protocol.
+   */
+  vetoQueryRemove: boolean;
   readonly patternSeed: number;
   readonly #defaultZlpPolicy: number;
 
-  constructor(options: { zlpPolicy: number; patternSeed: number }) {
+  constructor(options: { zlpPolicy: number; patternSeed: number; vetoQueryRemove?: boolean | undefined }) {
     this.zlpPolicy = options.zlpPolicy;
+    this.vetoQueryRemove = options.vetoQueryRemove ?? false;
     this.#defaultZlpPolicy = options.zlpPolicy;
     this.patternSeed = options.patternSeed;
   }

@@ -1,0 +1,60 @@
+/**
+ * Surprise removal (driver crash, devnode yanked): no query; the device's pending I/O ends cancelled, the
+ * service tears down on REMOVECOMPLETE / interface removal and waits; the device can arrive again.
+ * @see DESIGN.md §4 item 7; reference §3.3 (DEVICEREMOVECOMPLETE without DEVICEQUERYREMOVE), §6.2
+ * @see docs/simulator-driver.md "Handles" (device removed while open)
+ */
+import { assumption, delay, expect, isCancelled, phase, test } from '../../harness/index.js';
+
+test('cancels the device transfers in flight and waits for the device again', { tags: ['sim-only', 'hotplug'] }, async ({ agent, clock, device, sim }) => {
+  await agent.resetState();
+  await phase('leave an echo pending on the device', async () => {
+    // The host writes but does not read: the loopback's TRANSFER_IN of 2000 bytes stays pending.
+    const w = await agent.handle.bulkOut(agent.bulkOutEndpoint, new Uint8Array(2000));
+    expect(w).toEqual({ status: 'ok', bytesWritten: 2000 });
+    await delay(clock, 1);
+    expect(sim.endpointState(agent.bulkInEndpoint).queuedDevice).toBe(1);
+  });
+  await phase('surprise-remove the function', async () => {
+    await sim.surpriseRemove();
+    await device.whenWaiting();
+  });
+  await assumption('§6.2', 'pending TRANSFER_IN ends with ERROR_OPERATION_ABORTED when the device is removed', () => {
+    expect(sim.functionState.counters.cancelledTransfers).toBe(1);
+    expect(sim.functionState.counters.failedTransfers).toBe(0);
+  });
+  const log = await device.eventLog();
+  expect(log.some((e) => e.kind === 'queryRemove')).toBe(false);
+  const kinds = log.map((e) => e.kind);
+  expect(kinds).toContain('teardown');
+  expect(kinds.indexOf('close')).toBeGreaterThan(kinds.indexOf('teardown'));
+  // Nothing cancelled was reported as a failure.
+  expect(log.filter((e) => e.level === 'error')).toEqual([]);
+  expect(await device.status()).toMatchObject({ service: 'waitingForInterface', openCount: 1 });
+});
+
+test('serves the host again after the removed device arrives again', { tags: ['sim-only', 'hotplug'] }, async ({ agent, device, session, sim }) => {
+  let hostRead: unknown = 'pending';
+  const pendingIn = agent.handle.bulkIn(agent.bulkInEndpoint, 512, { timeoutMs: 60_000 }).then(
+    (r) => (hostRead = r),
+    (err: unknown) => (hostRead = err),
+  );
+  await phase('surprise-remove the function during a host read', async () => {
+    await sim.surpriseRemove();
+    await device.whenWaiting();
+  });
+  // The cable is still plugged: the controller NAKs the host's read, which stays pending.
+  expect(hostRead).toBe('pending');
+  await phase('the device arrives again', async () => {
+    sim.arrive();
+    await device.whenActive();
+  });
+  expect((await device.status()).openCount).toBe(2);
+  // The new driver instance starts unconfigured: the host resets the port and configures it again.
+  await phase('reset the port', () => agent.handle.reset());
+  await pendingIn;
+  expect(hostRead).toMatchObject({ libusbName: 'LIBUSB_TRANSFER_CANCELLED' });
+  expect(isCancelled(hostRead)).toBe(true);
+  const again = await phase('reopen the function on the host', () => session.reopenAgent());
+  expect((await phase('loop back', () => again.loopback(4096, { seed: 11 }))).ok).toBe(true);
+});
