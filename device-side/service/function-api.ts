@@ -83,9 +83,17 @@ export interface FunctionContext {
   pipe(name: string): ResolvedPipe;
   /** The function's pipe on endpoint `endpointAddress` (0x81), if any. */
   pipeByAddress(endpointAddress: number): ResolvedPipe | undefined;
-  /** Sends `data` to the host on an IN pipe; resolves with bytes sent. @throws Win32Error (995 when cancelled). */
+  /**
+   * Sends `data` to the host on an IN pipe; resolves with bytes sent.
+   * @throws Win32Error (ERROR_OPERATION_ABORTED 995 when cancelled by reset/detach/unconfigure/abort);
+   * AbortedError, without reaching the driver, when called after `signal` aborted; UsageError PIPE_NOT_FOUND /
+   * PIPE_DIRECTION (thrown synchronously) for a wrong pipe name.
+   */
   transferIn(pipe: string, data: Uint8Array, options?: TransferInOptions): Promise<number>;
-  /** Receives into `buffer` on an OUT pipe; resolves with bytes received. @throws Win32Error. */
+  /**
+   * Receives into `buffer` on an OUT pipe; resolves with bytes received (a short packet ends it early).
+   * @throws as {@link FunctionContext.transferIn}.
+   */
   transferOut(pipe: string, buffer: Uint8Array, options?: TransferOptions): Promise<number>;
   /** SET_PIPE_STATE: halt (true) or clear (false). */
   setStall(pipe: string, stalled: boolean): Promise<void>;

@@ -3,7 +3,7 @@
  * the current speed, transfers through {@link UsbFnClient} guarded by the configuration's AbortSignal, and
  * the queue helper.
  */
-import { isCancelled, UsageError, type HarnessError } from '../../harness/errors.js';
+import { AbortedError, isCancelled, UsageError, type HarnessError } from '../../harness/errors.js';
 import {
   USB_ENDPOINT_TYPE_BULK,
   USB_ENDPOINT_TYPE_INTERRUPT,
@@ -114,6 +114,8 @@ export class ConfiguredFunctionContext implements FunctionContext {
 
   transferIn(pipe: string, data: Uint8Array, options?: TransferInOptions): Promise<number> {
     const p = this.#expectDirection(pipe, 'in');
+    // Transfers only while configured (D-OV): after the configuration ended nothing reaches the driver.
+    if (this.signal.aborted) return this.#ended(`transferIn('${pipe}')`);
     const signal = options?.signal ?? this.signal;
     return options?.appendZeroLengthPacket
       ? this.#client.transferInAppendZeroPacket(p.pipeId, data, { signal })
@@ -122,15 +124,20 @@ export class ConfiguredFunctionContext implements FunctionContext {
 
   transferOut(pipe: string, buffer: Uint8Array, options?: TransferOptions): Promise<number> {
     const p = this.#expectDirection(pipe, 'out');
+    if (this.signal.aborted) return this.#ended(`transferOut('${pipe}')`);
     return this.#client.transferOut(p.pipeId, buffer, { signal: options?.signal ?? this.signal });
   }
 
   async setStall(pipe: string, stalled: boolean): Promise<void> {
-    await this.#client.setPipeState(this.pipe(pipe).pipeId, stalled, { signal: this.signal });
+    const p = this.pipe(pipe);
+    if (this.signal.aborted) return this.#ended(`setStall('${pipe}')`);
+    await this.#client.setPipeState(p.pipeId, stalled, { signal: this.signal });
   }
 
   getStall(pipe: string): Promise<boolean> {
-    return this.#client.getPipeState(this.pipe(pipe).pipeId, { signal: this.signal });
+    const p = this.pipe(pipe);
+    if (this.signal.aborted) return this.#ended(`getStall('${pipe}')`);
+    return this.#client.getPipeState(p.pipeId, { signal: this.signal });
   }
 
   runQueue(
@@ -181,6 +188,11 @@ export class ConfiguredFunctionContext implements FunctionContext {
 
   fail(error: HarnessError | Error, where: string): void {
     this.#log.error('functionError', error, { function: this.#functionName, where });
+  }
+
+  /** A call on a context whose configuration ended: AbortedError (isCancelled), no IOCTL issued. */
+  #ended(what: string): Promise<never> {
+    return Promise.reject(new AbortedError(`${what} on function '${this.#functionName}' after its configuration ended`, this.signal.reason));
   }
 
   #expectDirection(pipe: string, direction: 'in' | 'out'): ResolvedPipe {

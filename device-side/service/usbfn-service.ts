@@ -499,6 +499,8 @@ export class UsbFnService {
     const file = this.#file;
     this.#file = undefined;
     this.#client = undefined;
+    // Without a handle the service hears no bus events: what it knew of the bus is stale.
+    this.#bus = 'unknown';
     if (file?.isOpen) {
       try {
         await file.close();
