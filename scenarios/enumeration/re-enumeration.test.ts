@@ -1,0 +1,43 @@
+/**
+ * Re-enumeration cycles: after each port reset or unplug/replug the host finds the same function again,
+ * loopback works, and the device-side service keeps the one interface handle it opened (a bus reset or a
+ * cable unplug is a bus event, not a PnP removal of the function's devnode).
+ * @see USB 2.0 §9.1.2 (reset → default state), §7.1.7.5; reference §6.1 (D-UFX Reset/Detach events);
+ * HLK "Windows USB Device" re-enumeration; DESIGN.md §4 step 5
+ */
+import { expect, param, phase, test } from '../../harness/index.js';
+
+const CYCLES = 20;
+
+test('comes back after 20 port resets with loopback working and the interface opened once', { tags: ['slow'] }, async ({ agent, session, device }) => {
+  await param('cycles', CYCLES);
+  let current = agent;
+  for (let i = 0; i < CYCLES; i++) {
+    await current.handle.reset();
+    current = await session.reopenAgent();
+    const r = await current.loopback(512, { seed: i + 1 });
+    expect(r.ok, `loopback after reset ${i + 1}`).toBe(true);
+  }
+  const status = await device.status();
+  expect(status).toMatchObject({ service: 'active', bus: 'configured', openCount: 1 });
+  const resets = (await device.eventLog()).filter((e) => e.kind === 'busEvent' && e.detail?.['type'] === 'reset');
+  // One reset at the first enumeration, one per cycle.
+  expect(resets.length).toBe(CYCLES + 1);
+});
+
+test('comes back after 20 unplug/replug cycles with loopback working and the interface opened once', { tags: ['sim-only', 'hotplug', 'slow'] }, async ({ agent, session, device, sim }) => {
+  await param('cycles', CYCLES);
+  let current = agent;
+  for (let i = 0; i < CYCLES; i++) {
+    await phase(`unplug and replug (${i + 1})`, async () => {
+      sim.unplug();
+      sim.replug();
+      current = await session.reopenAgent();
+    });
+    const r = await current.loopback(512, { seed: i + 1 });
+    expect(r.ok, `loopback after replug ${i + 1}`).toBe(true);
+  }
+  expect(await device.status()).toMatchObject({ service: 'active', bus: 'configured', openCount: 1 });
+  const detaches = (await device.eventLog()).filter((e) => e.kind === 'busEvent' && e.detail?.['type'] === 'detach');
+  expect(detaches.length).toBe(CYCLES);
+});
