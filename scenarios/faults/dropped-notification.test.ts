@@ -19,6 +19,8 @@ describe('with the device unpowered when the service starts', () => {
       sim.simulation.powerOn();
       await sim.simulation.clock.idle();
     });
+    const lost = sim.simulation.cm.log.filter((e) => e.kind === 'delivery' && e.outcome === 'dropped');
+    expect(lost).toEqual([expect.objectContaining({ actionName: 'CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL' })]);
     expect(await device.status()).toMatchObject({ service: 'waitingForInterface', openCount: 0 });
     expect(await host.listDevices(FILTER)).toEqual([]);
 
