@@ -4,7 +4,9 @@
  * pattern, counting errors. Both streams start at offset 0 on every configuration and on RESET_STATE,
  * so a host that knows the seed can generate and check any slice (test-protocol.ts `patternByte`).
  */
+import { isCancelled } from '../../harness/errors.js';
 import type { FunctionContext, UsbFunction } from '../service/function-api.js';
+import { MAX_QUEUE_FAILURES_IN_A_ROW } from '../service/function-context.js';
 import { DEFAULT_PATTERN_SEED } from './loopback-function.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
 import { fillPattern, findPatternMismatch, TEST_REQUEST, ZLP_POLICY } from './test-protocol.js';
@@ -34,6 +36,7 @@ export function createSourceSinkFunction(options: SourceSinkOptions = {}): Sourc
   let sinkOffset = 0;
 
   const runSource = (context: FunctionContext): void => {
+    let failuresInARow = 0;
     const next = async (): Promise<void> => {
       while (!context.signal.aborted) {
         const length = state.nextInLength ?? inLength;
@@ -46,9 +49,17 @@ export function createSourceSinkFunction(options: SourceSinkOptions = {}): Sourc
           });
           state.counters.bulkInTransfers++;
           state.counters.bulkInBytes += BigInt(sent);
+          failuresInARow = 0;
         } catch (err) {
           state.recordTransferFailure(err, context, 'source');
-          if (context.signal.aborted) return;
+          // A purge (reset/detach/unconfigure) cancels the queue before the bus event ends the configuration:
+          // stop here rather than queue into a purged pipe; the next onConfigured starts the source again.
+          if (context.signal.aborted || isCancelled(err)) return;
+          // A driver that fails every request would otherwise be asked again forever.
+          if (++failuresInARow >= MAX_QUEUE_FAILURES_IN_A_ROW) {
+            context.log('sourceStopped', { failuresInARow });
+            return;
+          }
         }
       }
     };

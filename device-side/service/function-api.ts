@@ -102,7 +102,10 @@ export interface FunctionContext {
   /**
    * Keeps `depth` TRANSFER_OUT requests of `bufferBytes` queued on an OUT pipe until the configuration ends,
    * calling `onData` for each completion in order (the buffer is reused after `onData` resolves). Failures other
-   * than cancellation are logged and counted; the queue keeps going.
+   * than cancellation are logged (`functionError`) and the transfer is resubmitted; after 8 failures in a row the
+   * queue stops (`queueStopped`). A cancelled transfer (reset, detach, unconfigure purge the queues) ends the
+   * queue: start a new one in the next `onConfigured`.
+   * @throws UsageError (synchronously) for an unknown pipe, an IN pipe, or a depth outside 1..64.
    */
   runQueue(
     pipe: string,

@@ -20,6 +20,9 @@ import type {
   TransferOptions,
 } from './function-api.js';
 
+/** {@link ConfiguredFunctionContext.runQueue} gives up after this many failed transfers in a row. */
+export const MAX_QUEUE_FAILURES_IN_A_ROW = 8;
+
 const TYPE_NAMES = {
   [USB_ENDPOINT_TYPE_BULK]: 'bulk',
   [USB_ENDPOINT_TYPE_INTERRUPT]: 'interrupt',
@@ -153,30 +156,53 @@ export class ConfiguredFunctionContext implements FunctionContext {
     // so a loopback echoes in the order the host sent.
     const buffers = Array.from({ length: options.depth }, () => new Uint8Array(options.bufferBytes));
     const inFlight: Promise<number>[] = [];
+    // Reset, detach and SET_CONFIGURATION(0) purge every queue with ERROR_OPERATION_ABORTED before the bus
+    // event that ends the configuration arrives (D-UFX). Once one of ours was cancelled, resubmitting would
+    // only issue transfers into a purged queue, so the queue ends; the next configuration starts a new one.
+    let cancelled = false;
+    const onSettled = (err: unknown): void => {
+      if (isCancelled(err)) cancelled = true;
+    };
+    const open = (): boolean => !cancelled && !this.signal.aborted;
     const submit = (i: number): void => {
       const promise = this.#client.transferOut(p.pipeId, buffers[i]!, { signal: this.signal });
-      promise.catch(() => undefined); // observed in order below
+      promise.catch(onSettled); // observed in order below; this only notes a purge early
       inFlight[i] = promise;
     };
     for (let i = 0; i < options.depth; i++) submit(i);
+    let failuresInARow = 0;
     const loop = async (): Promise<void> => {
-      for (let i = 0; !this.signal.aborted; i = (i + 1) % options.depth) {
+      for (let i = 0; open(); i = (i + 1) % options.depth) {
         let n: number;
         try {
           n = await inFlight[i]!;
         } catch (err) {
-          if (this.signal.aborted || isCancelled(err)) return;
+          if (!open() || isCancelled(err)) return;
           this.fail(err as Error, `runQueue(${pipe})`);
-          if (!this.signal.aborted) submit(i);
+          // A driver that fails every request would otherwise be asked again forever.
+          if (++failuresInARow >= MAX_QUEUE_FAILURES_IN_A_ROW) {
+            this.#log.error(
+              'queueStopped',
+              new UsageError(
+                'QUEUE_STOPPED',
+                `runQueue('${pipe}') stopped after ${failuresInARow} failed transfers in a row; see the functionError entries before this one`,
+                { pipe },
+              ),
+              { function: this.#functionName },
+            );
+            return;
+          }
+          submit(i);
           continue;
         }
+        failuresInARow = 0;
         try {
           await onData(buffers[i]!.subarray(0, n));
         } catch (err) {
-          if (this.signal.aborted || isCancelled(err)) return;
+          if (!open() || isCancelled(err)) return;
           this.fail(err as Error, `runQueue(${pipe}) handler`);
         }
-        if (!this.signal.aborted) submit(i);
+        if (open()) submit(i);
       }
     };
     loop().catch((err: unknown) => this.fail(err as Error, `runQueue(${pipe})`));
