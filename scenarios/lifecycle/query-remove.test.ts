@@ -74,6 +74,10 @@ test('reopens its handle when a query-remove it allowed fails elsewhere', { tags
   expect(kinds.lastIndexOf('open')).toBeGreaterThan(kinds.indexOf('queryRemoveFailed'));
   expect(kinds.indexOf('queryRemoveFailed')).toBeGreaterThan(kinds.indexOf('close'));
   expect(await device.status()).toMatchObject({ service: 'active', openCount: 2 });
+  // The reopened handle has not seen the host's configuration: a port reset configures it again.
+  await phase('reset the port', () => agent.handle.reset());
+  await device.whenConfigured();
+  expect((await phase('loop back', () => agent.loopback(2048, { seed: 10 }))).ok).toBe(true);
 });
 
 test('keeps its handle when a query-remove fails without having asked it', { tags: ['sim-only', 'hotplug'] }, async ({ agent, clock, device, sim }) => {
