@@ -29,7 +29,7 @@ describe('high speed (wMaxPacketSize 512)', () => {
     expect(counters.bulkInTransfers).toBe(1);
   });
 
-  test.for([1, 511, 512, 513])('echoes %i bytes byte-exact', async (bytes, { agent }) => {
+  test.for([1, 511, 512, 513])('echoes a %i-byte transfer byte-exact', async (bytes, { agent }) => {
     await param('bytes', bytes);
     const result = await phase('loop back', () => agent.loopback(bytes, { seed: bytes }));
     expect(result).toMatchObject({ ok: true, bytesWritten: bytes, bytesRead: bytes, firstMismatch: -1 });
@@ -71,7 +71,7 @@ describe('full speed (wMaxPacketSize 64)', () => {
     expect(r.data.length).toBe(0);
   });
 
-  test.for([1, 63, 64, 65, 4096])('echoes %i bytes byte-exact', async (bytes, { agent }) => {
+  test.for([1, 63, 64, 65, 4096])('echoes a %i-byte transfer byte-exact', async (bytes, { agent }) => {
     await param('bytes', bytes);
     const result = await phase('loop back', () => agent.loopback(bytes, { seed: bytes }));
     expect(result).toMatchObject({ ok: true, bytesWritten: bytes, bytesRead: bytes, firstMismatch: -1 });
