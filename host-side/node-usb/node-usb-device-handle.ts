@@ -9,6 +9,7 @@ import { withTimeout } from '../../harness/clock.js';
 import type { LibusbError } from '../../harness/errors.js';
 import { encodeSetup, buildSetup } from '../setup-packet.js';
 import type {
+  UsbBulkInOptions,
   UsbBulkOutOptions,
   UsbControlSetup,
   UsbDeviceHandle,
@@ -26,9 +27,34 @@ export const DEFAULT_TRANSFER_TIMEOUT_MS = 5000;
 const SETUP_BYTES = 8;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * `length` bytes of `buf` from `offset` as a plain Uint8Array view (no copy). The seam promises
+ * Uint8Array, and a Buffer is not deep-equal to a Uint8Array with the same bytes (vitest's toEqual
+ * compares the class), so results must not leak node-usb's Buffer subclass.
+ */
+function view(buf: Buffer, offset: number, length: number): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset + offset, length);
+}
+
+/**
+ * What the open handles of one device share. node-usb keeps one `usb.Device` object (one
+ * libusb_device_handle) per device, and `Device.open()` on an open device reuses that libusb handle: two
+ * UsbDeviceHandles of one device are one libusb handle to libusb and usbfs, which then cannot tell their
+ * claims apart (a second claim succeeds instead of LIBUSB_ERROR_BUSY), and closing one would close both.
+ * So the host opens the device once, counts handles, and keeps claim ownership here.
+ */
+export interface SharedDeviceState {
+  /** Handles open on the device; the libusb handle closes when the last one does. */
+  opens: number;
+  /** interface number → the handle that claimed it. */
+  readonly claims: Map<number, NodeUsbDeviceHandle>;
+}
+
 export interface NodeUsbDeviceHandleOptions {
   readonly usb: UsbModuleLike;
   readonly device: DeviceLike;
+  /** Shared with the other handles of `device` (the host counts this handle in `opens` already). */
+  readonly shared?: SharedDeviceState | undefined;
   readonly info: UsbDeviceInfo;
   /** Bounds waits on callback-style calls (clearHalt, reset, release, set configuration/alternate). */
   readonly clock: Clock;
@@ -53,6 +79,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
   readonly #platform: string;
   readonly #defaultTimeoutMs: number;
   readonly #onClose: (() => void) | undefined;
+  readonly #shared: SharedDeviceState;
   /** Claimed interfaces by number. */
   readonly #claimed = new Map<number, InterfaceLike>();
   /** Interfaces whose kernel driver we detached (reattached on release). */
@@ -73,6 +100,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     this.#platform = options.platform;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS;
     this.#onClose = options.onClose;
+    this.#shared = options.shared ?? { opens: 1, claims: new Map() };
   }
 
   // ---- control -------------------------------------------------------------------------------
@@ -93,7 +121,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
       const make = (cb: TransferCallback): TransferLike =>
         new this.#usb.Transfer(this.#device, 0, LIBUSB_TRANSFER_TYPE.CONTROL, this.#timeout(options), cb);
       this.#submit(op, 0x80, make, buf, options.signal, reject, (error, actual) => {
-        const data = buf.subarray(SETUP_BYTES, SETUP_BYTES + actual);
+        const data = view(buf, SETUP_BYTES, actual);
         const outcome = this.#outcome(op, 0x80, error, actual);
         if (outcome === 'ok' || outcome === 'babble') resolve({ status: outcome, data });
         else if (outcome === 'stall') resolve({ status: 'stall', data: EMPTY });
@@ -134,6 +162,12 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     this.#checkOpen(op);
     if (this.#claimed.has(interfaceNumber)) return;
     const iface = this.#findInterface(op, interfaceNumber);
+    if (this.#shared.claims.has(interfaceNumber)) {
+      // usbfs answers EBUSY to a claim through another file descriptor; here both handles are one libusb handle.
+      throw libusbError(op, LIBUSB_ERROR.LIBUSB_ERROR_BUSY, {
+        detail: `interface ${interfaceNumber} is claimed by another handle to ${this.info.id} in this process: release it or close that handle first`,
+      });
+    }
     try {
       // libusb_claim_interface fails with BUSY while a kernel driver is bound (Linux only has detach).
       if (this.#platform === 'linux' && this.#kernelDriverActive(iface)) {
@@ -145,6 +179,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
       throw libusbErrorFrom(op, e, { detail: `interface ${interfaceNumber}` });
     }
     this.#claimed.set(interfaceNumber, iface);
+    this.#shared.claims.set(interfaceNumber, this);
     this.#indexEndpoints(iface);
   }
 
@@ -189,25 +224,33 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
   // ---- bulk / interrupt ----------------------------------------------------------------------
 
   /** @throws LibusbError LIBUSB_TRANSFER_TIMED_OUT (with actualLength), LIBUSB_TRANSFER_CANCELLED, LIBUSB_TRANSFER_NO_DEVICE, LIBUSB_ERROR_NOT_FOUND. */
-  bulkIn(endpoint: number, length: number, options: UsbTransferOptions = {}): Promise<UsbInResult> {
+  bulkIn(endpoint: number, length: number, options: UsbBulkInOptions = {}): Promise<UsbInResult> {
     const op = 'bulkIn';
     let ep: EndpointLike;
+    const given = options.buffer;
     try {
       this.#checkOpen(op, endpoint);
       ep = this.#endpoint(op, endpoint, 'in');
       if (!Number.isInteger(length) || length < 0) {
         throw libusbError(op, LIBUSB_ERROR.LIBUSB_ERROR_INVALID_PARAM, { endpoint, detail: `length ${length} is not a non-negative integer` });
       }
+      if (given !== undefined && given.length < length) {
+        throw libusbError(op, LIBUSB_ERROR.LIBUSB_ERROR_INVALID_PARAM, {
+          endpoint,
+          detail: `the receive buffer holds ${given.length} bytes, less than the ${length} asked for`,
+        });
+      }
     } catch (e) {
       return Promise.reject(e);
     }
-    const buf = Buffer.allocUnsafe(length);
+    // A Buffer view over the caller's receive buffer (no copy; node-usb requires a Buffer of the transfer's length).
+    const buf = given === undefined ? Buffer.allocUnsafe(length) : Buffer.from(given.buffer, given.byteOffset, length);
     return new Promise<UsbInResult>((resolve, reject) => {
       const make = (cb: TransferCallback): TransferLike => ep.makeTransfer(this.#timeout(options), cb);
       this.#submit(op, endpoint, make, buf, options.signal, reject, (error, actual) => {
         const outcome = this.#outcome(op, endpoint, error, actual);
         if (outcome === 'stall') resolve({ status: 'stall', data: EMPTY });
-        else if (typeof outcome === 'string') resolve({ status: outcome, data: buf.subarray(0, actual) });
+        else if (typeof outcome === 'string') resolve({ status: outcome, data: view(buf, 0, actual) });
         else reject(outcome);
       });
     });
@@ -303,10 +346,14 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     for (const iface of [...this.#claimed.values()]) {
       await this.#release(iface).catch((e: unknown) => errors.push(e));
     }
-    try {
-      this.#device.close();
-    } catch (e) {
-      errors.push(libusbErrorFrom('close', e));
+    // The libusb handle is shared by every handle of this device: only the last one closes it.
+    this.#shared.opens--;
+    if (this.#shared.opens === 0) {
+      try {
+        this.#device.close();
+      } catch (e) {
+        errors.push(libusbErrorFrom('close', e));
+      }
     }
     this.#onClose?.();
     if (errors.length > 0) {
@@ -319,6 +366,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     const n = iface.interfaceNumber;
     for (const ep of iface.endpoints) this.#endpoints.delete(ep.address);
     this.#claimed.delete(n);
+    if (this.#shared.claims.get(n) === this) this.#shared.claims.delete(n);
     await this.#callback('releaseInterface', {}, (cb) => iface.release(cb));
     if (this.#detached.delete(n)) {
       try {

@@ -330,3 +330,42 @@ describe('NodeUsbHost waiting and hotplug', () => {
     expect(usb.listenerCount('attach') + usb.listenerCount('detach')).toBe(0);
   });
 });
+
+// Found by the UsbHost contract on real libusb (umockdev tier): node-usb keeps one libusb handle per
+// device object, so two UsbDeviceHandles of one device must share it without sharing claims.
+describe('NodeUsbHost handles of one device', () => {
+  it('opens the libusb handle once, rejects a second claim with LIBUSB_ERROR_BUSY, closes on the last close', async () => {
+    const { device, host, info, handle } = await setup();
+    const opened = device.openCount;
+    const other = await host.open(info);
+    expect(device.openCount).toBe(opened);
+    await handle.claimInterface(0);
+    await expect(other.claimInterface(0)).rejects.toMatchObject({ libusbName: 'LIBUSB_ERROR_BUSY' });
+    await other.close();
+    expect(device.isOpen).toBe(true);
+    const p = handle.bulkIn(0x81, 64);
+    device.last().complete(undefined, 2, Uint8Array.of(5, 6));
+    expect((await p).data).toEqual(Uint8Array.of(5, 6));
+    await handle.close();
+    expect(device.isOpen).toBe(false);
+  });
+
+  it('lets another handle claim an interface once its owner released it', async () => {
+    const { host, info, handle } = await setup();
+    const other = await host.open(info);
+    await handle.claimInterface(0);
+    await handle.releaseInterface(0);
+    await expect(other.claimInterface(0)).resolves.toBeUndefined();
+    await other.close();
+    await handle.close();
+  });
+
+  it('returns IN data as a plain Uint8Array, not a Buffer', async () => {
+    const { device, handle } = await setup();
+    const c = handle.controlIn(classInterface(0, 0x01), 8);
+    device.last().complete(undefined, 2, Uint8Array.of(1, 2));
+    const r = await c;
+    expect(r.data.constructor).toBe(Uint8Array);
+    expect(r.data).toEqual(Uint8Array.of(1, 2));
+  });
+});

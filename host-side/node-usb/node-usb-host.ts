@@ -16,7 +16,7 @@ import type {
   UsbSpeed,
 } from '../usb-host.js';
 import { LIBUSB_ERROR, hasLibusbErrno, libusbError, libusbErrorFrom } from './libusb-error.js';
-import { NodeUsbDeviceHandle } from './node-usb-device-handle.js';
+import { NodeUsbDeviceHandle, type SharedDeviceState } from './node-usb-device-handle.js';
 import type { DeviceLike, UsbModuleLike } from './usb-module.js';
 import { loadUsbModule } from './usb-module.js';
 
@@ -56,6 +56,8 @@ export class NodeUsbHost implements UsbHost {
   readonly #platform: string;
   readonly #handles = new Set<NodeUsbDeviceHandle>();
   readonly #stop = new AbortController();
+  /** Open handles and claims per device object (node-usb shares one libusb handle among them). */
+  readonly #shared = new WeakMap<DeviceLike, SharedDeviceState>();
   /** Last info per device object, so a detach reports what was attached. */
   readonly #known = new WeakMap<DeviceLike, UsbDeviceInfo>();
 
@@ -165,14 +167,22 @@ export class NodeUsbHost implements UsbHost {
         detail: `${info.id} (VID 0x${hex4(info.vendorId)} PID 0x${hex4(info.productId)}) is no longer attached: wait for it again`,
       });
     }
-    try {
-      device.open();
-    } catch (e) {
-      throw libusbErrorFrom('open', e, { detail: `${info.id} (VID 0x${hex4(info.vendorId)} PID 0x${hex4(info.productId)})` });
+    let shared = this.#shared.get(device);
+    if (shared === undefined || shared.opens === 0) {
+      // One libusb handle per device object (node-usb reuses it on a second open): open it for the first handle only.
+      try {
+        device.open();
+      } catch (e) {
+        throw libusbErrorFrom('open', e, { detail: `${info.id} (VID 0x${hex4(info.vendorId)} PID 0x${hex4(info.productId)})` });
+      }
+      shared = { opens: 0, claims: new Map() };
+      this.#shared.set(device, shared);
     }
+    shared.opens++;
     const handle: NodeUsbDeviceHandle = new NodeUsbDeviceHandle({
       usb: this.#usb,
       device,
+      shared,
       info,
       clock: this.#clock,
       platform: this.#platform,

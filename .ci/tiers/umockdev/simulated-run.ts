@@ -5,23 +5,11 @@
  */
 import { createLoopbackFunction } from '../../../device-side/functions/loopback-function.js';
 import { UsbFnService } from '../../../device-side/service/usbfn-service.js';
-import type { UrbEvent, UrbSink } from '../../../simulator/capture/urb-event.js';
 import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
 import { createSimulation } from '../../../simulator/simulation.js';
 import type { ReplayOp, ReplayResult } from './replay-operations.js';
 import { runOperations } from './replay-operations.js';
-
-/** Rewrites bus number and device address of every event (the sim's are its own). */
-class Relocate implements UrbSink {
-  constructor(
-    readonly target: UrbSink,
-    readonly busNumber: number,
-    readonly deviceAddress: number,
-  ) {}
-  record(e: UrbEvent): void {
-    this.target.record({ ...e, busNumber: this.busNumber, deviceAddress: this.deviceAddress });
-  }
-}
+import { Relocate } from './replay-urb-sinks.js';
 
 export async function simulatedRun(
   ops: readonly ReplayOp[],

@@ -12,9 +12,12 @@
  *   simulated function does not produce (stalled bulk endpoints), plus a control case proving that a
  *   capture which differs from what the host sends is detected.
  *
+ * Then the UsbHost contract suite itself runs on NodeUsbHost (contract-tier.ts): every case of its
+ * `replayable` section, at full and high speed, replayed from the SimUsbHost run's capture, with its
+ * assertions and a transcript equal to the simulated one; `timing` cases are printed as SKIP with the reason.
+ *
  * Prints one line per case and a final `N passed, M failed`; exits 1 if any failed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,17 +27,19 @@ import { fileURLToPath } from 'node:url';
 import { fillPattern, TEST_REQUEST } from '../../../device-side/functions/test-protocol.js';
 import { classInterface, vendorDevice } from '../../../host-side/setup-packet.js';
 import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
-import { configurationDescriptor, deviceDescriptor, resolveConfiguration } from '../../../simulator/config/descriptors.js';
-import { loopbackFunctionConfig, TEST_FUNCTION_ENDPOINTS } from '../../../simulator/config/test-function-config.js';
+import { TEST_FUNCTION_ENDPOINTS } from '../../../simulator/config/test-function-config.js';
 import type { ReplayOp, ReplayResult } from './replay-operations.js';
 import { expectedResults, opsToJson, syntheticUrbEvents } from './replay-operations.js';
+import { runContractTier } from './contract-tier.js';
+import { runReplay, TIMED_OUT_CODES } from './run-umockdev.js';
 import { simulatedRun } from './simulated-run.js';
-import type { UmockdevUsbDevice } from './umockdev-description.js';
+import { testFunctionDevice } from './test-function-device.js';
 import { sysfsPath, umockdevDescription } from './umockdev-description.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./replay-client.ts', import.meta.url));
 const REPLAY_TIMEOUT_S = Number(process.env['UMOCKDEV_REPLAY_TIMEOUT_S'] ?? 90);
+/** Outer bound of one contract case's replay (its transfers carry their own libusb timeouts of at most 5 s). */
+const CONTRACT_TIMEOUT_S = Number(process.env['UMOCKDEV_CONTRACT_TIMEOUT_S'] ?? 30);
 
 const pattern = (n: number, seed: number): Uint8Array => {
   const b = new Uint8Array(n);
@@ -43,28 +48,7 @@ const pattern = (n: number, seed: number): Uint8Array => {
 };
 
 // ---- the device, derived from the test function's USBFN registry configuration ----------------
-const config = loopbackFunctionConfig();
-const resolved = resolveConfiguration(config);
-const interfaceNumber = resolved.interfaces[0]?.interfaceNumber ?? 0;
-const speed = 'high';
-const dev = deviceDescriptor(config, speed, resolved);
-const cfg = configurationDescriptor(config, speed, resolved);
-const device: UmockdevUsbDevice = {
-  busNumber: 1,
-  deviceAddress: 7,
-  port: 2,
-  descriptors: Uint8Array.from([...dev, ...cfg]),
-  idVendor: config.idVendor,
-  idProduct: config.idProduct,
-  bcdDevice: config.BcdDevice ?? 0x0100,
-  bMaxPacketSize0: dev[7] ?? 64,
-  bNumInterfaces: cfg[4] ?? 1,
-  bConfigurationValue: cfg[5] ?? 1,
-  speedMbps: 480,
-  manufacturer: config.ManufacturerString,
-  product: config.ProductString,
-  serial: config.SerialNumberString,
-};
+const { device, interfaceNumber } = testFunctionDevice('high');
 
 const OUT = TEST_FUNCTION_ENDPOINTS.BULK_OUT;
 const IN = TEST_FUNCTION_ENDPOINTS.BULK_IN;
@@ -169,18 +153,6 @@ const CASES: TierCase[] = [
   },
 ];
 
-function runReplay(args: string[], timeoutS: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    // `timeout` is the outer bound: a replay whose capture does not match can wait forever in usbfs.
-    const child = spawn('timeout', ['--kill-after=5', String(timeoutS), 'umockdev-run', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
-
 async function runCase(c: TierCase, dir: string): Promise<{ ok: boolean; detail: string }> {
   const descPath = join(dir, 'device.umockdev');
   const pcapPath = join(dir, 'capture.pcap');
@@ -208,7 +180,7 @@ async function runCase(c: TierCase, dir: string): Promise<{ ok: boolean; detail:
     ],
     REPLAY_TIMEOUT_S,
   );
-  if (code === 124 || code === 137) return { ok: c.expectMismatch === true, detail: `replay timed out after ${REPLAY_TIMEOUT_S} s\n${output}` };
+  if (TIMED_OUT_CODES.includes(code)) return { ok: c.expectMismatch === true, detail: `replay timed out after ${REPLAY_TIMEOUT_S} s\n${output}` };
   if (!existsSync(resultPath)) return { ok: false, detail: `the replay client exited with ${code} and wrote no results\n${output}` };
   const { results } = JSON.parse(await readFile(resultPath, 'utf8')) as { results: ReplayResult[] };
   const same = isDeepStrictEqual(results, expected);
@@ -240,5 +212,24 @@ for (const c of CASES) {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+// The UsbHost contract suite on NodeUsbHost: one replay per case and speed (contract-tier.ts).
+let skipped = 0;
+const contractDir = await mkdtemp(join(tmpdir(), 'usbfn-umockdev-contract-'));
+try {
+  await runContractTier(contractDir, CONTRACT_TIMEOUT_S, (r) => {
+    if (r.outcome === 'ok') passed++;
+    else if (r.outcome === 'fail') failed++;
+    else skipped++;
+    const tag = r.outcome === 'ok' ? 'PASS' : r.outcome === 'fail' ? 'FAIL' : 'SKIP';
+    console.log(`${tag} [contract] ${r.name}${r.outcome === 'fail' ? `\n${r.detail}` : ` (${r.detail.split('\n')[0]})`}`);
+  });
+} catch (e) {
+  failed++;
+  console.log(`FAIL [contract] the contract run could not complete\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+} finally {
+  await rm(contractDir, { recursive: true, force: true });
+}
+if (skipped > 0) console.log(`${skipped} skipped, each with its reason above (not counted below)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
