@@ -2,6 +2,7 @@
  * Public API of host-side (STYLE.md §3): other folders import this file only.
  */
 export type {
+  UsbBulkInOptions,
   UsbBulkOutOptions,
   UsbControlSetup,
   UsbDeviceFilter,

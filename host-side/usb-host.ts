@@ -52,6 +52,16 @@ export interface UsbTransferOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of {@link UsbDeviceHandle.bulkIn}. */
+export interface UsbBulkInOptions extends UsbTransferOptions {
+  /**
+   * Receive into this buffer (at least `length` bytes) instead of a fresh one: the result's `data` is then
+   * a view of it. Lets a caller that moves large transfers reuse its buffers (no allocation, no page faults
+   * per transfer). The buffer must not be touched until the transfer settles.
+   */
+  readonly buffer?: Uint8Array | undefined;
+}
+
 export interface UsbBulkOutOptions extends UsbTransferOptions {
   /**
    * LIBUSB_TRANSFER_ADD_ZERO_PACKET: end the transfer with a zero-length packet when its length is a
@@ -126,9 +136,10 @@ export interface UsbDeviceHandle extends AsyncDisposable {
    * when `length` bytes arrived. Resolves `stall` if the endpoint is halted, `babble` if the device sent
    * more than fits (LIBUSB_TRANSFER_OVERFLOW).
    * @throws LibusbError LIBUSB_TRANSFER_TIMED_OUT (with actualLength), LIBUSB_TRANSFER_CANCELLED,
-   * LIBUSB_TRANSFER_NO_DEVICE, LIBUSB_ERROR_NOT_FOUND (endpoint not in a claimed interface).
+   * LIBUSB_TRANSFER_NO_DEVICE, LIBUSB_ERROR_NOT_FOUND (endpoint not in a claimed interface),
+   * LIBUSB_ERROR_INVALID_PARAM (`options.buffer` shorter than `length`).
    */
-  bulkIn(endpoint: number, length: number, options?: UsbTransferOptions): Promise<UsbInResult>;
+  bulkIn(endpoint: number, length: number, options?: UsbBulkInOptions): Promise<UsbInResult>;
 
   /**
    * Bulk (or interrupt) OUT of `data`, packetized by wMaxPacketSize.

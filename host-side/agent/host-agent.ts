@@ -12,13 +12,13 @@ import {
   TEST_REQUEST,
   ZLP_POLICY,
   decodeTestCounters,
-  fillPattern,
-  findPatternMismatch,
 } from '../../device-side/functions/test-protocol.js';
 import type { TestCounters, TestRequestName } from '../../device-side/functions/test-protocol.js';
 import { classInterface, decodeSetup } from '../setup-packet.js';
 import type { SetupPacket } from '../setup-packet.js';
 import type { UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferStatus } from '../usb-host.js';
+import { PatternCache } from './pattern-cache.js';
+import { ReceiveBufferPool } from './receive-buffer-pool.js';
 import { TestProtocolError } from './test-protocol-error.js';
 
 export interface HostAgentOptions {
@@ -79,6 +79,26 @@ export interface SourceReadResult {
   readonly data: Uint8Array;
 }
 
+export interface PipelinedLoopbackOptions extends BulkOptions {
+  /** Pattern seed (default 1); every transfer carries the pattern from offset 0. */
+  readonly seed?: number | undefined;
+}
+
+export interface PipelinedLoopbackResult {
+  /** 'ok' when every transfer came back; otherwise the first stall/babble seen (the run stops there). */
+  readonly status: UsbTransferStatus;
+  /** OUT transfers that completed. */
+  readonly transfers: number;
+  readonly bytesWritten: number;
+  readonly bytesRead: number;
+  /** Offset in the whole IN stream (transfer index × transferBytes + offset) of the first wrong byte, or -1. */
+  readonly firstMismatch: number;
+  /** Byte-exact: status ok, every byte back, no mismatch. */
+  readonly ok: boolean;
+  /** On the harness clock (virtual in sim, real in lab). */
+  readonly elapsedMs: number;
+}
+
 export interface ThroughputOptions extends BulkOptions {
   readonly direction: 'in' | 'out';
   /** Total bytes to move. */
@@ -120,6 +140,10 @@ export class HostAgent {
   readonly maxPacketSize: number;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
+  /** The seeded pattern, generated once per seed (OUT data and verification). */
+  readonly #patterns = new PatternCache();
+  /** Receive buffers of loopback reads, which are verified and dropped. */
+  readonly #rxPool = new ReceiveBufferPool();
 
   constructor(options: HostAgentOptions) {
     this.handle = options.handle;
@@ -227,33 +251,148 @@ export class HostAgent {
    */
   async loopback(length: number, options: BulkOptions & { seed?: number | undefined } = {}): Promise<LoopbackResult> {
     const seed = options.seed ?? 1;
-    const out = new Uint8Array(length);
-    fillPattern(out, seed, 0);
-    const reading = this.#readAll(length, options);
+    const out = this.#patterns.view(seed, 0, length);
+    const rx = this.#rxPool.acquire(length + this.maxPacketSize);
+    const reading = this.#readAll(length, options, rx);
     reading.catch(() => undefined); // awaited below; a write failure must not leave it unhandled
-    const w = await this.handle.bulkOut(this.bulkOutEndpoint, out, { ...this.#t(options), zeroLengthPacket: true });
-    if (w.status !== 'ok') return { status: w.status, bytesWritten: w.bytesWritten, bytesRead: 0, firstMismatch: -1, ok: false };
-    const r = await reading;
-    const firstMismatch = findPatternMismatch(r.data, seed, 0);
+    try {
+      const w = await this.handle.bulkOut(this.bulkOutEndpoint, out, { timeoutMs: options.timeoutMs ?? this.#timeoutMs, signal: options.signal, zeroLengthPacket: true });
+      if (w.status !== 'ok') return { status: w.status, bytesWritten: w.bytesWritten, bytesRead: 0, firstMismatch: -1, ok: false };
+      const r = await reading;
+      const firstMismatch = this.#patterns.mismatch(r.data, seed, 0);
+      return {
+        status: r.status,
+        bytesWritten: w.bytesWritten,
+        bytesRead: r.data.length,
+        firstMismatch,
+        ok: r.status === 'ok' && r.data.length === length && firstMismatch === -1,
+      };
+    } finally {
+      // Back to the pool only once the read settled: a URB still pending writes into it.
+      const release = (): void => this.#rxPool.release(rx);
+      void reading.then(release, release);
+    }
+  }
+
+  /**
+   * Loopback of `count` transfers of `transferBytes` each with `depth` OUT transfers and up to `depth` IN
+   * transfers queued on the host at once (HLK loopback stress, usbtest queued bulk): every transfer carries
+   * the seeded pattern from offset 0 and every byte read back is checked. The IN side reads the echo as one
+   * ordered stream, skipping the zero-length packets that end exact-multiple transfers, and never leaves
+   * a read queued behind the last transfer.
+   * @throws RangeError for non-positive sizes or counts; LibusbError on timeouts, cancellation or device loss
+   * (the other queued transfers are cancelled first).
+   */
+  async loopbackPipelined(transferBytes: number, count: number, depth = 4, options: PipelinedLoopbackOptions = {}): Promise<PipelinedLoopbackResult> {
+    for (const [name, v] of [['transferBytes', transferBytes], ['count', count], ['depth', depth]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new RangeError(`loopbackPipelined needs a positive integer ${name}, got ${v}`);
+    }
+    const seed = options.seed ?? 1;
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const stop = new AbortController();
+    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+    const out = this.#patterns.view(seed, 0, transferBytes);
+    const outOptions = { timeoutMs, signal, zeroLengthPacket: true };
+    const total = transferBytes * count;
+    const mps = this.maxPacketSize;
+    const urbBytes = Math.ceil(transferBytes / mps) * mps;
+    const start = this.#clock.now();
+    let status: UsbTransferStatus = 'ok';
+    let failure: unknown;
+    let issued = 0;
+    let transfers = 0;
+    let written = 0;
+    let read = 0;
+    let firstMismatch = -1;
+    const fail = (e: unknown): void => {
+      // After a stall/babble ended the run, the cancellations of the other queued transfers are expected.
+      if (status !== 'ok' && stop.signal.aborted) return;
+      failure ??= e;
+      stop.abort(e);
+    };
+
+    const writer = async (): Promise<void> => {
+      while (failure === undefined && status === 'ok' && issued < count) {
+        issued++;
+        const w = await this.handle.bulkOut(this.bulkOutEndpoint, out, outOptions);
+        written += w.bytesWritten;
+        if (w.status !== 'ok') {
+          status = w.status;
+          stop.abort(new TestProtocolError(`loopbackPipelined(0x${this.bulkOutEndpoint.toString(16)})`, `bulk OUT ended with status ${w.status}`));
+          return;
+        }
+        transfers++;
+      }
+    };
+
+    // The IN stream: reads complete in queue order, so they are consumed in that order from a ring.
+    const reader = async (): Promise<void> => {
+      const ring: { promise: Promise<UsbInResult>; buffer: Uint8Array; expect: number }[] = [];
+      let covered = 0; // bytes the queued reads are expected to bring (one transfer each at most)
+      const refill = (): void => {
+        while (ring.length < depth && read + covered < total && failure === undefined && status === 'ok') {
+          const buffer = this.#rxPool.acquire(urbBytes);
+          const promise = this.handle.bulkIn(this.bulkInEndpoint, urbBytes, { timeoutMs, signal, buffer });
+          promise.catch(noop); // consumed in order below
+          const expect = Math.min(transferBytes, total - read - covered);
+          ring.push({ promise, buffer, expect });
+          covered += expect;
+        }
+      };
+      try {
+        refill();
+        while (ring.length > 0) {
+          const head = ring[0]!;
+          const r = await head.promise;
+          ring.shift();
+          covered -= head.expect;
+          const n = r.data.length;
+          if (n > 0) {
+            const bad = this.#checkStream(r.data, read, transferBytes, seed);
+            if (bad >= 0 && firstMismatch < 0) firstMismatch = bad;
+            read += n;
+          }
+          this.#rxPool.release(head.buffer);
+          if (r.status !== 'ok') {
+            status = r.status;
+            stop.abort(new TestProtocolError(`loopbackPipelined(0x${this.bulkInEndpoint.toString(16)})`, `bulk IN ended with status ${r.status}`));
+            break;
+          }
+          refill();
+        }
+      } finally {
+        // Reads still queued after a failure settle (cancelled) before their buffers go back to the pool.
+        for (const left of ring) {
+          await left.promise.then(noop, noop);
+          this.#rxPool.release(left.buffer);
+        }
+      }
+    };
+
+    const lanes: Promise<void>[] = [reader().catch(fail)];
+    for (let i = 0; i < Math.min(depth, count); i++) lanes.push(writer().catch(fail));
+    await Promise.all(lanes);
+    if (failure !== undefined) throw failure;
     return {
-      status: r.status,
-      bytesWritten: w.bytesWritten,
-      bytesRead: r.data.length,
+      status,
+      transfers,
+      bytesWritten: written,
+      bytesRead: read,
       firstMismatch,
-      ok: r.status === 'ok' && r.data.length === length && firstMismatch === -1,
+      ok: status === 'ok' && read === total && firstMismatch === -1,
+      elapsedMs: this.#clock.now() - start,
     };
   }
 
   /** Reads `length` bytes from the source (IN endpoint) and checks them against the pattern from `offset`. */
   async sourceRead(length: number, options: BulkOptions & { seed: number; offset?: number | undefined }): Promise<SourceReadResult> {
     const r = await this.#readAll(length, options);
-    return { status: r.status, bytesRead: r.data.length, firstMismatch: findPatternMismatch(r.data, options.seed, options.offset ?? 0), data: r.data };
+    return { status: r.status, bytesRead: r.data.length, firstMismatch: this.#patterns.mismatch(r.data, options.seed, options.offset ?? 0), data: r.data };
   }
 
   /** Writes `length` bytes of the pattern (from `offset`) to the sink (OUT endpoint). */
   sinkWrite(length: number, options: BulkOptions & { seed: number; offset?: number | undefined; zeroLengthPacket?: boolean | undefined }): Promise<UsbOutResult> {
-    const out = new Uint8Array(length);
-    fillPattern(out, options.seed, options.offset ?? 0);
+    const out = this.#patterns.view(options.seed, options.offset ?? 0, length);
     return this.handle.bulkOut(this.bulkOutEndpoint, out, { ...this.#t(options), zeroLengthPacket: options.zeroLengthPacket });
   }
 
@@ -268,8 +407,7 @@ export class HostAgent {
     if (!Number.isInteger(options.totalBytes) || options.totalBytes <= 0 || !Number.isInteger(transferBytes) || transferBytes <= 0) {
       throw new RangeError(`throughput needs positive integer totalBytes and transferBytes, got ${options.totalBytes} and ${transferBytes}`);
     }
-    const outBuf = options.direction === 'out' ? new Uint8Array(transferBytes) : undefined;
-    if (outBuf !== undefined) fillPattern(outBuf, options.seed ?? 1, 0);
+    const outBuf = options.direction === 'out' ? this.#patterns.view(options.seed ?? 1, 0, transferBytes) : undefined;
     const t = this.#t(options);
     let issued = 0;
     let moved = 0;
@@ -322,22 +460,45 @@ export class HostAgent {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** Reads until `length` bytes arrived (skipping zero-length packets) or a non-ok status. */
-  async #readAll(length: number, options: BulkOptions): Promise<{ status: UsbTransferStatus; data: Uint8Array }> {
-    const buf = new Uint8Array(length);
-    let got = 0;
+  /**
+   * Reads until `length` bytes arrived (skipping zero-length packets) or a non-ok status, into `target`
+   * (at least `length + maxPacketSize` bytes) or a fresh buffer.
+   */
+  async #readAll(length: number, options: BulkOptions, target?: Uint8Array): Promise<{ status: UsbTransferStatus; data: Uint8Array }> {
     const mps = this.maxPacketSize;
+    // Whole-packet reads can end up to one packet past `length` (see below).
+    const buf = target ?? new Uint8Array(length + mps);
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    let got = 0;
     while (got < length) {
       // Ask for whole packets so a device that rounds up cannot babble.
       const want = Math.ceil((length - got) / mps) * mps;
-      const r = await this.handle.bulkIn(this.bulkInEndpoint, want, this.#t(options));
+      const dst = buf.subarray(got, got + want);
+      const r = await this.handle.bulkIn(this.bulkInEndpoint, want, { timeoutMs, signal: options.signal, buffer: dst });
       const n = Math.min(r.data.length, length - got);
-      buf.set(r.data.subarray(0, n), got);
+      // A handle that ignored the receive buffer returned its own: copy from it.
+      if (n > 0 && (r.data.buffer !== buf.buffer || r.data.byteOffset !== dst.byteOffset)) buf.set(r.data.subarray(0, n), got);
       got += n;
       if (r.status !== 'ok') return { status: r.status, data: buf.subarray(0, got) };
       if (r.data.length > n) return { status: 'babble', data: buf.subarray(0, got) };
     }
-    return { status: 'ok', data: buf };
+    return { status: 'ok', data: buf.subarray(0, length) };
+  }
+
+  /**
+   * Checks `data`, which starts at byte `position` of a stream of back-to-back transfers of `transferBytes`
+   * each carrying the pattern from offset 0; returns the stream offset of the first wrong byte or -1.
+   */
+  #checkStream(data: Uint8Array, position: number, transferBytes: number, seed: number): number {
+    let at = 0;
+    while (at < data.length) {
+      const within = (position + at) % transferBytes;
+      const n = Math.min(data.length - at, transferBytes - within);
+      const bad = this.#patterns.mismatch(at === 0 && n === data.length ? data : data.subarray(at, at + n), seed, within);
+      if (bad >= 0) return position + at + bad;
+      at += n;
+    }
+    return -1;
   }
 
   async #in(name: TestRequestName, length: number, options: ClassRequestOptions): Promise<Uint8Array> {
@@ -359,3 +520,5 @@ export class HostAgent {
     return { timeoutMs: options.timeoutMs ?? this.#timeoutMs, signal: options.signal };
   }
 }
+
+function noop(): void {}

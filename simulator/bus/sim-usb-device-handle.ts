@@ -6,6 +6,7 @@
  */
 import { buildSetup, encodeSetup } from '../../host-side/setup-packet.js';
 import type {
+  UsbBulkInOptions,
   UsbBulkOutOptions,
   UsbControlSetup,
   UsbDeviceHandle,
@@ -125,10 +126,17 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   // ---------------------------------------------------------------------------------------------
   // Bulk / interrupt
 
-  bulkIn(endpoint: number, length: number, options?: UsbTransferOptions): Promise<UsbInResult> {
+  bulkIn(endpoint: number, length: number, options?: UsbBulkInOptions): Promise<UsbInResult> {
     const ep = this.#checkEndpoint('bulkIn', endpoint, true, length);
     if (ep instanceof Error) return Promise.reject(ep);
-    const urb = new HostUrb({ transferType: ep.type === 'interrupt' ? 'interrupt' : 'bulk', endpoint, buffer: allocBuffer(length) });
+    const given = options?.buffer;
+    if (given !== undefined && given.length < length) {
+      return Promise.reject(
+        libusbError('bulkIn', 'LIBUSB_ERROR_INVALID_PARAM', `the receive buffer holds ${given.length} bytes, less than the ${length} asked for`, endpoint),
+      );
+    }
+    const buffer = given === undefined ? allocBuffer(length) : given.length === length ? given : given.subarray(0, length);
+    const urb = new HostUrb({ transferType: ep.type === 'interrupt' ? 'interrupt' : 'bulk', endpoint, buffer });
     return this.#inTransfer(urb, 'bulkIn', options);
   }
 

@@ -39,6 +39,18 @@ describe('VirtualClock', () => {
     expect(performance.now() - wall).toBeLessThan(1_000);
   });
 
+  it('prunes cancelled timers so a long run of cancelled timeouts does not grow the heap, keeping the firing order', async () => {
+    const clock = new VirtualClock();
+    const order: number[] = [];
+    for (let i = 0; i < 10; i++) clock.setTimer(100 - i, () => order.push(100 - i));
+    for (let i = 0; i < 20_000; i++) clock.setTimer(5_000 + i, () => order.push(-1)).cancel();
+    expect(clock.pendingCount).toBeLessThan(2_100);
+    clock.setTimer(95, () => order.push(95.5));
+    await clock.idle();
+    expect(order).toEqual([91, 92, 93, 94, 95, 95.5, 96, 97, 98, 99, 100]);
+    expect(clock.now()).toBe(100);
+  });
+
   it('rejects a non-finite delay', () => {
     expect(() => new VirtualClock().setTimer(Number.NaN, () => undefined)).toThrow(/SIM_BAD_DELAY/);
   });

@@ -14,11 +14,29 @@
 import type { Clock, ClockTimer } from '../../harness/clock.js';
 import { SimulatorError } from '../../harness/errors.js';
 
-interface Entry {
-  readonly at: number;
-  readonly seq: number;
-  callback: (() => void) | undefined;
+/** A scheduled timer; it is its own cancel handle (no closure per timer). */
+class Entry implements ClockTimer {
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    public callback: (() => void) | undefined,
+    readonly clock: VirtualClock,
+  ) {}
+
+  cancel(): void {
+    if (this.callback === undefined) return;
+    this.callback = undefined;
+    this.clock.timerCancelled();
+  }
 }
+
+/**
+ * A cancelled timer stays in the heap until it reaches the top. Per-transfer timeouts are cancelled far
+ * more often than they fire and their deadline lies seconds of scenario time ahead, so without pruning
+ * the heap would hold every timeout of a long soak: the heap is rebuilt without them once they are the
+ * majority (amortised O(1) per cancel, memory bounded by twice the live timers).
+ */
+const PRUNE_MIN_CANCELLED = 1024;
 
 /** A virtual clock driven by a min-heap of timers. */
 export class VirtualClock implements Clock {
@@ -29,6 +47,8 @@ export class VirtualClock implements Clock {
   #firing = false;
   #fired = 0;
   #idleWaiters: (() => void)[] = [];
+  /** Cancelled entries still in the heap. */
+  #cancelled = 0;
   /** Fires the next due timer; bound once so scheduling allocates nothing. */
   readonly #tick = (): void => this.#runOne();
 
@@ -42,23 +62,25 @@ export class VirtualClock implements Clock {
     return this.#fired;
   }
 
-  /** Timers not yet fired (cancelled ones may still be counted until they reach the top). */
+  /** Timers not yet fired (cancelled ones may still be counted until they reach the top or are pruned). */
   get pendingCount(): number {
     return this.#heap.length;
+  }
+
+  /** @internal Called by a timer's cancel(): counts it and prunes the heap when cancelled ones dominate. */
+  timerCancelled(): void {
+    this.#cancelled++;
+    if (this.#cancelled >= PRUNE_MIN_CANCELLED && this.#cancelled * 2 > this.#heap.length) this.#prune();
   }
 
   setTimer(delayMs: number, callback: () => void): ClockTimer {
     if (!Number.isFinite(delayMs)) {
       throw new SimulatorError('SIM_BAD_DELAY', `setTimer(${delayMs}): the delay must be a finite number of ms`);
     }
-    const entry: Entry = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
+    const entry = new Entry(this.#now + Math.max(0, delayMs), this.#seq++, callback, this);
     this.#push(entry);
     this.#schedule();
-    return {
-      cancel: () => {
-        entry.callback = undefined;
-      },
-    };
+    return entry;
   }
 
   /** Runs `callback` at the current instant, after everything already due now. */
@@ -76,9 +98,15 @@ export class VirtualClock implements Clock {
   }
 
   #liveCount(): number {
-    let n = 0;
-    for (const e of this.#heap) if (e.callback !== undefined) n++;
-    return n;
+    return this.#heap.length - this.#cancelled;
+  }
+
+  /** Rebuilds the heap from its live entries (Floyd's heapify; the (at, seq) order is total, so firing order is unchanged). */
+  #prune(): void {
+    const live = this.#heap.filter((e) => e.callback !== undefined);
+    this.#heap = live;
+    this.#cancelled = 0;
+    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 
   #schedule(): void {
@@ -90,7 +118,10 @@ export class VirtualClock implements Clock {
   #runOne(): void {
     this.#scheduled = false;
     let entry = this.#pop();
-    while (entry !== undefined && entry.callback === undefined) entry = this.#pop();
+    while (entry !== undefined && entry.callback === undefined) {
+      this.#cancelled--;
+      entry = this.#pop();
+    }
     if (entry === undefined) {
       this.#notifyIdle();
       return;
@@ -133,7 +164,9 @@ export class VirtualClock implements Clock {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.#less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const t = h[i]!;
+      h[i] = h[p]!;
+      h[p] = t;
       i = p;
     }
   }
@@ -145,18 +178,25 @@ export class VirtualClock implements Clock {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
+      this.#siftDown(0);
     }
     return top;
+  }
+
+  #siftDown(start: number): void {
+    const h = this.#heap;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      const t = h[i]!;
+      h[i] = h[m]!;
+      h[m] = t;
+      i = m;
+    }
   }
 }

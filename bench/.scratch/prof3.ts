@@ -1,0 +1,15 @@
+import { openBenchWorld } from '../sim-world.js';
+const MiB = 1 << 20;
+const w = await openBenchWorld();
+await w.agent.loopbackPipelined(MiB, 64, 4);
+const { Session } = await import('node:inspector/promises');
+const s = new Session(); s.connect();
+await s.post('Profiler.enable'); await s.post('Profiler.start');
+const N = 1024;
+const t0 = performance.now();
+const x = await w.agent.loopbackPipelined(MiB, N, 4);
+const dt = performance.now() - t0;
+const { profile } = await s.post('Profiler.stop');
+(await import('node:fs')).writeFileSync('/tmp/prof/steady.cpuprofile', JSON.stringify(profile));
+console.log('pipelined MB/s', (N * MiB / dt / 1000).toFixed(0), x.ok);
+await w.close();

@@ -1,0 +1,14 @@
+import { openBenchWorld } from '../sim-world.js';
+const w = await openBenchWorld();
+const run = async (count: number, from: number) => { for (let i = from; i < from + count; i++) { const r = await w.agent.loopback(64 + (i % 449), { seed: i & 7 }); if (!r.ok) throw new Error('bad'); } };
+await run(3000, 0);
+const { Session } = await import('node:inspector/promises');
+const s = new Session(); s.connect();
+await s.post('Profiler.enable'); await s.post('Profiler.start');
+const t0 = performance.now();
+await run(10000, 3000);
+const dt = performance.now() - t0;
+const { profile } = await s.post('Profiler.stop');
+(await import('node:fs')).writeFileSync('/tmp/prof/steady.cpuprofile', JSON.stringify(profile));
+console.log('per s', (10000 / dt * 1000).toFixed(0), 'pending timers', w.simulation.clock.pendingCount, 'fired', w.simulation.clock.firedCount, 'now', w.simulation.clock.now());
+await w.close();

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench` (issue 7): measures the simulator and the suite, prints each figure with its target and
+ * pass/fail, and writes reports/bench.json. Every figure is the median of several runs; absolute times are
+ * printed, the verdicts use the targets and the in-run ratio.
+ *
+ * Options: `--runs N` (default 5; the suite and the soak use min(N, 3)), `--only a,b` (measure only these:
+ * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel; bench.json is then not written),
+ * `--markdown` (also print the table as Markdown, for bench/README.md).
+ *
+ * @see bench/README.md
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { judge, type BenchReport } from './bench-report.js';
+import { measureBulkLoopback } from './bulk-loopback.js';
+import { measureBusModel } from './bus-model.js';
+import { measureControlTransfers } from './control-transfers.js';
+import { measureSoak } from './soak.js';
+import { measureSuite } from './suite.js';
+import { formatMarkdownTable, formatTable } from './table.js';
+import { measureVirtualTimeout } from './virtual-timeout.js';
+
+const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel'] as const;
+type Figure = (typeof FIGURES)[number];
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    markdown: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 3) throw new Error(`--runs ${values.runs}: use an integer ≥ 3 (each figure is a median)`);
+const only = values.only === undefined ? undefined : values.only.split(',').map((s) => s.trim());
+for (const name of only ?? []) {
+  if (!(FIGURES as readonly string[]).includes(name)) throw new Error(`--only ${name}: unknown figure; use ${FIGURES.join(', ')}`);
+}
+const wanted = (f: Figure): boolean => only === undefined || only.includes(f);
+const fewRuns = Math.min(runs, 3);
+
+const notes: string[] = [];
+const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+
+log(`usbfn-hil bench: node ${process.version}, ${process.platform}-${process.arch}, ${runs} runs per figure (suite and soak ${fewRuns})`);
+
+const t0 = performance.now();
+let bulkLoopback: BenchReport['bulkLoopback'] = { transferBytes: 1048576, queued: 4, bytesPerSecond: 0, copyLoopBytesPerSecond: 0, ratio: 0 };
+let controlTransfers: BenchReport['controlTransfers'] = { perSecond: 0 };
+let suite: BenchReport['suite'] = { scenarios: 0, wallSeconds: 0, medianScenarioMs: 0 };
+let virtualTimeout: BenchReport['virtualTimeout'] = { timeoutMs: 30000, wallMs: 0 };
+let soak: BenchReport['soak'] = { transfers: 100000, heapGrowthBytes: 0 };
+let busModel: BenchReport['busModel'] = { highSpeedBytesPerSecond: 0, fullSpeedBytesPerSecond: 0 };
+
+if (wanted('bulkLoopback')) {
+  log('bulkLoopback …');
+  const r = await measureBulkLoopback({ runs, transfersPerRun: 512 });
+  bulkLoopback = { transferBytes: r.transferBytes, queued: r.queued, bytesPerSecond: r.bytesPerSecond, copyLoopBytesPerSecond: r.copyLoopBytesPerSecond, ratio: r.ratio };
+  notes.push(`bulkLoopback: ${r.runs} runs × ${r.transfersPerRun} transfers of 1 MiB, ${r.queued} queued; ratio = median of per-run loopback/copy`);
+}
+if (wanted('controlTransfers')) {
+  log('controlTransfers …');
+  const r = await measureControlTransfers({ runs, transfersPerRun: 20_000 });
+  controlTransfers = { perSecond: r.perSecond };
+  notes.push(`controlTransfers: ${r.runs} runs × ${r.transfersPerRun} READ_PATTERN (64 B) one at a time`);
+}
+if (wanted('virtualTimeout')) {
+  log('virtualTimeout …');
+  const r = await measureVirtualTimeout({ runs });
+  virtualTimeout = { timeoutMs: r.timeoutMs, wallMs: r.wallMs };
+  notes.push(`virtualTimeout: ${r.runs} runs; whole scenario ${r.wallMs.toFixed(1)} ms, of which the 30 s IN ${r.inWallMs.toFixed(2)} ms`);
+}
+if (wanted('busModel')) {
+  log('busModel …');
+  const r = await measureBusModel({ runs });
+  busModel = { highSpeedBytesPerSecond: r.highSpeedBytesPerSecond, fullSpeedBytesPerSecond: r.fullSpeedBytesPerSecond };
+  notes.push(`busModel: ${r.runs} runs; pipelined loopback (high: 32 × 1 MiB, full: 16 × 64 KiB), OUT + IN bytes over scenario time`);
+}
+if (wanted('soak')) {
+  log('soak …');
+  const r = await measureSoak({ runs: fewRuns });
+  soak = { transfers: r.transfers, heapGrowthBytes: r.heapGrowthBytes };
+  notes.push(`soak: ${r.runs} runs of ${r.transfers} loopbacks of 64–512 B (${Math.round(r.perSecond)}/s); growth of heapUsed + external after forced GC`);
+}
+if (wanted('suite')) {
+  log('suite …');
+  const r = await measureSuite({ runs: fewRuns });
+  suite = { scenarios: r.scenarios, wallSeconds: r.wallSeconds, medianScenarioMs: r.medianScenarioMs };
+  notes.push(`suite: ${r.runs} runs of vitest run --project sim (Allure on); last run exit ${r.exitCode}, ${r.notPassed} of ${r.scenarios} scenarios not passed`);
+}
+
+const report: BenchReport = { bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel };
+const rows = judge(report)
+  .filter((v) => wanted(v.figure.split('.')[0] as Figure))
+  .map((v) => [v.figure, v.value, v.target, v.pass ? 'pass' : 'FAIL'] as const);
+const header = ['figure', 'value', 'target', 'verdict'] as const;
+console.log(formatTable(header, rows));
+for (const n of notes) console.log(`  ${n}`);
+console.log(`  total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (values.markdown) console.log(`\n${formatMarkdownTable(header, rows)}`);
+
+if (only === undefined) {
+  const dir = fileURLToPath(new URL('../reports/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}bench.json`, `${JSON.stringify(report, null, 2)}\n`);
+  console.log('  wrote reports/bench.json');
+} else {
+  console.log('  --only given: reports/bench.json not written');
+}
+if (rows.some((r) => r[3] !== 'pass')) process.exitCode = 1;
