@@ -17,7 +17,8 @@ export class AssumptionFailedError extends HarnessError {
       'ASSUMPTION',
       `[ASSUMPTION reference ${section}] ${statement}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { section, statement },
-      { cause },
+      // A plain copy: vitest cannot serialize its own AssertionError (with actual/expected) as a nested cause.
+      { cause: cause instanceof Error ? Object.assign(new Error(cause.message), { name: cause.name, stack: cause.stack }) : cause },
     );
   }
 }
