@@ -54,6 +54,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{harness,simulator,host-side,device-side,bench}/**/*.test.ts'],
+          // No test mocks modules or globals (checked: no vi.mock/stubGlobal/useFakeTimers), so one module
+          // graph per worker serves every file.
+          isolate: false,
         },
       },
       {
@@ -62,6 +65,9 @@ export default defineConfig({
           name: 'sim',
           include: ['scenarios/**/*.test.ts'],
           provide: { mode: 'sim' },
+          // Scenarios share no module state (every session builds a fresh world), so files may reuse one
+          // module graph per worker instead of re-importing the harness and simulator for each file.
+          isolate: false,
           globalSetup: ['harness/global-setup.ts'],
         },
       },
