@@ -116,7 +116,9 @@ export function describeUsbFnPortContract(
     });
 
     const withDriver = options.withDriver;
-    describe.skipIf(withDriver === undefined)('(b) with a driver', () => {
+    describe.skipIf(withDriver === undefined)(
+      withDriver === undefined ? '(b) with a driver — skipped: this port has no GenericUSBFn.sys behind it (runs on a real device or over the simulator)' : '(b) with a driver',
+      () => {
       /** Runs `body` with a fresh subject and a handle to its function; closes and disposes afterwards. */
       async function withFunction(body: (d: UsbFnPortContractDriver, file: UsbFnFile) => Promise<void>): Promise<void> {
         const d = await withDriver!();
@@ -263,6 +265,7 @@ export function describeUsbFnPortContract(
           expect([set[0], set[1], set[2]]).toEqual([9, 4, ifNum]); // USB_INTERFACE_DESCRIPTOR first
         });
       });
-    });
+      },
+    );
   });
 }
