@@ -1,6 +1,8 @@
 /**
  * Runs the UsbHost contract (host-side/usb-host.contract.ts) against SimUsbHost on a simulated link with
- * the fake loopback class driver standing in for the device-side test function.
+ * the fake loopback class driver standing in for the device-side test function. Every section runs here
+ * (`replayable` and `timing`); NodeUsbHost runs the `replayable` one on real libusb in the umockdev tier
+ * (.ci/tiers/umockdev/contract-tier.ts, docs/host-side.md "What runs where").
  */
 import { describeUsbHostContract } from '../../host-side/usb-host.contract.js';
 import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../config/test-function-config.js';

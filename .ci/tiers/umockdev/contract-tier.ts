@@ -33,18 +33,24 @@ export interface ContractTierResult {
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+const clip = (s: string): string => (s.length > 400 ? `${s.slice(0, 400)}…` : s);
+
 /** The first difference between two transcripts, for the failure message. */
 function firstDifference(sim: readonly TranscriptEntry[], node: readonly TranscriptEntry[]): string {
   for (let i = 0; i < Math.max(sim.length, node.length); i++) {
     if (!isDeepStrictEqual(sim[i], node[i])) {
-      return `call ${i + 1}:\n  SimUsbHost  ${JSON.stringify(sim[i] ?? 'nothing')}\n  NodeUsbHost ${JSON.stringify(node[i] ?? 'nothing')}`;
+      return `call ${i + 1}:\n  SimUsbHost  ${clip(JSON.stringify(sim[i] ?? 'nothing'))}\n  NodeUsbHost ${clip(JSON.stringify(node[i] ?? 'nothing'))}`;
     }
   }
   return 'none';
 }
 
-async function replayCase(dir: string, speed: TierSpeed, title: string, timeoutS: number): Promise<{ ok: boolean; detail: string }> {
-  const files = contractCaseFiles(dir, speed, title);
+/**
+ * Replays one case on NodeUsbHost. `captureOf` names the case whose capture umockdev plays (default: the
+ * same case; another one for the control case).
+ */
+async function replayCase(dir: string, speed: TierSpeed, title: string, timeoutS: number, captureOf = title): Promise<{ ok: boolean; detail: string }> {
+  const files = { ...contractCaseFiles(dir, speed, title), pcap: contractCaseFiles(dir, speed, captureOf).pcap };
   if (!existsSync(files.pcap) || !existsSync(files.sim)) return { ok: false, detail: 'the SimUsbHost recording of this case is missing (see the recording run above)' };
   const { device } = testFunctionDevice(speed);
   const description = join(dir, `${speed}.umockdev`);
@@ -94,4 +100,27 @@ export async function runContractTier(dir: string, timeoutS: number, report: (r:
       report({ outcome: r.ok ? 'ok' : 'fail', name, detail: r.detail });
     }
   }
+  await controlCase(dir, timeoutS, report);
+}
+
+/** The control case's pair: a case replayed from the capture of another one with other payload bytes. */
+const CONTROL_CASE = {
+  title: 'writes and reads back a control payload (control OUT then IN)',
+  captureOf: 'truncates a control IN answer to wLength',
+} as const;
+
+/** Proves the contract replay can fail: a case replayed from another case's capture must not pass. */
+async function controlCase(dir: string, timeoutS: number, report: (r: ContractTierResult) => void): Promise<void> {
+  const name = `control case: NodeUsbHost replaying '${CONTROL_CASE.title}' from the capture of '${CONTROL_CASE.captureOf}' is detected`;
+  const titles = USB_HOST_CONTRACT_CASES.filter((c) => REPLAY_SKIPPED_SECTIONS[c.section] === undefined).map((c) => c.title);
+  if (!titles.includes(CONTROL_CASE.title) || !titles.includes(CONTROL_CASE.captureOf)) {
+    report({ outcome: 'fail', name, detail: 'the control case names contract cases that are not in the replayable section any more: update CONTROL_CASE in contract-tier.ts' });
+    return;
+  }
+  const r = await replayCase(dir, 'high', CONTROL_CASE.title, timeoutS, CONTROL_CASE.captureOf);
+  report(
+    r.ok
+      ? { outcome: 'fail', name, detail: 'the replay passed although the capture belongs to another case: the comparison cannot fail' }
+      : { outcome: 'ok', name, detail: `difference detected: ${r.detail.split('\n').slice(0, 3).join(' ')}` },
+  );
 }

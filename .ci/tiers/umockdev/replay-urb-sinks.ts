@@ -61,11 +61,14 @@ export class SplitZeroPacketUrbs implements UrbSink {
       this.target.record({ ...e, urbId: e.urbId + ZLP_TAG_OFFSET, length: 0, data: undefined, transferFlags: e.transferFlags & ~URB_ZERO_PACKET });
       return;
     }
-    this.target.record(e);
     if (e.kind !== 'S' && this.#split.delete(e.urbId)) {
+      const flags = e.transferFlags & ~URB_ZERO_PACKET;
+      this.target.record({ ...e, transferFlags: flags });
       // The trailer completes right after the payload, with the payload's status (it follows it on the pipe).
-      this.target.record({ ...e, urbId: e.urbId + ZLP_TAG_OFFSET, length: 0, data: undefined });
+      this.target.record({ ...e, urbId: e.urbId + ZLP_TAG_OFFSET, length: 0, data: undefined, transferFlags: flags });
+      return;
     }
+    this.target.record(e);
   }
 
   #splits(e: UrbEvent): boolean {
