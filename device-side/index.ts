@@ -13,6 +13,7 @@ export type {
   FunctionContext,
   PipeRequest,
   ResolvedPipe,
+  RunQueueOptions,
   SetupReply,
   TransferInOptions,
   TransferOptions,

@@ -50,7 +50,8 @@ export function createLoopbackFunction(options: LoopbackOptions = {}): LoopbackF
     onQueryRemove: () => (state.vetoQueryRemove ? 'veto' : 'allow'),
     onConfigured(context) {
       ctx = context;
-      context.runQueue('out', { depth, bufferBytes }, async (data) => {
+      const onError = (err: unknown): void => state.recordTransferFailure(err, context, 'loopback receive');
+      context.runQueue('out', { depth, bufferBytes, onError }, async (data) => {
         state.counters.bulkOutTransfers++;
         state.counters.bulkOutBytes += BigInt(data.byteLength);
         try {

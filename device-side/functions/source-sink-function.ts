@@ -82,7 +82,8 @@ export function createSourceSinkFunction(options: SourceSinkOptions = {}): Sourc
       ctx = context;
       sourceOffset = 0;
       sinkOffset = 0;
-      context.runQueue('out', { depth, bufferBytes: options.bufferBytes ?? 64 * 1024 }, (data) => {
+      const onError = (err: unknown): void => state.recordTransferFailure(err, context, 'sink');
+      context.runQueue('out', { depth, bufferBytes: options.bufferBytes ?? 64 * 1024, onError }, (data) => {
         state.counters.bulkOutTransfers++;
         state.counters.bulkOutBytes += BigInt(data.byteLength);
         const bad = findPatternMismatch(data, seed, sinkOffset);

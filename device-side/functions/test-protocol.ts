@@ -17,7 +17,7 @@ export const TEST_REQUEST = {
   GET_COUNTERS: 0x01,
   /** IN: u32 win32 error + u32 USBFN ioctl function code + UTF-8 name of the last failure, truncated to wLength. */
   GET_LAST_ERROR: 0x02,
-  /** OUT, 4-byte data stage: u32 length of the next IN transfer the source queues (0xFFFFFFFF = default). */
+  /** OUT, 4-byte data stage: u32 length of the IN transfers the source queues from now on (0xFFFFFFFF = its default). */
   SET_NEXT_IN_LENGTH: 0x03,
   /** IN, wLength 8: the setup packet of the previous class request the function saw. */
   ECHO_LAST_SETUP: 0x04,

@@ -109,13 +109,26 @@ export interface FunctionContext {
    */
   runQueue(
     pipe: string,
-    options: { readonly depth: number; readonly bufferBytes: number },
+    options: RunQueueOptions,
     onData: (data: Uint8Array) => void | Promise<void>,
   ): void;
   /** Adds an entry to the device event log. */
   log(kind: string, detail?: Record<string, unknown>): void;
   /** Records a failure in the device event log (and in `lastError`). */
   fail(error: HarnessError | Error, where: string): void;
+}
+
+/** Options of {@link FunctionContext.runQueue}. */
+export interface RunQueueOptions {
+  /** TRANSFER_OUT requests kept outstanding (1..64). */
+  readonly depth: number;
+  /** Size of each receive buffer: the largest transfer the queue accepts. */
+  readonly bufferBytes: number;
+  /**
+   * Called for each failed transfer other than a cancellation (the function records it, e.g. for
+   * GET_LAST_ERROR). Default: the failure goes to the device event log as `functionError`.
+   */
+  readonly onError?: ((error: unknown) => void) | undefined;
 }
 
 /** A USB function hosted by the service. All callbacks are optional. */

@@ -13,6 +13,7 @@ import {
 import type { UsbFnClient } from '../usbfn-client.js';
 import type { DeviceEventLog } from './device-event-log.js';
 import type {
+  RunQueueOptions,
   FunctionContext,
   PipeRequest,
   ResolvedPipe,
@@ -145,7 +146,7 @@ export class ConfiguredFunctionContext implements FunctionContext {
 
   runQueue(
     pipe: string,
-    options: { readonly depth: number; readonly bufferBytes: number },
+    options: RunQueueOptions,
     onData: (data: Uint8Array) => void | Promise<void>,
   ): void {
     const p = this.#expectDirection(pipe, 'out');
@@ -178,7 +179,8 @@ export class ConfiguredFunctionContext implements FunctionContext {
           n = await inFlight[i]!;
         } catch (err) {
           if (!open() || isCancelled(err)) return;
-          this.fail(err as Error, `runQueue(${pipe})`);
+          if (options.onError) options.onError(err);
+          else this.fail(err as Error, `runQueue(${pipe})`);
           // A driver that fails every request would otherwise be asked again forever.
           if (++failuresInARow >= MAX_QUEUE_FAILURES_IN_A_ROW) {
             this.#log.error(

@@ -20,7 +20,7 @@
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
  * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_register_notification (D-CM)
  */
-import { withTimeout } from '../../harness/clock.js';
+import { withTimeout, type ClockTimer } from '../../harness/clock.js';
 import { HarnessError, isCancelled, UsageError } from '../../harness/errors.js';
 import {
   busSpeedName,
@@ -79,6 +79,12 @@ export interface UsbFnServiceOptions {
   readonly busEventDepth?: number | undefined;
   /** Bound on each step of opening (CreateFileW … ACTIVATE). Default 10 s on the port's clock. */
   readonly stepTimeoutMs?: number | undefined;
+  /**
+   * While waiting for an interface, list interfaces again every this many ms, so an arrival whose
+   * notification was lost (CM keeps no history, and drops notifications under low memory) is still found.
+   * 0 disables. Default 5 s on the port's clock.
+   */
+  readonly rescanIntervalMs?: number | undefined;
   readonly log?: DeviceEventLog | undefined;
 }
 
@@ -96,6 +102,9 @@ export class UsbFnService {
   readonly #guid: string;
   readonly #busEventDepth: number;
   readonly #stepTimeoutMs: number;
+  readonly #rescanIntervalMs: number;
+  #rescanTimer: ClockTimer | undefined;
+  #configurationValue: number | undefined;
 
   #state: ServiceState = 'idle';
   #bus: BusState = 'unknown';
@@ -122,6 +131,7 @@ export class UsbFnService {
     this.fn = options.fn;
     this.#busEventDepth = options.busEventDepth ?? 4;
     this.#stepTimeoutMs = options.stepTimeoutMs ?? 10_000;
+    this.#rescanIntervalMs = options.rescanIntervalMs ?? 5_000;
     this.log = options.log ?? new DeviceEventLog(() => this.#port.clock.now());
   }
 
@@ -278,7 +288,7 @@ export class UsbFnService {
   // ------------------------------------------------------------------------------------------------
   // Lifecycle steps (serialized through #work).
 
-  #offer(link: string, source: 'list' | 'arrival'): void {
+  #offer(link: string, source: 'list' | 'arrival' | 'rescan'): void {
     this.#enqueue(async () => {
       if (this.#state !== 'waitingForInterface') {
         // The register-then-list race reports one interface twice (D-CM): open it once.
@@ -343,7 +353,7 @@ export class UsbFnService {
     if (link !== undefined) await this.#open(link);
   }
 
-  async #teardown(reason: 'removal' | 'interfaceRemoval'): Promise<void> {
+  async #teardown(reason: 'removal' | 'interfaceRemoval' | 'busEventLoopFailed'): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'waitingForInterface') {
       // REMOVECOMPLETE and interface removal both arrive for one removal; the second finds nothing to do.
       if (this.#handleReg !== undefined && this.#file === undefined) {
@@ -371,7 +381,12 @@ export class UsbFnService {
           this.#onBusEvent(client, event);
         }
       } catch (err) {
-        if (!controller.signal.aborted && !isCancelled(err)) this.log.error('busEventLoopFailed', err);
+        if (!controller.signal.aborted && !isCancelled(err)) {
+          // Without outstanding BUS_EVENT_NOTIFICATIONs the function is deaf to the bus: close the handle and
+          // let the rescan open the interface again.
+          this.log.error('busEventLoopFailed', err);
+          this.#enqueue(() => this.#teardown('busEventLoopFailed'));
+        }
       }
     })();
   }
@@ -420,6 +435,11 @@ export class UsbFnService {
           interfaceNumber: event.interfaceNumber,
           alternateSetting: event.alternateInterfaceNumber,
         });
+        // usbfnbase.h: "re-query endpoints". UFX purged the interface's endpoint queues, so the function's
+        // configuration context ends and a new one starts on the (possibly different) pipes.
+        if (this.#configured !== undefined && this.#configurationValue !== undefined) {
+          this.#configure(client, this.#configurationValue);
+        }
         this.fn.onSetInterface?.(event.interfaceNumber, event.alternateInterfaceNumber);
         break;
       case 'setupPacket':
@@ -443,6 +463,7 @@ export class UsbFnService {
 
   #configure(client: UsbFnClient, configurationValue: number): void {
     this.#deconfigure('unConfigured', true);
+    this.#configurationValue = configurationValue;
     const speed = this.#speed ?? 'high';
     const info = this.#classInfo;
     if (info === undefined) {
@@ -542,7 +563,29 @@ export class UsbFnService {
   #setState(state: ServiceState): void {
     if (this.#state === state) return;
     this.#state = state;
+    if (state === 'waitingForInterface') this.#armRescan();
+    else {
+      this.#rescanTimer?.cancel();
+      this.#rescanTimer = undefined;
+    }
     this.#notifyWaiters();
+  }
+
+  /** Lists interfaces again after the rescan interval while nothing is open (recovers a lost arrival). */
+  #armRescan(): void {
+    if (this.#rescanIntervalMs <= 0 || this.#rescanTimer !== undefined) return;
+    this.#rescanTimer = this.#port.clock.setTimer(this.#rescanIntervalMs, () => {
+      this.#rescanTimer = undefined;
+      if (this.#state !== 'waitingForInterface') return;
+      this.#enqueue(async () => {
+        const links = await listInterfaces(this.#port, { interfaceClassGuid: this.#guid });
+        if (links.length > 0) this.log.info('rescan', { links });
+        for (const link of links) this.#offer(link, 'rescan');
+      });
+      this.#enqueue(async () => {
+        if (this.#state === 'waitingForInterface') this.#armRescan();
+      });
+    });
   }
 
   #notifyWaiters(): void {

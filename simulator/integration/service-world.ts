@@ -126,7 +126,7 @@ export class ServiceWorld<F extends UsbFunction = UsbFunction> implements AsyncD
   readonly fn: F;
   #handle: UsbDeviceHandle | undefined;
 
-  constructor(fn: F, options: SimulationOptions & { stepTimeoutMs?: number; busEventDepth?: number } = {}) {
+  constructor(fn: F, options: SimulationOptions & { stepTimeoutMs?: number; busEventDepth?: number; rescanIntervalMs?: number } = {}) {
     this.sim = createSimulation(options);
     this.port = new RecordingUsbFnPort(this.sim.port);
     this.fn = fn;
@@ -136,6 +136,7 @@ export class ServiceWorld<F extends UsbFunction = UsbFunction> implements AsyncD
       fn,
       stepTimeoutMs: options.stepTimeoutMs,
       busEventDepth: options.busEventDepth,
+      rescanIntervalMs: options.rescanIntervalMs,
     });
   }
 
