@@ -47,18 +47,33 @@ class FakeFunctionHandle implements UsbDeviceHandle {
     await new Promise((r) => setImmediate(r));
     this.inFlight--;
     this.clock.t += 1;
-    for (let i = 0; i < data.length; i++) this.fifo.push(this.fifo.length === this.corruptAt ? (data[i]! ^ 0xff) : data[i]!);
+    for (let i = 0; i < data.length; i++) this.fifo.push(this.fifo.length + this.taken === this.corruptAt ? (data[i]! ^ 0xff) : data[i]!);
+    this.#pump();
     return { status: 'ok', bytesWritten: data.length };
   }
+  /** Bytes already handed to reads (so `corruptAt` is a stream offset). */
+  taken = 0;
+  readonly #readers: { length: number; resolve: (r: UsbInResult) => void }[] = [];
   async bulkIn(_endpoint: number, length: number): Promise<UsbInResult> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    // Wait for data like a NAKing device; deliver at most one 700-byte chunk per call (short transfers).
-    while (this.fifo.length === 0) await new Promise((r) => setImmediate(r));
+    // Wait for data like a NAKing device, queued reads served in order as on one endpoint; deliver at
+    // most one 700-byte chunk per call (short transfers).
+    const r = await new Promise<UsbInResult>((resolve) => {
+      this.#readers.push({ length, resolve });
+      this.#pump();
+    });
     this.inFlight--;
     this.clock.t += 1;
-    const n = Math.min(length, 700, this.fifo.length);
-    return { status: 'ok', data: Uint8Array.from(this.fifo.splice(0, n)) };
+    return r;
+  }
+  #pump(): void {
+    while (this.#readers.length > 0 && this.fifo.length > 0) {
+      const reader = this.#readers.shift()!;
+      const n = Math.min(reader.length, 700, this.fifo.length);
+      this.taken += n;
+      reader.resolve({ status: 'ok', data: Uint8Array.from(this.fifo.splice(0, n)) });
+    }
   }
   async claimInterface(): Promise<void> {}
   async releaseInterface(): Promise<void> {}
@@ -172,5 +187,32 @@ describe('HostAgent bulk', () => {
     expect(r.bytesPerSecond).toBe(40960 * 100);
     expect(handle.maxInFlight).toBe(4);
     await expect(agent.throughput({ direction: 'in', totalBytes: 0 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('HostAgent pipelined loopback', () => {
+  it('keeps N transfers queued and verifies the echo as one stream across short reads', async () => {
+    const { handle, agent } = make();
+    const r = await agent.loopbackPipelined(1000, 5, 3, { seed: 4 });
+    expect(r).toMatchObject({ status: 'ok', transfers: 5, bytesWritten: 5000, bytesRead: 5000, firstMismatch: -1, ok: true });
+    expect(handle.outs).toHaveLength(5);
+    expect(handle.outs.every((o) => o.length === 1000 && o.zlp === true)).toBe(true);
+    expect(handle.maxInFlight).toBeGreaterThan(1);
+    expect(handle.maxInFlight).toBeLessThanOrEqual(6);
+    expect(handle.fifo).toHaveLength(0); // nothing was left unread
+    expect(handle.inFlight).toBe(0); // and no read was left queued
+  });
+
+  it('reports the stream offset of the first wrong byte', async () => {
+    const { handle, agent } = make();
+    handle.corruptAt = 2345; // transfer 2, byte 345
+    const r = await agent.loopbackPipelined(1000, 4, 2, { seed: 4 });
+    expect(r).toMatchObject({ ok: false, firstMismatch: 2345, bytesRead: 4000 });
+  });
+
+  it('rejects non-positive sizes', async () => {
+    const { agent } = make();
+    await expect(agent.loopbackPipelined(0, 1)).rejects.toThrow(/transferBytes/);
+    await expect(agent.loopbackPipelined(10, 1, 0)).rejects.toThrow(/depth/);
   });
 });

@@ -327,16 +327,15 @@ export class HostAgent {
 
     // The IN stream: reads complete in queue order, so they are consumed in that order from a ring.
     const reader = async (): Promise<void> => {
-      const ring: { promise: Promise<UsbInResult>; buffer: Uint8Array; expect: number }[] = [];
-      let covered = 0; // bytes the queued reads are expected to bring (one transfer each at most)
+      const ring: { promise: Promise<UsbInResult>; buffer: Uint8Array }[] = [];
+      // Never more reads than the bytes still due could need (each brings at most urbBytes): every queued
+      // read then gets data or a ZLP, and none is left waiting once the last byte arrived.
       const refill = (): void => {
-        while (ring.length < depth && read + covered < total && failure === undefined && status === 'ok') {
+        while (ring.length < depth && ring.length < Math.ceil((total - read) / urbBytes) && failure === undefined && status === 'ok') {
           const buffer = this.#rxPool.acquire(urbBytes);
           const promise = this.handle.bulkIn(this.bulkInEndpoint, urbBytes, { timeoutMs, signal, buffer });
           promise.catch(noop); // consumed in order below
-          const expect = Math.min(transferBytes, total - read - covered);
-          ring.push({ promise, buffer, expect });
-          covered += expect;
+          ring.push({ promise, buffer });
         }
       };
       try {
@@ -345,7 +344,6 @@ export class HostAgent {
           const head = ring[0]!;
           const r = await head.promise;
           ring.shift();
-          covered -= head.expect;
           const n = r.data.length;
           if (n > 0) {
             const bad = this.#checkStream(r.data, read, transferBytes, seed);
