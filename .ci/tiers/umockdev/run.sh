@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real-libusb tier (issue 5): NodeUsbHost replays usbmon captures under umockdev-run.
+# Real-libusb tier (issue 5): NodeUsbHost replays usbmon captures under umockdev-run, and runs the UsbHost
+# contract suite (its replayable section, full and high speed) replayed from the SimUsbHost run (contract-tier.ts).
 # Run by .ci/run (as root on Debian 12, CI=true, no stdin): `npm run test:umockdev`.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
