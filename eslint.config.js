@@ -63,6 +63,13 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['scenarios/**/*.ts'],
+    rules: noImport([
+      '(^|/)(device-side|host-side|simulator|harness)/(?!index\\.js$)',
+      'scenarios import only the public API of each folder (its index.js), STYLE.md §3.',
+    ]),
+  },
+  {
     files: ['harness/errors.ts', 'harness/clock.ts'],
     rules: noImport(['^(?!\\./errors\\.js$)', 'harness/errors.ts and harness/clock.ts are leaf modules: they import nothing else.']),
   },

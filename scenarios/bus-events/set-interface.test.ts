@@ -22,3 +22,10 @@ test('resets the data toggles of the interface endpoints on SET_INTERFACE', { ta
   expect(sim.endpointState(agent.bulkInEndpoint).toggle).toBe(0);
   expect(sim.endpointState(agent.bulkOutEndpoint).toggle).toBe(0);
 });
+
+test('keeps the bulk pipes working after SET_INTERFACE', async ({ agent }) => {
+  expect((await agent.loopback(512, { seed: 27 })).ok).toBe(true);
+  await phase('select alternate setting 0', () => agent.handle.selectAlternate(agent.interfaceNumber, 0));
+  const r = await phase('loop back on the re-queried pipes', () => agent.loopback(1500, { seed: 28 }));
+  expect(r).toMatchObject({ ok: true, bytesRead: 1500 });
+});

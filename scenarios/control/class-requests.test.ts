@@ -6,8 +6,8 @@
  * HLK "Windows USB Device" EP0 transfers
  */
 import { expect, param, phase, test } from '../../harness/index.js';
-import { DEFAULT_PATTERN_SEED } from '../../device-side/functions/loopback-function.js';
-import { findPatternMismatch, TEST_REQUEST } from '../../device-side/functions/test-protocol.js';
+import { DEFAULT_PATTERN_SEED } from '../../device-side/index.js';
+import { findPatternMismatch, TEST_REQUEST } from '../../device-side/index.js';
 
 test('answers a class IN request with the data the function produced', async ({ agent }) => {
   const length = 200;

@@ -4,7 +4,7 @@
  * @see USB 2.0 §8.5.3.4 (functional stall on EP0); HLK "Windows USB Device" EP0 stall tests
  */
 import { expect, phase, test } from '../../harness/index.js';
-import { TEST_REQUEST } from '../../device-side/functions/test-protocol.js';
+import { TEST_REQUEST } from '../../device-side/index.js';
 
 test('stalls a request once under the ONCE policy, then answers it', async ({ agent }) => {
   await agent.echoWrite(Uint8Array.of(1, 2, 3));

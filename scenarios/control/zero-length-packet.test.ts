@@ -6,7 +6,7 @@
  * simulator/usbfn/generic-usbfn-model.ts ASSUMPTION on pipe 0); HLK "Windows USB Device" EP0 ZLP
  */
 import { assumption, expect, param, phase, test } from '../../harness/index.js';
-import { fillPattern } from '../../device-side/functions/test-protocol.js';
+import { fillPattern } from '../../device-side/index.js';
 import type { UsbInResult } from '../../host-side/index.js';
 
 const TIMEOUT_MS = 2000;

@@ -4,11 +4,13 @@
  * @see reference §4 (Win32 error values), §6.1; STYLE.md §5 (Win32Error); DESIGN.md §5 "Faults" (driver error)
  */
 import { expect, param, phase, test } from '../../harness/index.js';
-import type { DeviceLogEntry } from '../../device-side/service/device-event-log.js';
+import type { DeviceLogEntry } from '../../device-side/index.js';
 
 const ERROR_GEN_FAILURE = 31;
 /** USBFN IOCTL function code of IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT (genericusbfnioctl.h). */
 const TRANSFER_IN_APPEND_ZERO_PKT_FUNCTION = 0x04;
+/** USBFN IOCTL function code of IOCTL_GENERICUSBFN_TRANSFER_OUT (genericusbfnioctl.h). */
+const TRANSFER_OUT_FUNCTION = 0x05;
 /** Bound on the loopbacks needed before the failed OUT buffer's turn comes (the loopback keeps a few queued). */
 const MAX_ROUNDS = 16;
 
@@ -38,6 +40,9 @@ test('logs a failed TRANSFER_OUT on the device as ERROR_GEN_FAILURE with the IOC
   ]);
   // The function resubmitted the failed buffer: loopback goes on, with every OUT buffer back in the ring.
   for (let i = 0; i < MAX_ROUNDS / 4; i++) expect((await agent.loopback(1000, { seed: 40 + i })).ok).toBe(true);
+  // And the device reports the failed receive over USB, so lab and sim assert it the same way.
+  expect(await agent.getLastError()).toEqual({ win32: ERROR_GEN_FAILURE, ioctlFunction: TRANSFER_OUT_FUNCTION, name: 'ERROR_GEN_FAILURE' });
+  expect((await agent.getCounters()).failedTransfers).toBe(1);
 });
 
 test("reports a failed echo's Win32 error and IOCTL over USB", { tags: ['sim-only'] }, async ({ agent, sim }) => {

@@ -71,3 +71,18 @@ describe('SeededRandom', () => {
     expect(() => new SeededRandom(2 ** 32)).toThrow(RangeError);
   });
 });
+
+describe('VirtualClock.idle', () => {
+  it('waits for timers set by promise chains of the last timer, however many hops they take', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    clock.setTimer(10, () => {
+      void (async () => {
+        for (let i = 0; i < 20; i++) await Promise.resolve();
+        clock.setTimer(5, () => order.push(`late@${clock.now()}`));
+      })();
+    });
+    await clock.idle();
+    expect(order).toEqual(['late@15']);
+  });
+});

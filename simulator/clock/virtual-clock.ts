@@ -137,11 +137,11 @@ export class VirtualClock implements Clock {
     } finally {
       this.#firing = false;
     }
-    if (this.#heap.length === 0) {
-      // Let the callback's microtasks run (they may set new timers) before declaring idle.
-      queueMicrotask(() => {
-        if (this.#heap.length === 0) this.#notifyIdle();
-        else this.#schedule();
+    if (this.#heap.length === 0 && this.#idleWaiters.length > 0) {
+      // Declare idle only after a full event-loop turn: the callback's promise chains (however many
+      // microtask hops they take) run first and may set new timers.
+      setImmediate(() => {
+        if (this.#heap.length === 0 && !this.#scheduled) this.#notifyIdle();
       });
     }
   }
