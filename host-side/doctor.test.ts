@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../harness/errors.js';
 import { formatDoctorReport, runDoctor, udevRule } from './doctor.js';
-import { libusbError } from './node-usb/libusb-error.js';
+import { libusbError } from './libusb-error.js';
 import type { UsbDeviceHandle, UsbDeviceInfo, UsbHost } from './usb-host.js';
 
 const DEV: UsbDeviceInfo = {

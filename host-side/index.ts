@@ -62,8 +62,8 @@ export {
   libusbErrorFrom,
   libusbName,
   transferStatusOf,
-} from './node-usb/libusb-error.js';
-export type { LibusbErrorName, LibusbErrorOptions, LibusbTransferName } from './node-usb/libusb-error.js';
+} from './libusb-error.js';
+export type { LibusbErrorName, LibusbErrorOptions, LibusbTransferName } from './libusb-error.js';
 export { NodeUsbHost, deviceId, speedFromDescriptors } from './node-usb/node-usb-host.js';
 export type { NodeUsbHostOptions } from './node-usb/node-usb-host.js';
 export { DEFAULT_TRANSFER_TIMEOUT_MS } from './node-usb/node-usb-device-handle.js';

@@ -18,7 +18,7 @@ import type {
   UsbOutResult,
   UsbTransferOptions,
 } from '../usb-host.js';
-import { LIBUSB_ERROR, LIBUSB_TRANSFER, hasLibusbErrno, libusbError, libusbErrorFrom, transferStatusOf } from './libusb-error.js';
+import { LIBUSB_ERROR, LIBUSB_TRANSFER, hasLibusbErrno, libusbError, libusbErrorFrom, transferStatusOf } from '../libusb-error.js';
 import type { DeviceLike, EndpointLike, InterfaceLike, TransferCallback, TransferLike, UsbModuleLike } from './usb-module.js';
 import { LIBUSB_TRANSFER_TYPE } from './usb-module.js';
 

@@ -15,7 +15,7 @@ import type {
   UsbOpenOptions,
   UsbSpeed,
 } from '../usb-host.js';
-import { LIBUSB_ERROR, hasLibusbErrno, libusbError, libusbErrorFrom } from './libusb-error.js';
+import { LIBUSB_ERROR, hasLibusbErrno, libusbError, libusbErrorFrom } from '../libusb-error.js';
 import { NodeUsbDeviceHandle, type SharedDeviceState } from './node-usb-device-handle.js';
 import type { DeviceLike, UsbModuleLike } from './usb-module.js';
 import { loadUsbModule } from './usb-module.js';
