@@ -39,7 +39,7 @@ export async function measureBulkLoopback(options: { runs: number; transfersPerR
   const b = new Uint8Array(MiB);
   try {
     // Warm-up: JIT, the receive-buffer pool and the pattern cache.
-    await world.agent.loopbackPipelined(MiB, 32, queued);
+    await world.agent.loopbackPipelined(MiB, 512, queued);
     copyLoop(64 * MiB, a, b);
     const results = await repeat(options.runs, async () => {
       const t0 = performance.now();
