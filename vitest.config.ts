@@ -11,10 +11,14 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 const categories = JSON.parse(readFileSync(new URL('./reports/allure-categories.json', import.meta.url), 'utf8')) as unknown[];
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
-  version: string;
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+/** The installed version of a dependency (what actually ran), not the range in package.json. */
+const installed = (name: string): string => {
+  try {
+    return (JSON.parse(readFileSync(new URL(`./node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
 };
 
 const allureReporter: [string, Record<string, unknown>] = [
@@ -26,10 +30,13 @@ const allureReporter: [string, Record<string, unknown>] = [
       'usbfn-hil': pkg.version,
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
-      vitest: pkg.devDependencies['vitest'] ?? '',
-      usb: pkg.dependencies['usb'] ?? '',
-      koffi: pkg.dependencies['koffi'] ?? '',
-      seed: process.env['USBFN_HIL_SEED'] ?? 'fresh per run (printed at start)',
+      vitest: installed('vitest'),
+      'allure-vitest': installed('allure-vitest'),
+      usb: installed('usb'),
+      koffi: installed('koffi'),
+      mode: process.env['USBFN_HIL_MODE'] ?? 'sim',
+      // Replaced by harness/global-setup.ts with the seed actually used once the run has chosen it.
+      seed: process.env['USBFN_HIL_SEED'] ?? 'unit tests only (no run seed)',
     },
   },
 ];

@@ -63,7 +63,7 @@ async function commandRun(argv: string[]): Promise<number> {
   if (mode !== 'sim' && mode !== 'lab') {
     throw new UsageError('INVALID_ARGUMENT', `--mode '${mode}' is not a mode: use --mode sim (simulator) or --mode lab (real device)`);
   }
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, USBFN_HIL_MODE: mode };
   if (values.seed !== undefined) env[SEED_ENV] = String(parseSeed(values.seed, '--seed'));
   // Each run's results stand alone; the report's history file keeps trends across runs.
   rmSync(RESULTS, { recursive: true, force: true });
@@ -88,6 +88,9 @@ async function commandReport(argv: string[]): Promise<number> {
   if (!existsSync(RESULTS)) {
     throw new UsageError('NO_RESULTS', `no results in ${RESULTS}: run the suite first (npx usbfn-hil run)`);
   }
+  // Allure 3 writes into a plugin subfolder when the output folder is not empty: start from an empty one
+  // (trends survive in reports/history.jsonl).
+  rmSync(REPORT, { recursive: true, force: true });
   mkdirSync(REPORT, { recursive: true });
   cpSync(join(ROOT, 'reports', 'allure-categories.json'), join(RESULTS, 'categories.json'));
   const code = await run(BIN('allure'), ['generate', RESULTS, '--config', join(ROOT, 'reports', 'allurerc.mjs'), '--output', REPORT]);
