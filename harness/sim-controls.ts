@@ -8,18 +8,10 @@
 import type { DeviceLogEntry, UsbFnService, TestFunctionState } from '../device-side/index.js';
 import { CM_NOTIFY_ACTION } from '../device-side/index.js';
 import { UsageError } from './errors.js';
-import type { Simulation } from '../simulator/index.js';
+import type { EndpointState, Simulation } from '../simulator/index.js';
 
 /** An endpoint as the simulated link sees it (halt, data toggle, queued work). */
-export interface SimEndpointState {
-  readonly address: number;
-  readonly active: boolean;
-  readonly halted: boolean;
-  readonly toggle: 0 | 1;
-  readonly maxPacketSize: number;
-  readonly queuedHost: number;
-  readonly queuedDevice: number;
-}
+export type SimEndpointState = EndpointState;
 
 /** Where to unplug: the nth URB matching this (STYLE.md: unplug at a protocol step). */
 export interface UrbStep {

@@ -8,7 +8,7 @@ export { VirtualClock } from './clock/virtual-clock.js';
 export { SeededRandom } from './clock/seeded-random.js';
 export * from './cm/index.js';
 export * from './usbfn/index.js';
-export { VirtualBus } from './bus/virtual-bus.js';
+export { VirtualBus, type EndpointState } from './bus/virtual-bus.js';
 export { SimUsbHost } from './bus/sim-usb-host.js';
 export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './ufx/ufx-device.js';
 export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxBusSpeed, type UfxClassDriverLink, type UfxRequest } from './ufx/class-driver-link.js';
