@@ -10,3 +10,4 @@ export * from './errors.js';
 export { formatSeed, parseSeed, scenarioSeed, SEED_ENV } from './seed.js';
 export { loadLabConfig, validateLabConfig, type LabConfig } from './lab-config.js';
 export { assumption } from './assumption.js';
+export { eventually } from './eventually.js';

@@ -28,6 +28,9 @@ const DEFAULT_WAIT_MS = 10_000;
 /** Captured bytes per URB record: enough to read any control transfer and the start of bulk data. */
 const CAPTURE_SNAPLEN = 64 * 1024;
 
+/** Range of the seeded Configuration Manager callback latency (real CM delivers from a worker thread, later). */
+const CM_LATENCY_MS = { min: 0, max: 2 } as const;
+
 const MAX_PACKET: Record<'full' | 'high' | 'super', number> = { full: 64, high: 512, super: 1024 };
 
 export class SimRig implements Rig {
@@ -77,6 +80,9 @@ class SimSession implements Session {
       capture: this.#writer,
       powered: world.powered ?? true,
       attached: world.attached ?? true,
+      // Seeded jitter: each scenario seed delivers CM notifications at different moments, so a suite run
+      // explores orderings a fixed schedule never would, and a failing order replays from its seed.
+      cmNotificationLatencyMs: CM_LATENCY_MS,
     });
     const { fn, state } = makeFunction(world.fn ?? 'loopback');
     this.service = new UsbFnService({

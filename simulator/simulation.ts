@@ -43,6 +43,11 @@ export interface SimulationOptions {
   readonly powered?: boolean | undefined;
   /** Cable plugged at creation (VBUS on). Default true. */
   readonly attached?: boolean | undefined;
+  /**
+   * Configuration Manager callback latency, drawn per delivery from the seeded random source: different seeds
+   * explore different orders of CM notifications against bus and driver events, reproducibly. Default 0 (none).
+   */
+  readonly cmNotificationLatencyMs?: { readonly min: number; readonly max: number } | undefined;
 }
 
 /** One function (one interface of the configuration) of the simulated device. */
@@ -94,7 +99,11 @@ export class Simulation implements AsyncDisposable {
     this.seed = options.seed ?? 1;
     this.clock = new VirtualClock();
     this.random = new SeededRandom(this.seed);
-    this.cm = new ConfigManagerModel({ clock: this.clock, random: this.random });
+    this.cm = new ConfigManagerModel({
+      clock: this.clock,
+      random: this.random,
+      notificationLatencyMs: options.cmNotificationLatencyMs,
+    });
     const speed = options.speed ?? 'high';
     this.bus = new VirtualBus({ clock: this.clock, portSpeed: speed, urbSink: options.capture });
     this.ufx = new UfxDevice(this.bus, options.config ?? loopbackFunctionConfig(), { maxSpeed: speed });

@@ -3,7 +3,7 @@
  * CM_Get_Device_Interface_ListW is reported twice (notification and list); the service opens it once.
  * @see DESIGN.md §4 item 2; reference §3.2 (D-CM: notifications have no history, register before listing)
  */
-import { delay, describe, expect, phase, test } from '../../harness/index.js';
+import { describe, eventually, expect, phase, test } from '../../harness/index.js';
 
 describe('arrival between registration and listing', () => {
   test.override({ world: { powered: false, startService: false } });
@@ -15,8 +15,10 @@ describe('arrival between registration and listing', () => {
       sim.simulation.powerOn();
       await starting;
       await device.whenActive();
-      // The notification is delivered asynchronously (D-CM); let it land on the scenario clock.
-      await delay(clock, 1);
+      // The notification is delivered asynchronously (D-CM), possibly after the list was opened.
+      await eventually(clock, 'the arrival notification in the device log', async () =>
+        (await device.eventLog()).some((e) => e.kind === 'interfaceArrival'),
+      );
     });
     const log = await device.eventLog();
     const listed = log.find((e) => e.kind === 'listed');
