@@ -2,6 +2,7 @@
  * A host URB on the simulated link: one libusb transfer as the host controller sees it (usbmon's view,
  * reference usb-captures.md §D.1). Packetization is arithmetic on `actual`; no per-packet objects exist.
  */
+import type { IntrusiveList, ListLinks } from '../clock/intrusive-list.js';
 
 /** How a URB ended. The host maps it to a libusb outcome, the capture to a usbmon status. */
 export type UrbOutcome = 'ok' | 'stall' | 'babble' | 'timeout' | 'cancelled' | 'noDevice' | 'reset';
@@ -62,7 +63,7 @@ export interface HostUrbInit {
 }
 
 /** One URB. Fields are public for the bus's hot path; treat them as read-only outside simulator/bus. */
-export class HostUrb {
+export class HostUrb implements ListLinks<HostUrb> {
   /** usbmon URB tag, assigned by the bus at submission. */
   id = 0;
   readonly transferType: UrbTransferKind;
@@ -85,6 +86,10 @@ export class HostUrb {
   deviceAddress = 0;
   phase: ControlPhase = CONTROL_PHASE.WAITING;
   onComplete: ((urb: HostUrb) => void) | undefined;
+  /** Links of the submitting handle's pending list (simulator/clock/intrusive-list.ts). */
+  listPrev: HostUrb | undefined = undefined;
+  listNext: HostUrb | undefined = undefined;
+  listOwner: IntrusiveList<HostUrb> | undefined = undefined;
 
   constructor(init: HostUrbInit) {
     this.transferType = init.transferType;

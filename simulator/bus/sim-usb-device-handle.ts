@@ -16,6 +16,7 @@ import type {
   UsbTransferOptions,
 } from '../../host-side/usb-host.js';
 import type { LibusbError } from '../../harness/errors.js';
+import { IntrusiveList } from '../clock/intrusive-list.js';
 import { HostUrb, type UrbOutcome } from './host-urb.js';
 import { type LibusbErrorName, type LibusbTransferName, libusbError } from './libusb-codes.js';
 import type { EnumeratedDevice, SimPort, SimUsbHost } from './sim-usb-host.js';
@@ -81,7 +82,8 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   readonly #port: SimPort;
   readonly #dev: EnumeratedDevice;
   readonly #claimed = new Set<number>();
-  readonly #pending = new Set<HostUrb>();
+  /** URBs in flight (an intrusive list: no Set churn per transfer, see simulator/clock/intrusive-list.ts). */
+  readonly #pending = new IntrusiveList<HostUrb>();
   #endpoints: (EndpointInfo | undefined)[] = new Array<EndpointInfo | undefined>(32);
   #closed = false;
 
@@ -331,7 +333,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const urb of [...this.#pending]) this.#port.bus.cancel(urb, 'cancelled');
+    for (const urb of this.#pending.toArray()) this.#port.bus.cancel(urb, 'cancelled');
     for (const n of [...this.#claimed]) this.#release(n);
     this.#port.handles.delete(this);
   }

@@ -4,8 +4,41 @@
  * LIBUSB_TRANSFER_CANCELLED). `settle` is called exactly once with the finished URB.
  */
 import type { Clock, ClockTimer } from '../../harness/clock.js';
+import { abortFanout, type AbortFanout, type AbortSubscriber } from '../clock/abort-fanout.js';
+import type { IntrusiveList } from '../clock/intrusive-list.js';
 import { type HostUrb, URB_STATE } from './host-urb.js';
 import type { VirtualBus } from './virtual-bus.js';
+
+/** One URB in flight: its timeout timer and its subscription to the abort signal. */
+class UrbRun implements AbortSubscriber {
+  timer: ClockTimer | undefined = undefined;
+  fanout: AbortFanout | undefined = undefined;
+  listPrev: AbortSubscriber | undefined = undefined;
+  listNext: AbortSubscriber | undefined = undefined;
+  listOwner: IntrusiveList<AbortSubscriber> | undefined = undefined;
+  constructor(
+    readonly bus: VirtualBus,
+    readonly urb: HostUrb,
+    readonly settle: (urb: HostUrb) => void,
+  ) {}
+
+  /** libusb_cancel_transfer when the signal aborts. */
+  signalAborted(): void {
+    this.fanout = undefined;
+    this.bus.cancel(this.urb, 'cancelled');
+  }
+
+  readonly expire = (): void => {
+    this.timer = undefined;
+    this.bus.cancel(this.urb, 'timeout');
+  };
+
+  done(u: HostUrb): void {
+    this.timer?.cancel();
+    this.fanout?.delete(this);
+    this.settle(u);
+  }
+}
 
 export function runUrb(
   clock: Clock,
@@ -21,21 +54,14 @@ export function runUrb(
     settle(urb);
     return;
   }
-  let timer: ClockTimer | undefined;
-  let onAbort: (() => void) | undefined;
-  urb.onComplete = (u) => {
-    timer?.cancel();
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-    settle(u);
-  };
+  const run = new UrbRun(bus, urb, settle);
+  urb.onComplete = (u) => run.done(u);
   bus.submit(urb);
   if (urb.state === URB_STATE.DONE) return;
-  if (timeoutMs > 0) timer = clock.setTimer(timeoutMs, () => bus.cancel(urb, 'timeout'));
+  if (timeoutMs > 0) run.timer = clock.setTimer(timeoutMs, run.expire);
   if (signal !== undefined) {
-    onAbort = () => {
-      bus.cancel(urb, 'cancelled');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    run.fanout = abortFanout(signal);
+    run.fanout.add(run);
   }
 }
 

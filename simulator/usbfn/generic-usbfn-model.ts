@@ -48,6 +48,7 @@ import {
   writeNotification,
 } from './driver-structs.js';
 import { DEFAULT_EVENT_QUEUE_DEPTH, EventQueue } from './event-queue.js';
+import { IntrusiveList } from '../clock/intrusive-list.js';
 import { IoRequest, type IoCompletion, type IoRequestOwner } from './io-request.js';
 import { FunctionPipes, type DescriptorSetProvider } from './pipes.js';
 
@@ -104,8 +105,8 @@ export class UsbFnFileObject implements IoRequestOwner {
   readonly events: EventQueue;
   /** Outstanding BUS_EVENT_NOTIFICATION requests, oldest first. */
   readonly eventWaiters: IoRequest[] = [];
-  /** Every pending request of this handle (cleanup cancels them). */
-  readonly pending = new Set<IoRequest>();
+  /** Every pending request of this handle, oldest first (cleanup cancels them). An intrusive list: no Set churn per transfer. */
+  readonly pending = new IntrusiveList<IoRequest>();
   state: 'open' | 'closed' | 'removed' = 'open';
   readonly #model: GenericUsbFnModel;
 
@@ -246,7 +247,7 @@ export class GenericUsbFnModel {
   }
 
   #cancelAll(file: UsbFnFileObject): void {
-    for (const req of [...file.pending]) req.cancel();
+    for (const req of file.pending.toArray()) req.cancel();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  * The model completes a request at most once; the port learns of it through {@link IoCompletion}.
  */
 import { NTSTATUS } from '../../device-side/abi/win32-errors.js';
+import type { IntrusiveList, ListLinks } from '../clock/intrusive-list.js';
 
 /** Receives a request's completion (the overlapped-I/O machinery of the port). */
 export interface IoCompletion {
@@ -17,7 +18,7 @@ export interface IoRequestOwner {
 }
 
 /** A DeviceIoControl request (IRP_MJ_DEVICE_CONTROL). */
-export class IoRequest {
+export class IoRequest implements ListLinks<IoRequest> {
   /** NTSTATUS; STATUS_PENDING until completed. */
   status: number = NTSTATUS.STATUS_PENDING;
   /** IoStatus.Information: lpBytesReturned. */
@@ -31,6 +32,10 @@ export class IoRequest {
   /** USBFNPIPEID from the input buffer, or undefined. */
   pipe: number | undefined = undefined;
   #cancelRoutine: (() => void) | undefined = undefined;
+  /** Links of its file object's pending list. */
+  listPrev: IoRequest | undefined = undefined;
+  listNext: IoRequest | undefined = undefined;
+  listOwner: IntrusiveList<IoRequest> | undefined = undefined;
 
   constructor(
     /** Handle (file object) id. */

@@ -22,6 +22,8 @@ import type {
   UsbFnPort,
 } from '../../device-side/usbfn-port.js';
 import { WIN32_ERROR, ntStatusToWin32, win32Error } from '../../device-side/abi/win32-errors.js';
+import { abortFanout, type AbortFanout, type AbortSubscriber } from '../clock/abort-fanout.js';
+import type { IntrusiveList } from '../clock/intrusive-list.js';
 import type { CmHandle, ConfigManagerModel } from '../cm/index.js';
 import { GENERIC_READ, GENERIC_WRITE, requestWin32, type GenericUsbFnModel, type UsbFnFileObject } from './generic-usbfn-model.js';
 import type { IoCompletion, IoRequest } from './io-request.js';
@@ -42,14 +44,17 @@ export interface SimOpenOptions {
 }
 
 /**
- * Settles one DeviceIoControl promise when the model completes its request. Also the `abort` listener of
- * its signal (EventListener object: no closure per call).
+ * Settles one DeviceIoControl promise when the model completes its request. Also the subscriber to its
+ * signal's abort (one shared listener per signal, simulator/clock/abort-fanout.ts; no closure per call).
  */
-class PendingIoctl implements IoCompletion {
+class PendingIoctl implements IoCompletion, AbortSubscriber {
   resolve: (bytes: number) => void = noop;
   reject: (error: unknown) => void = noop;
   request: IoRequest | undefined = undefined;
-  signal: AbortSignal | undefined = undefined;
+  fanout: AbortFanout | undefined = undefined;
+  listPrev: AbortSubscriber | undefined = undefined;
+  listNext: AbortSubscriber | undefined = undefined;
+  listOwner: IntrusiveList<AbortSubscriber> | undefined = undefined;
   /** True while the model's dispatch runs: a completion then is deferred (never settle inside ioctl()). */
   dispatching = true;
 
@@ -63,13 +68,17 @@ class PendingIoctl implements IoCompletion {
     else this.settle(request);
   }
 
-  /** AbortSignal listener: CancelIoEx for this request. */
-  handleEvent(): void {
+  /** The signal aborted: CancelIoEx for this request. */
+  signalAborted(): void {
+    this.fanout = undefined;
     this.request?.cancel();
   }
 
   settle(request: IoRequest): void {
-    this.signal?.removeEventListener('abort', this);
+    if (this.fanout !== undefined) {
+      this.fanout.delete(this);
+      this.fanout = undefined;
+    }
     if (request.simulatorError !== undefined) {
       this.reject(request.simulatorError);
       return;
@@ -144,8 +153,8 @@ export class SimUsbFnFile implements UsbFnFile {
         if (signal.aborted) request.cancel();
         else {
           pending.request = request;
-          pending.signal = signal;
-          signal.addEventListener('abort', pending, { once: true });
+          pending.fanout = abortFanout(signal);
+          pending.fanout.add(pending);
         }
       }
     }
