@@ -28,10 +28,11 @@ class UrbRun implements AbortSubscriber {
     this.bus.cancel(this.urb, 'cancelled');
   }
 
-  readonly expire = (): void => {
+  /** The libusb timeout expired: the URB is unlinked with LIBUSB_TRANSFER_TIMED_OUT. */
+  expire(): void {
     this.timer = undefined;
     this.bus.cancel(this.urb, 'timeout');
-  };
+  }
 
   done(u: HostUrb): void {
     this.timer?.cancel();
@@ -58,7 +59,9 @@ export function runUrb(
   urb.onComplete = (u) => run.done(u);
   bus.submit(urb);
   if (urb.state === URB_STATE.DONE) return;
-  if (timeoutMs > 0) run.timer = clock.setTimer(timeoutMs, run.expire);
+  // An inline arrow, not a named function value: tsx/esbuild's keepNames would redefine `name` on every
+  // named closure (Object.defineProperty per URB).
+  if (timeoutMs > 0) run.timer = clock.setTimer(timeoutMs, () => run.expire());
   if (signal !== undefined) {
     run.fanout = abortFanout(signal);
     run.fanout.add(run);
