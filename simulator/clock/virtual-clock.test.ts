@@ -51,6 +51,47 @@ describe('VirtualClock', () => {
     expect(clock.now()).toBe(100);
   });
 
+  it('takes a cancelled timer out of the heap at once, wherever it sits, keeping the (time, insertion) order', async () => {
+    const clock = new VirtualClock();
+    const rnd = new SeededRandom(7);
+    const fired: number[] = [];
+    const timers: { id: number; at: number; cancel(): void }[] = [];
+    for (let id = 0; id < 500; id++) {
+      const at = rnd.nextUint32() % 50; // many equal times: insertion order decides
+      const t = clock.setTimer(at, () => fired.push(id));
+      timers.push({ id, at, cancel: () => t.cancel() });
+    }
+    const cancelled = new Set<number>();
+    for (const t of timers) {
+      if (rnd.nextUint32() % 3 === 0) {
+        t.cancel();
+        t.cancel(); // twice is harmless
+        cancelled.add(t.id);
+      }
+    }
+    expect(clock.pendingCount).toBe(500 - cancelled.size);
+    const expected = timers
+      .filter((t) => !cancelled.has(t.id))
+      .sort((a, b) => a.at - b.at || a.id - b.id)
+      .map((t) => t.id);
+    await clock.idle();
+    expect(fired).toEqual(expected);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('ignores cancel() of a timer that already fired', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    const first = clock.setTimer(1, () => order.push('first'));
+    clock.setTimer(2, () => {
+      first.cancel();
+      order.push('second');
+    });
+    clock.setTimer(3, () => order.push('third'));
+    await clock.idle();
+    expect(order).toEqual(['first', 'second', 'third']);
+  });
+
   it('rejects a non-finite delay', () => {
     expect(() => new VirtualClock().setTimer(Number.NaN, () => undefined)).toThrow(/SIM_BAD_DELAY/);
   });

@@ -16,6 +16,8 @@ import { SimulatorError } from '../../harness/errors.js';
 
 /** A scheduled timer; it is its own cancel handle (no closure per timer). */
 class Entry implements ClockTimer {
+  /** Position in the clock's heap, or -1 once fired or cancelled. */
+  index = -1;
   constructor(
     readonly at: number,
     readonly seq: number,
@@ -26,19 +28,18 @@ class Entry implements ClockTimer {
   cancel(): void {
     if (this.callback === undefined) return;
     this.callback = undefined;
-    this.clock.timerCancelled();
+    this.clock.timerCancelled(this);
   }
 }
 
 /**
- * A cancelled timer stays in the heap until it reaches the top. Per-transfer timeouts are cancelled far
- * more often than they fire and their deadline lies seconds of scenario time ahead, so without pruning
- * the heap would hold every timeout of a long soak: the heap is rebuilt without them once they are the
- * majority (amortised O(1) per cancel, memory bounded by twice the live timers).
+ * A virtual clock driven by a min-heap of timers.
+ *
+ * @note A cancelled timer leaves the heap at once (each entry knows its heap index, O(log n)). Per-transfer
+ * timeouts are cancelled far more often than they fire and their deadlines lie seconds of scenario time
+ * ahead; left in place (even pruned in batches) they made the heap hundreds of entries deep, and every
+ * transfer's completion timer paid for sifting through them, cache misses included.
  */
-const PRUNE_MIN_CANCELLED = 1024;
-
-/** A virtual clock driven by a min-heap of timers. */
 export class VirtualClock implements Clock {
   #now = 0;
   #seq = 0;
@@ -47,8 +48,6 @@ export class VirtualClock implements Clock {
   #firing = false;
   #fired = 0;
   #idleWaiters: (() => void)[] = [];
-  /** Cancelled entries still in the heap. */
-  #cancelled = 0;
   /** Fires the next due timer; bound once so scheduling allocates nothing. */
   readonly #tick = (): void => this.#runOne();
 
@@ -62,15 +61,23 @@ export class VirtualClock implements Clock {
     return this.#fired;
   }
 
-  /** Timers not yet fired (cancelled ones may still be counted until they reach the top or are pruned). */
+  /** Timers not yet fired (cancelled ones are not counted). */
   get pendingCount(): number {
     return this.#heap.length;
   }
 
-  /** @internal Called by a timer's cancel(): counts it and prunes the heap when cancelled ones dominate. */
-  timerCancelled(): void {
-    this.#cancelled++;
-    if (this.#cancelled >= PRUNE_MIN_CANCELLED && this.#cancelled * 2 > this.#heap.length) this.#prune();
+  /** @internal Called by a timer's cancel(): takes it out of the heap. */
+  timerCancelled(entry: Entry): void {
+    const i = entry.index;
+    if (i < 0) return;
+    entry.index = -1;
+    const h = this.#heap;
+    const last = h.pop()!;
+    if (i === h.length) return; // it was the last one
+    h[i] = last;
+    last.index = i;
+    if (i > 0 && this.#less(last, h[(i - 1) >> 1]!)) this.#siftUp(i);
+    else this.#siftDown(i);
   }
 
   setTimer(delayMs: number, callback: () => void): ClockTimer {
@@ -93,20 +100,8 @@ export class VirtualClock implements Clock {
    * of the simulator; scenarios wait for events instead.
    */
   idle(): Promise<void> {
-    if (this.#liveCount() === 0 && !this.#firing) return Promise.resolve();
+    if (this.#heap.length === 0 && !this.#firing) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  #liveCount(): number {
-    return this.#heap.length - this.#cancelled;
-  }
-
-  /** Rebuilds the heap from its live entries (Floyd's heapify; the (at, seq) order is total, so firing order is unchanged). */
-  #prune(): void {
-    const live = this.#heap.filter((e) => e.callback !== undefined);
-    this.#heap = live;
-    this.#cancelled = 0;
-    for (let i = (live.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 
   #schedule(): void {
@@ -117,11 +112,7 @@ export class VirtualClock implements Clock {
 
   #runOne(): void {
     this.#scheduled = false;
-    let entry = this.#pop();
-    while (entry !== undefined && entry.callback === undefined) {
-      this.#cancelled--;
-      entry = this.#pop();
-    }
+    const entry = this.#pop();
     if (entry === undefined) {
       this.#notifyIdle();
       return;
@@ -152,51 +143,65 @@ export class VirtualClock implements Clock {
     for (const w of waiters) w();
   }
 
-  // Binary min-heap ordered by (at, seq).
+  // Binary min-heap ordered by (at, seq), a total order: firing order does not depend on the heap's shape.
   #less(a: Entry, b: Entry): boolean {
     return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }
 
   #push(e: Entry): void {
     const h = this.#heap;
+    e.index = h.length;
     h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      const t = h[i]!;
-      h[i] = h[p]!;
-      h[p] = t;
-      i = p;
-    }
+    this.#siftUp(e.index);
   }
 
   #pop(): Entry | undefined {
     const h = this.#heap;
     if (h.length === 0) return undefined;
     const top = h[0]!;
+    top.index = -1;
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
+      last.index = 0;
       this.#siftDown(0);
     }
     return top;
   }
 
+  #siftUp(start: number): void {
+    const h = this.#heap;
+    const e = h[start]!;
+    let i = start;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p]!;
+      if (!this.#less(e, parent)) break;
+      h[i] = parent;
+      parent.index = i;
+      i = p;
+    }
+    h[i] = e;
+    e.index = i;
+  }
+
   #siftDown(start: number): void {
     const h = this.#heap;
+    const n = h.length;
+    const e = h[start]!;
     let i = start;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      const t = h[i]!;
-      h[i] = h[m]!;
-      h[m] = t;
+      const m = r < n && this.#less(h[r]!, h[l]!) ? r : l;
+      const child = h[m]!;
+      if (!this.#less(child, e)) break;
+      h[i] = child;
+      child.index = i;
       i = m;
     }
+    h[i] = e;
+    e.index = i;
   }
 }
