@@ -244,7 +244,7 @@ export class UsbFnClient {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Transfers (hot path: no per-call allocation beyond the options object when a signal is given)
+  // Transfers (hot path: no per-call allocation; the options object is reused while the signal is the same)
 
   /**
    * IOCTL_GENERICUSBFN_TRANSFER_IN: sends `data` to the host on `pipeId`; resolves with the bytes sent.
@@ -335,7 +335,7 @@ export class UsbFnClient {
     const input = new Uint8Array(4);
     new DataView(input.buffer).setUint32(0, pipeId, true); // USBFNPIPEID, ULONG LE
     const target = `pipe ${pipeId}`;
-    const slot: PipeSlot = { input, target, noSignal: { target } };
+    const slot: PipeSlot = { input, target, noSignal: { target }, signal: undefined, withSignal: undefined };
     this.#pipeInputs.set(pipeId, slot);
     return slot;
   }
@@ -346,10 +346,18 @@ interface PipeSlot {
   readonly target: string;
   /** Options object reused when the call has no signal. */
   readonly noSignal: IoctlOptions;
+  /** The last signal seen and its options object: a function's transfers all carry its configuration's signal. */
+  signal: AbortSignal | undefined;
+  withSignal: IoctlOptions | undefined;
 }
 
 function slotOptions(slot: PipeSlot, signal: AbortSignal | undefined): IoctlOptions {
-  return signal === undefined ? slot.noSignal : { signal, target: slot.target };
+  if (signal === undefined) return slot.noSignal;
+  if (slot.signal !== signal || slot.withSignal === undefined) {
+    slot.signal = signal;
+    slot.withSignal = { signal, target: slot.target };
+  }
+  return slot.withSignal;
 }
 
 function ioctlOptions(signal: AbortSignal | undefined, target: string | undefined): IoctlOptions {

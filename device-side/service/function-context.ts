@@ -82,6 +82,8 @@ export class ConfiguredFunctionContext implements FunctionContext {
   readonly #client: UsbFnClient;
   readonly #log: DeviceEventLog;
   readonly #functionName: string;
+  /** `{ signal }` of this configuration, reused by every transfer that names no signal of its own. */
+  readonly #signalOptions: { readonly signal: AbortSignal };
 
   constructor(args: {
     speed: FunctionContext['speed'];
@@ -97,6 +99,7 @@ export class ConfiguredFunctionContext implements FunctionContext {
     this.#client = args.client;
     this.#log = args.log;
     this.#functionName = args.functionName;
+    this.#signalOptions = { signal: args.signal };
   }
 
   pipe(name: string): ResolvedPipe {
@@ -120,16 +123,16 @@ export class ConfiguredFunctionContext implements FunctionContext {
     const p = this.#expectDirection(pipe, 'in');
     // Transfers only while configured (D-OV): after the configuration ended nothing reaches the driver.
     if (this.signal.aborted) return this.#ended(`transferIn('${pipe}')`);
-    const signal = options?.signal ?? this.signal;
+    const callOptions = options?.signal === undefined ? this.#signalOptions : { signal: options.signal };
     return options?.appendZeroLengthPacket
-      ? this.#client.transferInAppendZeroPacket(p.pipeId, data, { signal })
-      : this.#client.transferIn(p.pipeId, data, { signal });
+      ? this.#client.transferInAppendZeroPacket(p.pipeId, data, callOptions)
+      : this.#client.transferIn(p.pipeId, data, callOptions);
   }
 
   transferOut(pipe: string, buffer: Uint8Array, options?: TransferOptions): Promise<number> {
     const p = this.#expectDirection(pipe, 'out');
     if (this.signal.aborted) return this.#ended(`transferOut('${pipe}')`);
-    return this.#client.transferOut(p.pipeId, buffer, { signal: options?.signal ?? this.signal });
+    return this.#client.transferOut(p.pipeId, buffer, options?.signal === undefined ? this.#signalOptions : { signal: options.signal });
   }
 
   async setStall(pipe: string, stalled: boolean): Promise<void> {
@@ -156,6 +159,9 @@ export class ConfiguredFunctionContext implements FunctionContext {
     // Transfers are submitted `depth` deep; completions are handed to onData strictly in submission order,
     // so a loopback echoes in the order the host sent.
     const buffers = Array.from({ length: options.depth }, () => new Uint8Array(options.bufferBytes));
+    // The view handed to onData for each buffer, kept while the received length repeats (a loopback of
+    // equal transfers allocates none). It aliases the buffer, as a fresh view would.
+    const views = buffers.map((b) => b.subarray(0, 0));
     const inFlight: Promise<number>[] = [];
     // Reset, detach and SET_CONFIGURATION(0) purge every queue with ERROR_OPERATION_ABORTED before the bus
     // event that ends the configuration arrives (D-UFX). Once one of ours was cancelled, resubmitting would
@@ -166,7 +172,7 @@ export class ConfiguredFunctionContext implements FunctionContext {
     };
     const open = (): boolean => !cancelled && !this.signal.aborted;
     const submit = (i: number): void => {
-      const promise = this.#client.transferOut(p.pipeId, buffers[i]!, { signal: this.signal });
+      const promise = this.#client.transferOut(p.pipeId, buffers[i]!, this.#signalOptions);
       promise.catch(onSettled); // observed in order below; this only notes a purge early
       inFlight[i] = promise;
     };
@@ -199,7 +205,9 @@ export class ConfiguredFunctionContext implements FunctionContext {
         }
         failuresInARow = 0;
         try {
-          await onData(buffers[i]!.subarray(0, n));
+          let view = views[i]!;
+          if (view.length !== n) views[i] = view = buffers[i]!.subarray(0, n);
+          await onData(view);
         } catch (err) {
           if (!open() || isCancelled(err)) return;
           this.fail(err as Error, `runQueue(${pipe}) handler`);

@@ -325,32 +325,42 @@ export class HostAgent {
       }
     };
 
-    // The IN stream: reads complete in queue order, so they are consumed in that order from a ring.
+    // The IN stream: reads complete in queue order, so they are consumed in that order from a ring
+    // (two fixed arrays and a head index: no object per read).
     const reader = async (): Promise<void> => {
-      const ring: { promise: Promise<UsbInResult>; buffer: Uint8Array }[] = [];
+      const promises: (Promise<UsbInResult> | undefined)[] = new Array<Promise<UsbInResult> | undefined>(depth);
+      const buffers: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(depth);
+      let head = 0;
+      let queued = 0;
       // Never more reads than the bytes still due could need (each brings at most urbBytes): every queued
       // read then gets data or a ZLP, and none is left waiting once the last byte arrived.
       const refill = (): void => {
-        while (ring.length < depth && ring.length < Math.ceil((total - read) / urbBytes) && failure === undefined && status === 'ok') {
+        while (queued < depth && queued < Math.ceil((total - read) / urbBytes) && failure === undefined && status === 'ok') {
           const buffer = this.#rxPool.acquire(urbBytes);
           const promise = this.handle.bulkIn(this.bulkInEndpoint, urbBytes, { timeoutMs, signal, buffer });
           promise.catch(noop); // consumed in order below
-          ring.push({ promise, buffer });
+          const slot = (head + queued) % depth;
+          promises[slot] = promise;
+          buffers[slot] = buffer;
+          queued++;
         }
       };
       try {
         refill();
-        while (ring.length > 0) {
-          const head = ring[0]!;
-          const r = await head.promise;
-          ring.shift();
+        while (queued > 0) {
+          const r = await promises[head]!;
+          const buffer = buffers[head]!;
+          promises[head] = undefined;
+          buffers[head] = undefined;
+          head = (head + 1) % depth;
+          queued--;
           const n = r.data.length;
           if (n > 0) {
             const bad = this.#checkStream(r.data, read, transferBytes, seed);
             if (bad >= 0 && firstMismatch < 0) firstMismatch = bad;
             read += n;
           }
-          this.#rxPool.release(head.buffer);
+          this.#rxPool.release(buffer);
           if (r.status !== 'ok') {
             status = r.status;
             stop.abort(new TestProtocolError(`loopbackPipelined(0x${this.bulkInEndpoint.toString(16)})`, `bulk IN ended with status ${r.status}`));
@@ -360,9 +370,11 @@ export class HostAgent {
         }
       } finally {
         // Reads still queued after a failure settle (cancelled) before their buffers go back to the pool.
-        for (const left of ring) {
-          await left.promise.then(noop, noop);
-          this.#rxPool.release(left.buffer);
+        for (; queued > 0; queued--, head = (head + 1) % depth) {
+          await promises[head]!.then(noop, noop);
+          this.#rxPool.release(buffers[head]!);
+          promises[head] = undefined;
+          buffers[head] = undefined;
         }
       }
     };

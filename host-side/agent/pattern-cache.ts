@@ -25,6 +25,8 @@ const MIN_CACHED_BYTES = 4096;
  */
 export class PatternCache {
   readonly #bySeed = new Map<number, Uint8Array>();
+  /** The most recently used seed (last in #bySeed's order). */
+  #newest: number | undefined;
 
   /**
    * The pattern of `seed` for stream bytes `offset … offset + length - 1`, as a read-only view.
@@ -53,8 +55,14 @@ export class PatternCache {
       for (let i = 0; i < data.length; i++) if (data[i] !== patternByte(seed, offset + i)) return i;
       return -1;
     }
-    const expected = this.view(seed, offset, data.length);
-    if (Buffer.compare(asBuffer(data), asBuffer(expected)) === 0) return -1;
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new RangeError(`pattern window needs non-negative integer offset and length, got offset ${offset}, length ${data.length}`);
+    }
+    const end = offset + data.length;
+    const prefix = this.#prefix(seed, end);
+    const expected = offset === 0 && end === prefix.length ? prefix : prefix.subarray(offset, end);
+    // Buffer.compare takes plain Uint8Arrays: no Buffer views per call (this runs once per bulk IN).
+    if (Buffer.compare(data, expected) === 0) return -1;
     for (let i = 0; i < data.length; i++) if (data[i] !== expected[i]) return i;
     return -1;
   }
@@ -63,10 +71,12 @@ export class PatternCache {
   #prefix(seed: number, end: number): Uint8Array {
     const have = this.#bySeed.get(seed);
     if (have !== undefined && have.length >= end) {
-      // Refresh its place in the LRU order only when it is not already the newest.
-      if (this.#bySeed.size > 1) {
+      // Refresh its place in the LRU order only when it is not already the newest (a Map delete + set
+      // per call would churn the Map's table on every transfer).
+      if (this.#newest !== seed) {
         this.#bySeed.delete(seed);
         this.#bySeed.set(seed, have);
+        this.#newest = seed;
       }
       return have;
     }
@@ -77,6 +87,7 @@ export class PatternCache {
     fillPattern(grown.subarray(kept), seed, kept);
     this.#bySeed.delete(seed);
     this.#bySeed.set(seed, grown);
+    this.#newest = seed;
     if (this.#bySeed.size > MAX_SEEDS) {
       const oldest = this.#bySeed.keys().next().value;
       if (oldest !== undefined) this.#bySeed.delete(oldest);
@@ -85,6 +96,3 @@ export class PatternCache {
   }
 }
 
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
