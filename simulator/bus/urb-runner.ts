@@ -49,7 +49,9 @@ export function runUrb(
   signal: AbortSignal | undefined,
   settle: (urb: HostUrb) => void,
 ): void {
-  if (signal?.aborted) {
+  // The fan-out answers `aborted` without a property load on the signal (see AbortFanout.aborted).
+  const fanout = signal === undefined ? undefined : abortFanout(signal);
+  if (fanout?.aborted) {
     urb.state = URB_STATE.DONE;
     urb.outcome = 'cancelled';
     settle(urb);
@@ -62,9 +64,9 @@ export function runUrb(
   // An inline arrow, not a named function value: tsx/esbuild's keepNames would redefine `name` on every
   // named closure (Object.defineProperty per URB).
   if (timeoutMs > 0) run.timer = clock.setTimer(timeoutMs, () => run.expire());
-  if (signal !== undefined) {
-    run.fanout = abortFanout(signal);
-    run.fanout.add(run);
+  if (fanout !== undefined) {
+    run.fanout = fanout;
+    fanout.add(run);
   }
 }
 

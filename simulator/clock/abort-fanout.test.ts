@@ -53,6 +53,17 @@ describe('abortFanout', () => {
     expect(fanout.delete(a)).toBe(false);
   });
 
+  it('reports aborted like the signal, also for a signal that aborted before its first use', () => {
+    const ac = new AbortController();
+    const fanout = abortFanout(ac.signal);
+    expect(fanout.aborted).toBe(false);
+    ac.abort();
+    expect(fanout.aborted).toBe(true);
+    const early = new AbortController();
+    early.abort();
+    expect(abortFanout(early.signal).aborted).toBe(true);
+  });
+
   it('keeps separate subscribers per signal', () => {
     const one = new AbortController();
     const two = new AbortController();

@@ -21,6 +21,16 @@ export interface AbortSubscriber extends ListLinks<AbortSubscriber> {
 /** The subscribers of one signal; it is the signal's single `abort` listener (an EventListener object). */
 export class AbortFanout {
   readonly #subscribers = new IntrusiveList<AbortSubscriber>();
+  #aborted = false;
+
+  /**
+   * Whether the signal has aborted: the same answer as `signal.aborted`, without touching the signal (whose
+   * hidden class changes when its first listener is added, which made the hot callers' optimized code
+   * bail out on every new signal).
+   */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
 
   /** Adds `subscriber` (a no-op if it is already subscribed). */
   add(subscriber: AbortSubscriber): void {
@@ -39,6 +49,7 @@ export class AbortFanout {
 
   /** The `abort` listener: notifies every subscriber once, oldest first. */
   handleEvent(): void {
+    this.#aborted = true;
     // Live, like EventTarget's dispatch: a subscriber whose request ended (and unsubscribed) during an
     // earlier subscriber's cancellation is skipped.
     for (let s = this.#subscribers.shift(); s !== undefined; s = this.#subscribers.shift()) s.signalAborted();
@@ -50,7 +61,7 @@ const fanouts = new WeakMap<AbortSignal, AbortFanout>();
 /**
  * The fan-out of `signal`, registering its one `abort` listener on first use. Subscribe with
  * `fanout.add(subscriber)` and unsubscribe with `fanout.delete(subscriber)` when the request ends.
- * The caller checks `signal.aborted` first: a subscriber added after the abort is never notified.
+ * The caller checks `fanout.aborted` first: a subscriber added after the abort is never notified.
  *
  * @example
  * const fanout = abortFanout(signal);
@@ -63,7 +74,8 @@ export function abortFanout(signal: AbortSignal): AbortFanout {
   if (fanout === undefined) {
     fanout = new AbortFanout();
     fanouts.set(signal, fanout);
-    signal.addEventListener('abort', fanout, { once: true });
+    if (signal.aborted) fanout.handleEvent();
+    else signal.addEventListener('abort', fanout, { once: true });
   }
   return fanout;
 }

@@ -150,11 +150,12 @@ export class SimUsbFnFile implements UsbFnFile {
       const signal = options?.signal;
       if (signal !== undefined) {
         // D-IO: an abort before or during the wait is CancelIoEx; a request already done completes normally.
-        if (signal.aborted) request.cancel();
+        const fanout = abortFanout(signal); // answers `aborted` without touching the signal
+        if (fanout.aborted) request.cancel();
         else {
           pending.request = request;
-          pending.fanout = abortFanout(signal);
-          pending.fanout.add(pending);
+          pending.fanout = fanout;
+          fanout.add(pending);
         }
       }
     }
