@@ -57,7 +57,7 @@ if (wanted('bulkLoopback')) {
   log('bulkLoopback …');
   const r = await measureBulkLoopback({ runs, transfersPerRun: 1024 });
   bulkLoopback = { transferBytes: r.transferBytes, queued: r.queued, bytesPerSecond: r.bytesPerSecond, copyLoopBytesPerSecond: r.copyLoopBytesPerSecond, ratio: r.ratio };
-  notes.push(`bulkLoopback: ${r.runs} runs × ${r.transfersPerRun} transfers of 1 MiB, ${r.queued} queued; ratio = median of per-run loopback/copy`);
+  notes.push(`bulkLoopback: ${r.runs} runs × ${r.transfersPerRun} transfers of 1 MiB, ${r.queued} queued, after ${r.warmupTransfers} warm-up transfers; ratio = median of per-run loopback/copy`);
 }
 if (wanted('controlTransfers')) {
   log('controlTransfers …');

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { WARMUP_MAX_BATCHES, WARMUP_MIN_BATCHES, warmupDone } from './bulk-loopback.js';
+
+describe('warmupDone', () => {
+  it('runs at least the minimum number of batches, however steady', () => {
+    expect(warmupDone([])).toBe(false);
+    expect(warmupDone(Array.from({ length: WARMUP_MIN_BATCHES - 1 }, () => 100))).toBe(false);
+    expect(warmupDone(Array.from({ length: WARMUP_MIN_BATCHES }, () => 100))).toBe(true);
+  });
+
+  it('waits for two batches in a row within 5 % of the fastest', () => {
+    expect(warmupDone([160, 120, 118, 117])).toBe(true);
+    expect(warmupDone([160, 120, 100, 117])).toBe(false); // the last one is 17 % off the best
+    expect(warmupDone([160, 120, 100, 117, 104])).toBe(false); // only one settled batch
+    expect(warmupDone([160, 120, 100, 117, 104, 102])).toBe(true);
+  });
+
+  it('gives up at the maximum number of batches', () => {
+    const noisy = Array.from({ length: WARMUP_MAX_BATCHES }, (_, i) => (i % 2 === 0 ? 100 : 150));
+    expect(warmupDone(noisy.slice(0, -1))).toBe(false);
+    expect(warmupDone(noisy)).toBe(true);
+  });
+});
