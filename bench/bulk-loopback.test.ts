@@ -9,10 +9,11 @@ describe('warmupDone', () => {
   });
 
   it('waits for two batches in a row within 5 % of the fastest', () => {
-    expect(warmupDone([160, 120, 118, 117])).toBe(true);
-    expect(warmupDone([160, 120, 100, 117])).toBe(false); // the last one is 17 % off the best
-    expect(warmupDone([160, 120, 100, 117, 104])).toBe(false); // only one settled batch
-    expect(warmupDone([160, 120, 100, 117, 104, 102])).toBe(true);
+    const early = Array.from({ length: WARMUP_MIN_BATCHES - 2 }, () => 160);
+    expect(warmupDone([...early, 118, 117])).toBe(true);
+    expect(warmupDone([...early, 100, 117])).toBe(false); // the last one is 17 % off the best
+    expect(warmupDone([...early, 100, 117, 104])).toBe(false); // only one settled batch
+    expect(warmupDone([...early, 100, 117, 104, 102])).toBe(true);
   });
 
   it('gives up at the maximum number of batches', () => {

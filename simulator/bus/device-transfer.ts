@@ -27,17 +27,17 @@ export class DeviceTransfer implements UfxRequest<number> {
   abortDetail: string | undefined;
   /** The queue holding it while QUEUED (for cancel). */
   queue: Fifo<DeviceTransfer> | undefined;
-  #resolve!: (bytes: number) => void;
-  #reject!: (err: UfxAbort) => void;
+  #resolve: (bytes: number) => void;
+  #reject: (err: UfxAbort) => void;
 
   constructor(data: Uint8Array, appendZlp = false) {
     this.data = data;
     this.length = data.length;
     this.appendZlp = appendZlp;
-    this.result = new Promise<number>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    this.result = new Promise<number>(captureSettlers);
+    this.#resolve = capturedResolve;
+    this.#reject = capturedReject;
+    capturedResolve = capturedReject = noop;
   }
 
   /**
@@ -73,4 +73,15 @@ export class DeviceTransfer implements UfxRequest<number> {
     if (this.abortReason === undefined) this.#resolve(this.offset);
     else this.#reject(new UfxAbort(this.abortReason, this.offset, this.abortDetail));
   }
+}
+
+function noop(): void {}
+
+// A promise executor that stores its settlers in module variables (read right after `new Promise`, which
+// runs the executor synchronously): no executor closure per transfer.
+let capturedResolve: (bytes: number) => void = noop;
+let capturedReject: (err: UfxAbort) => void = noop;
+function captureSettlers(resolve: (bytes: number) => void, reject: (err: UfxAbort) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }

@@ -62,6 +62,11 @@ export interface HostUrbInit {
   readonly onComplete?: ((urb: HostUrb) => void) | undefined;
 }
 
+/** Told when a URB completes (see {@link HostUrb.completion}). */
+export interface UrbCompletion {
+  urbCompleted(urb: HostUrb): void;
+}
+
 /** One URB. Fields are public for the bus's hot path; treat them as read-only outside simulator/bus. */
 export class HostUrb implements ListLinks<HostUrb> {
   /** usbmon URB tag, assigned by the bus at submission. */
@@ -86,6 +91,11 @@ export class HostUrb implements ListLinks<HostUrb> {
   deviceAddress = 0;
   phase: ControlPhase = CONTROL_PHASE.WAITING;
   onComplete: ((urb: HostUrb) => void) | undefined;
+  /**
+   * Receives the completion instead of {@link onComplete} when set (an object with a method: no closure
+   * per URB on the host's hot path, simulator/bus/urb-runner.ts).
+   */
+  completion: UrbCompletion | undefined = undefined;
   /** Links of the submitting handle's pending list (simulator/clock/intrusive-list.ts). */
   listPrev: HostUrb | undefined = undefined;
   listNext: HostUrb | undefined = undefined;

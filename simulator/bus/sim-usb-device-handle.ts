@@ -20,7 +20,7 @@ import { IntrusiveList } from '../clock/intrusive-list.js';
 import { HostUrb, type UrbOutcome } from './host-urb.js';
 import { type LibusbErrorName, type LibusbTransferName, libusbError } from './libusb-codes.js';
 import type { EnumeratedDevice, SimPort, SimUsbHost } from './sim-usb-host.js';
-import { allocBuffer, runUrb } from './urb-runner.js';
+import { allocBuffer, UrbRun } from './urb-runner.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -176,28 +176,37 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   }
 
   #inTransfer(urb: HostUrb, op: string, options: UsbTransferOptions | undefined): Promise<UsbInResult> {
-    return new Promise<UsbInResult>((resolve, reject) => {
-      this.#pending.add(urb);
-      runUrb(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal, (u) => {
-        this.#pending.delete(u);
-        const o = u.outcome;
-        if (o === 'ok' || o === 'babble') resolve({ status: o, data: u.buffer.subarray(0, u.actual) });
-        else if (o === 'stall') resolve({ status: 'stall', data: EMPTY });
-        else reject(this.#transferError(op, u));
-      });
-    });
+    const run = new HandleUrbRun(this, op, true);
+    const promise = new Promise<UsbInResult | UsbOutResult>(captureSettlers);
+    run.resolve = capturedResolve;
+    run.reject = capturedReject;
+    capturedResolve = capturedReject = noop;
+    this.#pending.add(urb);
+    run.start(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal);
+    return promise as Promise<UsbInResult>;
   }
 
   #outTransfer(urb: HostUrb, op: string, options: UsbTransferOptions | undefined): Promise<UsbOutResult> {
-    return new Promise<UsbOutResult>((resolve, reject) => {
-      this.#pending.add(urb);
-      runUrb(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal, (u) => {
-        this.#pending.delete(u);
-        const o = u.outcome;
-        if (o === 'ok' || o === 'babble' || o === 'stall') resolve({ status: o, bytesWritten: u.actual });
-        else reject(this.#transferError(op, u));
-      });
-    });
+    const run = new HandleUrbRun(this, op, false);
+    const promise = new Promise<UsbInResult | UsbOutResult>(captureSettlers);
+    run.resolve = capturedResolve;
+    run.reject = capturedReject;
+    capturedResolve = capturedReject = noop;
+    this.#pending.add(urb);
+    run.start(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal);
+    return promise as Promise<UsbOutResult>;
+  }
+
+  /** @internal A URB of this handle finished: maps its outcome to libusb's (HandleUrbRun). */
+  urbSettled(run: HandleUrbRun, u: HostUrb): void {
+    this.#pending.delete(u);
+    const o = u.outcome;
+    if (run.isIn) {
+      if (o === 'ok' || o === 'babble') run.resolve({ status: o, data: u.buffer.subarray(0, u.actual) });
+      else if (o === 'stall') run.resolve({ status: 'stall', data: EMPTY });
+      else run.reject(this.#transferError(run.op, u));
+    } else if (o === 'ok' || o === 'babble' || o === 'stall') run.resolve({ status: o, bytesWritten: u.actual });
+    else run.reject(this.#transferError(run.op, u));
   }
 
   #transferError(op: string, urb: HostUrb): LibusbError {
@@ -373,6 +382,36 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
     }
     this.#endpoints = table;
   }
+}
+
+/**
+ * A transfer of a {@link SimUsbDeviceHandle}: the URB's run and the settlers of the caller's promise in
+ * one object (no closures per transfer).
+ */
+class HandleUrbRun extends UrbRun {
+  resolve: (result: UsbInResult | UsbOutResult) => void = noop;
+  reject: (error: LibusbError) => void = noop;
+  constructor(
+    readonly handle: SimUsbDeviceHandle,
+    readonly op: string,
+    readonly isIn: boolean,
+  ) {
+    super();
+  }
+  protected settle(urb: HostUrb): void {
+    this.handle.urbSettled(this, urb);
+  }
+}
+
+function noop(): void {}
+
+// A promise executor that stores its settlers in module variables (read right after `new Promise`, which
+// runs the executor synchronously): no executor closure per transfer.
+let capturedResolve: (result: UsbInResult | UsbOutResult) => void = noop;
+let capturedReject: (error: LibusbError) => void = noop;
+function captureSettlers(resolve: (result: UsbInResult | UsbOutResult) => void, reject: (error: LibusbError) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -383,7 +383,7 @@ export class VirtualBus {
   // Host end: URBs
 
   /**
-   * Submits a URB. It completes through `urb.onComplete` (possibly synchronously, e.g. ENODEV when
+   * Submits a URB. It completes through `urb.completion` or `urb.onComplete` (possibly synchronously, e.g. ENODEV when
    * nothing is connected: a usbmon 'E' record).
    */
   submit(urb: HostUrb): void {
@@ -396,7 +396,7 @@ export class VirtualBus {
       urb.state = URB_STATE.DONE;
       urb.outcome = 'noDevice';
       this.#emit(urb, 'E', URB_STATUS.noDevice, 0);
-      urb.onComplete?.(urb);
+      this.#notify(urb);
       return;
     }
     urb.state = URB_STATE.QUEUED;
@@ -970,7 +970,12 @@ export class VirtualBus {
   #finish(urb: HostUrb): void {
     urb.state = URB_STATE.DONE;
     this.#emit(urb, 'C', URB_STATUS[urb.outcome], urb.actual);
-    urb.onComplete?.(urb);
+    this.#notify(urb);
+  }
+
+  #notify(urb: HostUrb): void {
+    if (urb.completion !== undefined) urb.completion.urbCompleted(urb);
+    else urb.onComplete?.(urb);
   }
 
   #emit(urb: HostUrb, kind: 'S' | 'C' | 'E', status: number, length: number): void {

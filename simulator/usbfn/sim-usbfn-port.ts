@@ -100,6 +100,15 @@ class PendingIoctl implements IoCompletion, AbortSubscriber {
 
 function noop(): void {}
 
+// A promise executor that stores its settlers in module variables (read right after `new Promise`, which
+// runs the executor synchronously): no executor closure per DeviceIoControl.
+let capturedResolve: (bytes: number) => void = noop;
+let capturedReject: (error: unknown) => void = noop;
+function captureSettlers(resolve: (bytes: number) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /** A handle from {@link SimUsbFnPort.open}. */
 export class SimUsbFnFile implements UsbFnFile {
   readonly symbolicLink: string;
@@ -140,10 +149,10 @@ export class SimUsbFnFile implements UsbFnFile {
       );
     }
     const pending = new PendingIoctl(this.#port, options?.target);
-    const promise = new Promise<number>((resolve, reject) => {
-      pending.resolve = resolve;
-      pending.reject = reject;
-    });
+    const promise = new Promise<number>(captureSettlers);
+    pending.resolve = capturedResolve;
+    pending.reject = capturedReject;
+    capturedResolve = capturedReject = noop;
     const request = this.#model.dispatch(this.fileObject, code, input, output, pending);
     pending.dispatching = false;
     if (request.isPending) {
