@@ -176,25 +176,23 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   }
 
   #inTransfer(urb: HostUrb, op: string, options: UsbTransferOptions | undefined): Promise<UsbInResult> {
-    const run = new HandleUrbRun(this, op, true);
-    const promise = new Promise<UsbInResult | UsbOutResult>(captureSettlers);
-    run.resolve = capturedResolve;
-    run.reject = capturedReject;
-    capturedResolve = capturedReject = noop;
-    this.#pending.add(urb);
-    run.start(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal);
-    return promise as Promise<UsbInResult>;
+    return this.#transfer(urb, op, true, options) as Promise<UsbInResult>;
   }
 
   #outTransfer(urb: HostUrb, op: string, options: UsbTransferOptions | undefined): Promise<UsbOutResult> {
-    const run = new HandleUrbRun(this, op, false);
+    return this.#transfer(urb, op, false, options) as Promise<UsbOutResult>;
+  }
+
+  /** Submits `urb`; settles with the libusb-shaped outcome (HandleUrbRun maps it). */
+  #transfer(urb: HostUrb, op: string, isIn: boolean, options: UsbTransferOptions | undefined): Promise<UsbInResult | UsbOutResult> {
+    const run = new HandleUrbRun(this, op, isIn);
     const promise = new Promise<UsbInResult | UsbOutResult>(captureSettlers);
     run.resolve = capturedResolve;
     run.reject = capturedReject;
     capturedResolve = capturedReject = noop;
     this.#pending.add(urb);
     run.start(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal);
-    return promise as Promise<UsbOutResult>;
+    return promise;
   }
 
   /** @internal A URB of this handle finished: maps its outcome to libusb's (HandleUrbRun). */
