@@ -1,24 +1,34 @@
-// Lint: typescript-eslint's recommended rules plus the one-way import direction of DESIGN.md §3:
-// scenarios → harness → {host-side, device-side, simulator}; the simulator may import device-side and
-// host-side (types and pure codecs); device-side and host-side never import the simulator or harness,
-// except the two leaf modules harness/errors.ts and harness/clock.ts (they import nothing else).
+// Lint: typescript-eslint's recommended rules plus the import rule of docs/architecture.md:
+//   1. import only downward: core ← {device-side, host-side} ← simulator ← harness ← scenarios
+//      (bench/ and .ci/ sit on top and may use every floor);
+//   2. import another folder only through its index.ts (a folder's index.ts is its public API); files in
+//      the importer's own folder or an ancestor folder may be imported directly.
+// The folder graph must also stay acyclic and files small: `npm run lint` runs .ci/import-graph.ts too.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Any path into harness/ other than the two leaf modules.
-const LEAF_EXCEPT = '(^|/)harness(/(?!(errors|clock)\\.js$)|$)';
+/** A relative path that enters a folder other than through its index.js. */
+const DEEP = '^(?:\\./|(?:\\.\\./)+)(?!\\.\\.?/)[^/]+/(?!index\\.js$)';
+// TODO(#11): 'error' once the simulator's link split has given every folder its index.ts.
+const INDEX_RULE_LEVEL = 'warn';
+/** A path into one of the named top-level folders. */
+const into = (...folders) => `(^|/)(${folders.join('|')})(/|$)`;
 
-const noImport = (...groups) => ({
-  'no-restricted-imports': [
-    'error',
-    {
-      patterns: groups.map(([regex, message]) => ({ regex, message })),
-    },
+// The floor rule uses ESLint's no-restricted-imports and the index rule typescript-eslint's copy of it, so that
+// each can be reported on its own.
+const rules = (floor, forbidden) => ({
+  'no-restricted-imports':
+    forbidden.length === 0
+      ? 'off'
+      : ['error', { patterns: [{ regex: into(...forbidden), message: `${floor} may not import ${forbidden.join(', ')}: imports only run downward (docs/architecture.md).` }] }],
+  '@typescript-eslint/no-restricted-imports': [
+    INDEX_RULE_LEVEL,
+    { patterns: [{ regex: DEEP, message: 'import another folder only through its index.js (docs/architecture.md "Import rule").' }] },
   ],
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'reports/**', '.ci/cache/**', 'docs/**'] },
+  { ignores: ['node_modules/**', 'reports/**', '.ci/cache/**', 'docs/**', 'dist/**'] },
   js.configs.recommended,
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   ...tseslint.configs.recommended,
@@ -33,49 +43,11 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['host-side/**/*.ts'],
-    rules: noImport(
-      ['(^|/)simulator(/|$)', 'host-side never imports the simulator (DESIGN.md §3).'],
-      [LEAF_EXCEPT, 'host-side imports only the leaf modules harness/errors.js and harness/clock.js (DESIGN.md §3).'],
-      ['(^|/)scenarios(/|$)', 'nothing imports scenarios.'],
-      [
-        '(^|/)device-side/(?!functions/test-protocol\\.js$)',
-        'host-side may import from device-side only the wire contract device-side/functions/test-protocol.js.',
-      ],
-    ),
-  },
-  {
-    files: ['device-side/**/*.ts'],
-    rules: noImport(
-      ['(^|/)simulator(/|$)', 'device-side never imports the simulator (DESIGN.md §3).'],
-      [LEAF_EXCEPT, 'device-side imports only the leaf modules harness/errors.js and harness/clock.js (DESIGN.md §3).'],
-      ['(^|/)scenarios(/|$)', 'nothing imports scenarios.'],
-      ['(^|/)host-side(/|$)', 'device-side never imports host-side.'],
-    ),
-  },
-  {
-    files: ['simulator/**/*.ts'],
-    rules: noImport(
-      [LEAF_EXCEPT, 'the simulator imports only the leaf modules harness/errors.js and harness/clock.js.'],
-      ['(^|/)scenarios(/|$)', 'nothing imports scenarios.'],
-      ['(^|/)(device-side/win32|host-side/node-usb)(/|$)', 'the simulator never imports a real backend.'],
-    ),
-  },
-  {
-    files: ['scenarios/**/*.ts'],
-    rules: noImport([
-      '(^|/)(device-side|host-side|simulator|harness)/(?!index\\.js$)',
-      'scenarios import only the public API of each folder (its index.js), STYLE.md §3.',
-    ]),
-  },
-  {
-    files: ['harness/errors.ts', 'harness/clock.ts'],
-    rules: noImport(['^(?!\\./errors\\.js$)', 'harness/errors.ts and harness/clock.ts are leaf modules: they import nothing else.']),
-  },
-  {
-    files: ['harness/**/*.ts'],
-    ignores: ['harness/errors.ts', 'harness/clock.ts'],
-    rules: noImport(['(^|/)scenarios(/|$)', 'nothing imports scenarios.']),
-  },
+  { files: ['core/**/*.ts'], rules: rules('core', ['device-side', 'host-side', 'simulator', 'harness', 'scenarios', 'bench']) },
+  { files: ['device-side/**/*.ts'], rules: rules('device-side', ['host-side', 'simulator', 'harness', 'scenarios', 'bench']) },
+  { files: ['host-side/**/*.ts'], rules: rules('host-side', ['device-side', 'simulator', 'harness', 'scenarios', 'bench']) },
+  { files: ['simulator/**/*.ts'], rules: rules('simulator', ['harness', 'scenarios', 'bench', 'device-side/win32', 'host-side/node-usb']) },
+  { files: ['harness/**/*.ts'], rules: rules('harness', ['scenarios', 'bench']) },
+  { files: ['scenarios/**/*.ts'], rules: rules('scenarios', ['simulator', 'bench']) },
+  { files: ['bench/**/*.ts', '.ci/**/*.ts', '*.ts'], rules: rules('bench and .ci', ['scenarios']) },
 );

@@ -60,7 +60,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{harness,simulator,host-side,device-side,bench}/**/*.test.ts'],
+          include: ['{core,harness,simulator,host-side,device-side,bench}/**/*.test.ts'],
           // No test mocks modules or globals (checked: no vi.mock/stubGlobal/useFakeTimers), so one module
           // graph per worker serves every file.
           isolate: false,

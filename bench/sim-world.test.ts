@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTimeout } from '../harness/errors.js';
+import { isTimeout } from '../core/index.js';
 import { openBenchWorld } from './sim-world.js';
 
 describe('bench world (full simulated path)', () => {

@@ -3,7 +3,7 @@
  * waits for data the device never queues and times out after 30 s of scenario time; wall milliseconds
  * of the scenario. On the virtual clock the 30 s cost one event-loop turn.
  */
-import { isTimeout } from '../harness/errors.js';
+import { isTimeout } from '../core/index.js';
 import { openBenchWorld } from './sim-world.js';
 import { median, repeat } from './stats.js';
 

@@ -19,7 +19,6 @@ export type {
   TransferOptions,
   UsbFunction,
 } from './service/function-api.js';
-export * from './functions/test-protocol.js';
 export { TestFunctionState, answerTestRequest } from './functions/test-requests.js';
 export { createLoopbackFunction, DEFAULT_PATTERN_SEED, type LoopbackFunction, type LoopbackOptions } from './functions/loopback-function.js';
 export { createSourceSinkFunction, type SourceSinkFunction, type SourceSinkOptions } from './functions/source-sink-function.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigRetError } from '../harness/errors.js';
+import { ConfigRetError } from '../core/index.js';
 import { CONFIGRET } from './abi/index.js';
 import { listInterfaces } from './list-interfaces.js';
 import { FakeUsbFnPort } from './testing/fake-usbfn-port.js';

@@ -4,7 +4,7 @@
  *
  * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_get_device_interface_listw (D-CM)
  */
-import { ConfigRetError } from '../harness/errors.js';
+import { ConfigRetError } from '../core/index.js';
 import { CONFIGRET, configRetError, decodeMultiSz } from './abi/index.js';
 import type { InterfaceListQuery, UsbFnPort } from './usbfn-port.js';
 

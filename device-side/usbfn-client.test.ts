@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, Win32Error } from '../harness/errors.js';
+import { UsageError, Win32Error } from '../core/index.js';
 import {
   AbiDecodeError,
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,

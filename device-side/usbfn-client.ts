@@ -9,7 +9,7 @@
  * @see https://learn.microsoft.com/windows/win32/api/genericusbfnioctl/ (D-UM)
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
  */
-import { UsageError, Win32Error } from '../harness/errors.js';
+import { UsageError, Win32Error, type UsbSpeed } from '../core/index.js';
 import {
   AbiDecodeError,
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
@@ -40,7 +40,6 @@ import {
   encodeUsbfnInterfaceInfo,
   encodeUsbfnUsbString,
   readUsbfnInterfaceInfoSize,
-  type BusSpeedName,
   type UsbfnClassInformationPacket,
   type UsbfnClassInformationPacketEx,
   type UsbfnNotification,
@@ -178,7 +177,7 @@ export class UsbFnClient {
    */
   async getInterfaceDescriptorSet(
     interfaceNumber: number,
-    speed: number | BusSpeedName,
+    speed: number | UsbSpeed,
     opts: CallOptions = {},
   ): Promise<InterfaceDescriptorSet> {
     const speedValue = typeof speed === 'number' ? speed : busSpeedValue(speed);

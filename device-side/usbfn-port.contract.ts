@@ -17,8 +17,7 @@
  * @see reference §1, §4, §6; DESIGN.md §2.1
  */
 import { describe, expect, it } from 'vitest';
-import { delay, withTimeout } from '../harness/clock.js';
-import { ConfigRetError, Win32Error, isCancelled, isGone } from '../harness/errors.js';
+import { delay, withTimeout, ConfigRetError, Win32Error, isCancelled, isGone } from '../core/index.js';
 import {
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
   IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION,

@@ -13,7 +13,7 @@
  * Errors: Win32 failures reject with `Win32Error` (api, win32, win32Name, ioctl); CONFIGRET failures with
  * `ConfigRetError` (api, cr, crName). Both from harness/errors.ts.
  */
-import type { Clock } from '../harness/clock.js';
+import type { Clock } from '../core/index.js';
 
 /** A device-interface class GUID or event GUID as a braced string: `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`. */
 export type GuidString = string;

@@ -8,7 +8,7 @@
  *   expect(entry.error).toMatchObject({ data: { win32Name: 'ERROR_OPERATION_ABORTED' } });
  * });
  */
-import { HarnessError } from './errors.js';
+import { HarnessError } from '../core/index.js';
 
 export class AssumptionFailedError extends HarnessError {
   override readonly name = 'AssumptionFailedError';

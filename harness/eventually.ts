@@ -3,8 +3,7 @@
  * For facts that arrive asynchronously with no event to await (a CM notification landing in the device log,
  * a counter reaching a value): in sim the polling costs no wall time; in lab it is real time.
  */
-import { delay, type Clock } from './clock.js';
-import { TimeoutError } from './errors.js';
+import { delay, type Clock, TimeoutError } from '../core/index.js';
 
 export async function eventually(
   clock: Clock,

@@ -5,9 +5,10 @@ export { test, expect, describe } from './fixtures.js';
 export { phase, param, attachCapture, attachJson, PCAP_CONTENT_TYPE } from './allure.js';
 export { openRig, type DeviceSide, type DeviceStatus, type Mode, type Rig, type Session, type SessionCapture, type TestFunctionKind, type WorldOptions } from './rig.js';
 export { SimControls, type SimEndpointState, type UrbStep } from './sim-controls.js';
-export { RealClock, withTimeout, delay, type Clock } from './clock.js';
-export * from './errors.js';
+export * from '../core/index.js';
 export { formatSeed, parseSeed, scenarioSeed, SEED_ENV } from './seed.js';
 export { loadLabConfig, validateLabConfig, type LabConfig } from './lab-config.js';
 export { assumption } from './assumption.js';
 export { eventually } from './eventually.js';
+// The built-in test function's USBFN configuration: what every world's device reports (scenarios compare against it).
+export { loopbackFunctionConfig, TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_VID, TEST_FUNCTION_PID } from '../simulator/index.js';

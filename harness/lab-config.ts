@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/index.js';
 
 export const LAB_CONFIG_ENV = 'USBFN_HIL_LAB_CONFIG';
 export const DEFAULT_LAB_CONFIG = 'usbfn-hil.lab.json';

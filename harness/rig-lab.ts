@@ -6,7 +6,7 @@
  * `Win32UsbFnPort`) is the next wave's work; until it exists a lab run stops here, after validating the lab
  * configuration, with an infrastructure error that says so — never a silent pass.
  */
-import { ModeNotSupportedError } from './errors.js';
+import { ModeNotSupportedError } from '../core/index.js';
 import { loadLabConfig } from './lab-config.js';
 import type { Rig } from './rig.js';
 

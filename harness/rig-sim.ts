@@ -3,8 +3,7 @@
  * and test function over `SimUsbFnPort`, the real host agent over `SimUsbHost`, on a virtual clock seeded
  * from the scenario's seed, with every URB written to a usbmon capture.
  */
-import { withTimeout } from './clock.js';
-import { UsageError } from './errors.js';
+import { type UsbDeviceSpeed, withTimeout, UsageError } from '../core/index.js';
 import {
   createLoopbackFunction,
   createSourceSinkFunction,
@@ -31,7 +30,7 @@ const CAPTURE_SNAPLEN = 64 * 1024;
 /** Range of the seeded Configuration Manager callback latency (real CM delivers from a worker thread, later). */
 const CM_LATENCY_MS = { min: 0, max: 2 } as const;
 
-const MAX_PACKET: Record<'full' | 'high' | 'super', number> = { full: 64, high: 512, super: 1024 };
+const MAX_PACKET: Record<UsbDeviceSpeed, number> = { full: 64, high: 512, super: 1024 };
 
 export class SimRig implements Rig {
   readonly mode = 'sim' as const;
@@ -56,7 +55,7 @@ export class SimRig implements Rig {
 class SimSession implements Session {
   readonly mode = 'sim' as const;
   readonly seed: number;
-  readonly speed: 'full' | 'high' | 'super';
+  readonly speed: UsbDeviceSpeed;
   readonly simulation: Simulation;
   readonly service: UsbFnService;
   readonly sim: SimControls;

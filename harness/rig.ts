@@ -6,7 +6,7 @@
  * In `sim` every session is a fresh simulated world seeded from the scenario's seed, so scenarios are
  * independent and reproducible. In `lab` a session is the paired device and host PC, reset to a known state.
  */
-import type { Clock } from './clock.js';
+import type { UsbDeviceSpeed, Clock } from '../core/index.js';
 import type { BusState, DeviceLogEntry, ServiceState } from '../device-side/index.js';
 import type { HostAgent, UsbHost } from '../host-side/index.js';
 import type { SimControls } from './sim-controls.js';
@@ -21,7 +21,7 @@ export interface WorldOptions {
   /** The device's function. Default loopback. */
   readonly fn?: TestFunctionKind | undefined;
   /** Fastest speed of the device and host port. Default high. */
-  readonly speed?: 'full' | 'high' | 'super' | undefined;
+  readonly speed?: UsbDeviceSpeed | undefined;
   /** The device's function devnode is present (sim: powered). Default true. */
   readonly powered?: boolean | undefined;
   /** The cable is plugged (sim: VBUS). Default true. */
@@ -72,7 +72,7 @@ export interface SessionCapture {
 export interface Session extends AsyncDisposable {
   readonly mode: Mode;
   readonly seed: number;
-  readonly speed: 'full' | 'high' | 'super';
+  readonly speed: UsbDeviceSpeed;
   readonly clock: Clock;
   readonly host: UsbHost;
   readonly device: DeviceSide;

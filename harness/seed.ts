@@ -3,7 +3,7 @@
  * (USBFN_HIL_SEED or `usbfn-hil run --seed`), and each scenario's seed depends only on the run seed and the
  * scenario's full name, so re-running one scenario alone reproduces it too.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/index.js';
 
 /** Environment variable that fixes the run seed. */
 export const SEED_ENV = 'USBFN_HIL_SEED';

@@ -5,9 +5,8 @@
  * Faults are overrides on top of the simulator's default behaviour and end with the scenario (each
  * scenario gets a fresh world), so nothing leaks between scenarios (STYLE.md §8.2).
  */
-import type { DeviceLogEntry, UsbFnService, TestFunctionState } from '../device-side/index.js';
-import { CM_NOTIFY_ACTION } from '../device-side/index.js';
-import { UsageError } from './errors.js';
+import { type DeviceLogEntry, type UsbFnService, type TestFunctionState, CM_NOTIFY_ACTION } from '../device-side/index.js';
+import { UsageError } from '../core/index.js';
 import type { EndpointState, Simulation } from '../simulator/index.js';
 
 /** An endpoint as the simulated link sees it (halt, data toggle, queued work). */

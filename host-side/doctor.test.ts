@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../harness/errors.js';
+import { UsageError } from '../core/index.js';
 import { formatDoctorReport, runDoctor, udevRule } from './doctor.js';
 import { libusbError } from './libusb-error.js';
 import type { UsbDeviceHandle, UsbDeviceInfo, UsbHost } from './usb-host.js';

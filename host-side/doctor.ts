@@ -2,7 +2,7 @@
  * `usbfn-hil doctor`: what the host can see and, in plain words, why a device cannot be used yet
  * (issue 5). The CLI prints {@link formatDoctorReport}; tests pass a fake host.
  */
-import { HarnessError, LibusbError } from '../harness/errors.js';
+import { HarnessError, LibusbError } from '../core/index.js';
 import { NodeUsbHost } from './node-usb/node-usb-host.js';
 import type { UsbDeviceFilter, UsbDeviceInfo, UsbHost } from './usb-host.js';
 

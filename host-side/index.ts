@@ -13,19 +13,11 @@ export type {
   UsbInResult,
   UsbOpenOptions,
   UsbOutResult,
-  UsbRecipient,
-  UsbRequestType,
-  UsbSpeed,
   UsbTransferOptions,
   UsbTransferStatus,
 } from './usb-host.js';
 
 export {
-  USB_DIR,
-  USB_FEATURE,
-  USB_RECIPIENT,
-  USB_REQUEST,
-  USB_REQUEST_TYPE,
   bmRequestTypeOf,
   buildSetup,
   classInterface,
@@ -37,9 +29,7 @@ export {
   standardDevice,
   vendorDevice,
 } from './setup-packet.js';
-export type { SetupPacket, UsbDirection } from './setup-packet.js';
 
-export { USB_DT } from './descriptors/descriptor-reader.js';
 export { DEVICE_DESCRIPTOR_BYTES, encodeDeviceDescriptor, parseDeviceDescriptor } from './descriptors/device-descriptor.js';
 export type { DeviceDescriptor } from './descriptors/device-descriptor.js';
 export { parseConfigurationDescriptor } from './descriptors/configuration-descriptor.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFromJSON, isCancelled, isGone, isStall, isTimeout, LibusbError } from '../harness/errors.js';
+import { errorFromJSON, isCancelled, isGone, isStall, isTimeout, LibusbError } from '../core/index.js';
 import {
   LIBUSB_ERROR,
   LIBUSB_TRANSFER,

@@ -7,7 +7,7 @@
  * @see https://libusb.sourceforge.io/api-1.0/group__libusb__misc.html
  * @see https://libusb.sourceforge.io/api-1.0/group__libusb__asyncio.html
  */
-import { LibusbError } from '../harness/errors.js';
+import { LibusbError } from '../core/index.js';
 import type { UsbTransferStatus } from './usb-host.js';
 
 /** `enum libusb_error` (negative; 0 = LIBUSB_SUCCESS). */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../harness/errors.js';
-import type { UsbRecipient, UsbRequestType } from './usb-host.js';
+import { UsageError, type UsbRecipient, type UsbRequestType } from '../core/index.js';
 import {
   bmRequestTypeOf,
   buildSetup,

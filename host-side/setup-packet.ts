@@ -4,54 +4,19 @@
  * (USB 2.0 §9.3, Table 9-2). Both backends and the simulator's capture use it, so the bytes on the wire
  * are built in one place.
  */
-import { UsageError } from '../harness/errors.js';
-import type { UsbControlSetup, UsbRecipient, UsbRequestType } from './usb-host.js';
-
-/** bmRequestType bit 7 (USB 2.0 §9.3.1). */
-export const USB_DIR = { OUT: 0x00, IN: 0x80 } as const;
-export type UsbDirection = 'in' | 'out';
-
-/** bmRequestType bits 6..5. */
-export const USB_REQUEST_TYPE: Readonly<Record<UsbRequestType, number>> = {
-  standard: 0x00,
-  class: 0x20,
-  vendor: 0x40,
-};
-
-/** bmRequestType bits 4..0. */
-export const USB_RECIPIENT: Readonly<Record<UsbRecipient, number>> = {
-  device: 0x00,
-  interface: 0x01,
-  endpoint: 0x02,
-  other: 0x03,
-};
-
-/** Standard bRequest codes (USB 2.0 §9.4, Table 9-4). */
-export const USB_REQUEST = {
-  GET_STATUS: 0x00,
-  CLEAR_FEATURE: 0x01,
-  SET_FEATURE: 0x03,
-  SET_ADDRESS: 0x05,
-  GET_DESCRIPTOR: 0x06,
-  SET_DESCRIPTOR: 0x07,
-  GET_CONFIGURATION: 0x08,
-  SET_CONFIGURATION: 0x09,
-  GET_INTERFACE: 0x0a,
-  SET_INTERFACE: 0x0b,
-  SYNCH_FRAME: 0x0c,
-} as const;
-
-/** Feature selectors (USB 2.0 §9.4, Table 9-6). */
-export const USB_FEATURE = { ENDPOINT_HALT: 0x00, DEVICE_REMOTE_WAKEUP: 0x01, TEST_MODE: 0x02 } as const;
-
-/** A fully specified SETUP packet with the spec's field names. */
-export interface SetupPacket {
-  readonly bmRequestType: number;
-  readonly bRequest: number;
-  readonly wValue: number;
-  readonly wIndex: number;
-  readonly wLength: number;
-}
+import {
+  USB_DIR,
+  USB_FEATURE,
+  USB_RECIPIENT,
+  USB_REQUEST,
+  USB_REQUEST_TYPE,
+  UsageError,
+  type SetupPacket,
+  type UsbDirection,
+  type UsbRecipient,
+  type UsbRequestType,
+} from '../core/index.js';
+import type { UsbControlSetup } from './usb-host.js';
 
 function check16(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffff) {

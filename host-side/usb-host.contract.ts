@@ -16,8 +16,7 @@
  * @see host-side/usb-host.ts, device-side/functions/test-protocol.ts, docs/host-side.md (what runs where)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { isCancelled, isTimeout, LibusbError } from '../harness/errors.js';
-import { TEST_REQUEST } from '../device-side/functions/test-protocol.js';
+import { isCancelled, isTimeout, LibusbError, TEST_REQUEST } from '../core/index.js';
 import type { UsbControlSetup, UsbDeviceFilter, UsbDeviceHandle, UsbHost } from './usb-host.js';
 
 /** What the suite needs from an implementation's test rig. */

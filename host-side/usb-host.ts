@@ -10,11 +10,8 @@
  * (`LIBUSB_ERROR_TIMEOUT`, `LIBUSB_TRANSFER_TIMED_OUT`, `LIBUSB_ERROR_NO_DEVICE`, ...). Every call has a
  * timeout; every call takes an AbortSignal (abort = libusb_cancel_transfer → LIBUSB_TRANSFER_CANCELLED).
  */
+import type { UsbRecipient, UsbRequestType, UsbSpeed } from '../core/index.js';
 
-/** WebUSB vocabulary for bmRequestType bits 5–6 (USB 2.0 §9.3.1). */
-export type UsbRequestType = 'standard' | 'class' | 'vendor';
-/** WebUSB vocabulary for bmRequestType bits 0–4. */
-export type UsbRecipient = 'device' | 'interface' | 'endpoint' | 'other';
 
 /** A control setup without direction and length (those come from the call: controlIn/controlOut). */
 export interface UsbControlSetup {
@@ -28,8 +25,6 @@ export interface UsbControlSetup {
   readonly index: number;
 }
 
-/** USB bus speed as the host sees it. */
-export type UsbSpeed = 'low' | 'full' | 'high' | 'super';
 
 /** How the outcome of a transfer that reached the device is reported. */
 export type UsbTransferStatus = 'ok' | 'stall' | 'babble';

@@ -11,7 +11,7 @@ export * from './usbfn/index.js';
 export { VirtualBus, type EndpointState } from './bus/virtual-bus.js';
 export { SimUsbHost } from './bus/sim-usb-host.js';
 export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './ufx/ufx-device.js';
-export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxBusSpeed, type UfxClassDriverLink, type UfxRequest } from './ufx/class-driver-link.js';
+export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from './ufx/class-driver-link.js';
 export type { UsbFnRegistryConfig, UsbFnInterfaceKey, UsbFnConfigurationKey, UsbFnAlternatesKey } from './config/usbfn-config.js';
 export {
   loopbackFunctionConfig,

@@ -13,6 +13,7 @@
  * const service = startService(sim.port);        // device side over the UsbFnPort seam
  * const info = await sim.host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 2000 });
  */
+import type { UsbDeviceSpeed } from '../core/index.js';
 import type { UrbSink } from './capture/urb-event.js';
 import { SeededRandom } from './clock/seeded-random.js';
 import { VirtualClock } from './clock/virtual-clock.js';
@@ -21,7 +22,6 @@ import { loopbackFunctionConfig } from './config/test-function-config.js';
 import type { UsbFnRegistryConfig } from './config/usbfn-config.js';
 import { SimUsbHost } from './bus/sim-usb-host.js';
 import { VirtualBus } from './bus/virtual-bus.js';
-import type { UfxBusSpeed } from './ufx/class-driver-link.js';
 import { UfxDevice } from './ufx/ufx-device.js';
 import type { UfxFunctionLink } from './ufx/ufx-function-link.js';
 import { GenericUsbFnModel, type GenericUsbFnModelOptions } from './usbfn/generic-usbfn-model.js';
@@ -34,7 +34,7 @@ export interface SimulationOptions {
   /** Seed of the simulation's random source (print it with every failure). Default 1. */
   readonly seed?: number | undefined;
   /** Fastest speed of the device's function controller and of the host port. Default 'high'. */
-  readonly speed?: UfxBusSpeed | undefined;
+  readonly speed?: UsbDeviceSpeed | undefined;
   /** Receives every URB of the link (e.g. a usbmon pcap writer). */
   readonly capture?: UrbSink | undefined;
   /** GenericUSBFn model options for every function (queue depth, exclusivity, assumptions' switches). */

@@ -3,7 +3,7 @@
  * entry registers checks with {@link check} and {@link runChecks} runs them one by one, each bounded by a
  * timeout, printing `ok`/`not ok` lines and a final `N passed, M failed` line.
  */
-import { RealClock, withTimeout } from '../../harness/clock.js';
+import { RealClock, withTimeout } from '../../core/index.js';
 
 interface Check {
   readonly name: string;

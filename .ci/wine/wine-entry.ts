@@ -8,7 +8,7 @@
  * requests (FSCTL_PIPE_LISTEN on named pipes), many outstanding at once without blocking the main thread,
  * and the cfgmgr32 calls' CONFIGRET handling. See docs/win32-backend.md.
  */
-import { Win32Error, isCancelled } from '../../harness/errors.js';
+import { Win32Error, isCancelled, ConfigRetError } from '../../core/index.js';
 import {
   IOCTL_GENERICUSBFN_GET_CLASS_INFO,
   WIN32_ERROR,
@@ -32,7 +32,6 @@ import {
   PIPE_WAIT,
 } from '../../device-side/win32/kernel32-constants.js';
 import { Win32UsbFnPort } from '../../device-side/win32/win32-usbfn-port.js';
-import { ConfigRetError } from '../../harness/errors.js';
 import { assert, assertEqual, check, notes, rejectionOf, runChecks } from './assert-runner.js';
 
 const w: Win32Bindings = await loadWin32Bindings();

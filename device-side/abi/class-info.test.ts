@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import {
   USBFN_CLASS_INFORMATION_PACKET_EX_OFFSETS,
   USBFN_CLASS_INFORMATION_PACKET_EX_SIZE,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import {
   CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES,
   CM_GET_DEVICE_INTERFACE_LIST_BITS,

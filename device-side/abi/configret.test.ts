@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigRetError } from '../../harness/errors.js';
+import { ConfigRetError } from '../../core/index.js';
 import { CONFIGRET, NUM_CR_RESULTS, configRetError, configRetName } from './configret.js';
 
 describe('CONFIGRET (cfgmgr32.h, reference §3.3)', () => {

@@ -5,7 +5,7 @@
  * @see reference §3.3 (H-CM: microsoft/win32metadata generation/WinSDK/RecompiledIdlHeaders/um/cfgmgr32.h)
  * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/
  */
-import { ConfigRetError } from '../../harness/errors.js';
+import { ConfigRetError } from '../../core/index.js';
 
 /**
  * Every CR_* value 0x00–0x3B of cfgmgr32.h, including the header's alias names

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HarnessError, UsageError, errorFromJSON } from '../../harness/errors.js';
+import { HarnessError, UsageError, errorFromJSON } from '../../core/index.js';
 import { AbiDecodeError, requireBytes, requireExactBytes } from './decode-error.js';
 
 describe('AbiDecodeError', () => {

@@ -3,7 +3,7 @@
  * struct it should be. Decoders never crash on bad input and never return a silent zero; they throw
  * {@link AbiDecodeError} naming the struct, the field and the sizes involved.
  */
-import { HarnessError, UsageError } from '../../harness/errors.js';
+import { HarnessError, UsageError } from '../../core/index.js';
 
 /** What {@link AbiDecodeError} carries (plain data, survives `toJSON()`). */
 export interface AbiDecodeErrorFields {

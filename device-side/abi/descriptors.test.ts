@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { USB_DT, UsageError } from '../../core/index.js';
 import { AbiDecodeError } from './decode-error.js';
 import {
   USB_ENDPOINT_DESCRIPTOR_SIZE,
-  USB_ENDPOINT_DESCRIPTOR_TYPE,
   USB_ENDPOINT_TYPE_BULK,
   USB_ENDPOINT_TYPE_INTERRUPT,
   USB_INTERFACE_DESCRIPTOR_SIZE,
-  USB_INTERFACE_DESCRIPTOR_TYPE,
   decodeEndpointDescriptor,
   decodeInterfaceDescriptor,
   encodeEndpointDescriptor,
@@ -41,7 +39,7 @@ const intfBytes = Uint8Array.of(0x09, 0x04, 0x01, 0x02, 0x03, 0xff, 0x5a, 0xa5, 
 describe('USB_ENDPOINT_DESCRIPTOR (reference §2.5)', () => {
   it('is 7 bytes and round-trips the golden vector', () => {
     expect(USB_ENDPOINT_DESCRIPTOR_SIZE).toBe(7);
-    expect(USB_ENDPOINT_DESCRIPTOR_TYPE).toBe(5);
+    expect(USB_DT.ENDPOINT).toBe(5);
     expect([USB_ENDPOINT_TYPE_BULK, USB_ENDPOINT_TYPE_INTERRUPT]).toEqual([2, 3]);
     expect(encodeEndpointDescriptor(ep)).toEqual(epBytes);
     expect(decodeEndpointDescriptor(epBytes)).toEqual(ep);
@@ -64,7 +62,7 @@ describe('USB_ENDPOINT_DESCRIPTOR (reference §2.5)', () => {
 describe('USB_INTERFACE_DESCRIPTOR', () => {
   it('is 9 bytes and round-trips the golden vector', () => {
     expect(USB_INTERFACE_DESCRIPTOR_SIZE).toBe(9);
-    expect(USB_INTERFACE_DESCRIPTOR_TYPE).toBe(4);
+    expect(USB_DT.INTERFACE).toBe(4);
     expect(encodeInterfaceDescriptor(intf)).toEqual(intfBytes);
     expect(decodeInterfaceDescriptor(intfBytes)).toEqual(intf);
   });

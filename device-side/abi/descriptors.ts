@@ -5,12 +5,11 @@
  * @see reference §2.5, §5 (InterfaceDescriptor byte format)
  * @see USB 2.0 §9.6.5 (interface), §9.6.6 (endpoint)
  */
+import { USB_DT } from '../../core/index.js';
 import { AbiDecodeError, requireBytes, requireInt, requireTarget } from './decode-error.js';
 
 export const USB_ENDPOINT_DESCRIPTOR_SIZE = 7;
 export const USB_INTERFACE_DESCRIPTOR_SIZE = 9;
-export const USB_INTERFACE_DESCRIPTOR_TYPE = 0x04;
-export const USB_ENDPOINT_DESCRIPTOR_TYPE = 0x05;
 
 /** bEndpointAddress bit 7: IN (device→host). */
 export const USB_ENDPOINT_DIRECTION_MASK = 0x80;
@@ -62,7 +61,7 @@ const IF = 'USB_INTERFACE_DESCRIPTOR';
  */
 export function encodeEndpointDescriptor(d: EndpointDescriptorInit, target?: Uint8Array, offset = 0): Uint8Array {
   const bLength = d.bLength ?? USB_ENDPOINT_DESCRIPTOR_SIZE;
-  const bDescriptorType = d.bDescriptorType ?? USB_ENDPOINT_DESCRIPTOR_TYPE;
+  const bDescriptorType = d.bDescriptorType ?? USB_DT.ENDPOINT;
   requireInt(EP, 'bLength', bLength, 0, 0xff);
   requireInt(EP, 'bDescriptorType', bDescriptorType, 0, 0xff);
   requireInt(EP, 'bEndpointAddress', d.bEndpointAddress, 0, 0xff);
@@ -105,7 +104,7 @@ export function decodeEndpointDescriptor(bytes: Uint8Array, offset = 0): Endpoin
 export function encodeInterfaceDescriptor(d: InterfaceDescriptorInit, target?: Uint8Array, offset = 0): Uint8Array {
   const fields = [
     d.bLength ?? USB_INTERFACE_DESCRIPTOR_SIZE, //  @0 bLength
-    d.bDescriptorType ?? USB_INTERFACE_DESCRIPTOR_TYPE, // @1 bDescriptorType
+    d.bDescriptorType ?? USB_DT.INTERFACE, // @1 bDescriptorType
     d.bInterfaceNumber, //                          @2
     d.bAlternateSetting, //                         @3
     d.bNumEndpoints, //                             @4

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { AbiDecodeError } from './decode-error.js';
 import { GUID_NULL, GUID_SIZE, decodeGuid, encodeGuid, formatGuid, isGuid, normalizeGuid, parseGuid } from './guid.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { AbiDecodeError } from './decode-error.js';
 import {
   USBFN_INTERFACE_INFO_HEADER_BYTES,

@@ -7,8 +7,9 @@
  *
  * @see reference §2.7
  */
+import { type SetupPacket } from '../../core/index.js';
 import { requireExactBytes, requireInt, requireTarget } from './decode-error.js';
-import { decodeSetupPacket, encodeSetupPacket, type SetupPacket } from './setup-packet.js';
+import { decodeSetupPacket, encodeSetupPacket } from './setup-packet.js';
 import { USBFN_EVENT } from './usbfn-types.js';
 
 /** sizeof(USBFN_NOTIFICATION) */

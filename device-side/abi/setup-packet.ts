@@ -2,50 +2,16 @@
  * USB_DEFAULT_PIPE_SETUP_PACKET (usbspec.h, 8 bytes, 1-byte packed) and its bmRequestType bit fields.
  *
  * @see reference §2.4 (H-SPEC)
+ * The field names and request codes are the shared chapter-9 vocabulary (core/chapter9.ts); this file is
+ * only the ABI codec.
+ *
  * @see USB 2.0 §9.3 (Table 9-2 Format of Setup Data), §9.4 (standard requests)
  */
+import type { SetupPacket } from '../../core/index.js';
 import { abiEncodeError, requireBytes, requireInt, requireTarget } from './decode-error.js';
 
 /** sizeof(USB_DEFAULT_PIPE_SETUP_PACKET) */
 export const USB_DEFAULT_PIPE_SETUP_PACKET_SIZE = 8;
-
-/** The eight bytes of a SETUP stage, fields verbatim from USB 2.0 Table 9-2. */
-export interface SetupPacket {
-  readonly bmRequestType: number;
-  readonly bRequest: number;
-  readonly wValue: number;
-  readonly wIndex: number;
-  readonly wLength: number;
-}
-
-// usbspec.h BM_REQUEST_TYPE field values.
-export const BMREQUEST_HOST_TO_DEVICE = 0;
-export const BMREQUEST_DEVICE_TO_HOST = 1;
-export const BMREQUEST_STANDARD = 0;
-export const BMREQUEST_CLASS = 1;
-export const BMREQUEST_VENDOR = 2;
-export const BMREQUEST_TO_DEVICE = 0;
-export const BMREQUEST_TO_INTERFACE = 1;
-export const BMREQUEST_TO_ENDPOINT = 2;
-export const BMREQUEST_TO_OTHER = 3;
-
-// usbspec.h standard request codes (USB 2.0 Table 9-4).
-export const USB_REQUEST_GET_STATUS = 0x00;
-export const USB_REQUEST_CLEAR_FEATURE = 0x01;
-export const USB_REQUEST_SET_FEATURE = 0x03;
-export const USB_REQUEST_SET_ADDRESS = 0x05;
-export const USB_REQUEST_GET_DESCRIPTOR = 0x06;
-export const USB_REQUEST_SET_DESCRIPTOR = 0x07;
-export const USB_REQUEST_GET_CONFIGURATION = 0x08;
-export const USB_REQUEST_SET_CONFIGURATION = 0x09;
-export const USB_REQUEST_GET_INTERFACE = 0x0a;
-export const USB_REQUEST_SET_INTERFACE = 0x0b;
-export const USB_REQUEST_SYNC_FRAME = 0x0c;
-
-/** Feature selectors (USB 2.0 Table 9-6). */
-export const USB_FEATURE_ENDPOINT_STALL = 0x00;
-export const USB_FEATURE_REMOTE_WAKEUP = 0x01;
-export const USB_FEATURE_TEST_MODE = 0x02;
 
 export type RequestDirection = 'in' | 'out';
 export type RequestType = 'standard' | 'class' | 'vendor' | 'reserved';

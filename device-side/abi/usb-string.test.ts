@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { AbiDecodeError } from './decode-error.js';
 import { USBFN_USB_STRING_OFFSETS, USBFN_USB_STRING_SIZE, decodeUsbfnUsbString, encodeUsbfnUsbString } from './usb-string.js';
 

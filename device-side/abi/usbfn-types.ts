@@ -3,6 +3,7 @@
  *
  * @see reference §2 (H-FN: microsoft/win32metadata generation/WinSDK/RecompiledIdlHeaders/shared/usbfnbase.h)
  */
+import type { UsbSpeed } from '../../core/index.js';
 
 /** Endpoints a function may have besides EP0. */
 export const MAX_NUM_USBFN_ENDPOINTS = 15;
@@ -112,21 +113,18 @@ export const USBFN_DEVICE_STATE = {
   UsbfnDeviceStateStateMaximum: 7,
 } as const;
 
-/** Our short name of a bus speed. */
-export type BusSpeedName = 'low' | 'full' | 'high' | 'super';
-
-const SPEED_NAMES: readonly BusSpeedName[] = ['low', 'full', 'high', 'super'];
+const SPEED_NAMES: readonly UsbSpeed[] = ['low', 'full', 'high', 'super'];
 
 /**
- * `'low' | 'full' | 'high' | 'super'` for a USBFN_BUS_SPEED value, `unknown(<v>)` otherwise.
+ * `'low' | UsbDeviceSpeed` for a USBFN_BUS_SPEED value, `unknown(<v>)` otherwise.
  * @example busSpeedName(USBFN_BUS_SPEED.UsbfnBusSpeedHigh) // 'high'
  */
-export function busSpeedName(v: number): BusSpeedName | `unknown(${number})` {
+export function busSpeedName(v: number): UsbSpeed | `unknown(${number})` {
   return SPEED_NAMES[v] ?? `unknown(${v})`;
 }
 
 /** The USBFN_BUS_SPEED value of a short speed name. */
-export function busSpeedValue(name: BusSpeedName): UsbfnBusSpeedValue {
+export function busSpeedValue(name: UsbSpeed): UsbfnBusSpeedValue {
   return SPEED_NAMES.indexOf(name) as UsbfnBusSpeedValue;
 }
 

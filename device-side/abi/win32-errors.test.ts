@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Win32Error } from '../../harness/errors.js';
+import { Win32Error } from '../../core/index.js';
 import { IOCTL_GENERICUSBFN_TRANSFER_IN } from './ioctl-codes.js';
 import { NTSTATUS, WIN32_ERROR, ntStatusName, ntStatusToWin32, win32Error, win32ErrorName } from './win32-errors.js';
 

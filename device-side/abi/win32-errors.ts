@@ -5,7 +5,7 @@
  * @see reference §4 (Win32 errors table; mapping sources W-TEST / PROBE)
  * @see https://learn.microsoft.com/windows/win32/debug/system-error-codes
  */
-import { Win32Error } from '../../harness/errors.js';
+import { Win32Error } from '../../core/index.js';
 import { ioctlName } from './ioctl-codes.js';
 
 /** Win32 error values by name (winerror.h). Every row of reference §4 plus the few the harness names. */

@@ -11,7 +11,7 @@
  */
 import type { FunctionContext, UsbFunction } from '../service/function-api.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
-import { ZLP_POLICY } from './test-protocol.js';
+import { ZLP_POLICY } from '../../core/index.js';
 
 export interface LoopbackOptions {
   /** TRANSFER_OUT requests kept queued. Default 4. */

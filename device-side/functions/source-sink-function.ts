@@ -4,12 +4,11 @@
  * pattern, counting errors. Both streams start at offset 0 on every configuration and on RESET_STATE,
  * so a host that knows the seed can generate and check any slice (test-protocol.ts `patternByte`).
  */
-import { isCancelled } from '../../harness/errors.js';
+import { isCancelled, fillPattern, findPatternMismatch, TEST_REQUEST, ZLP_POLICY } from '../../core/index.js';
 import type { FunctionContext, UsbFunction } from '../service/function-api.js';
 import { MAX_QUEUE_FAILURES_IN_A_ROW } from '../service/function-context.js';
 import { DEFAULT_PATTERN_SEED } from './loopback-function.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
-import { fillPattern, findPatternMismatch, TEST_REQUEST, ZLP_POLICY } from './test-protocol.js';
 
 export interface SourceSinkOptions {
   /** Requests kept queued on each pipe. Default 2. */

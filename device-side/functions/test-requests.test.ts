@@ -3,11 +3,9 @@
  * fake FunctionContext. End to end over the simulation: simulator/integration/test-functions.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Win32Error, AbortedError } from '../../harness/errors.js';
-import type { SetupPacket } from '../abi/index.js';
+import { Win32Error, AbortedError, type SetupPacket, decodeTestCounters, fillPattern, STALL_MODE, TEST_REQUEST, ZLP_POLICY } from '../../core/index.js';
 import type { FunctionContext, ResolvedPipe, SetupReply } from '../service/function-api.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
-import { decodeTestCounters, fillPattern, STALL_MODE, TEST_REQUEST, ZLP_POLICY } from './test-protocol.js';
 
 const IN = 0xa1;
 const OUT = 0x21;

@@ -2,18 +2,8 @@
  * The device half of the test protocol (test-protocol.ts): state the built-in test functions share and the
  * answers to the introspection requests. Each test function owns one {@link TestFunctionState}.
  */
-import { isCancelled, Win32Error } from '../../harness/errors.js';
-import type { SetupPacket } from '../abi/index.js';
+import { isCancelled, Win32Error, type SetupPacket, ECHO_MAX_BYTES, encodeTestCounters, fillPattern, STALL_MODE, TEST_REQUEST, ZLP_POLICY, type TestCounters } from '../../core/index.js';
 import type { FunctionContext, SetupReply } from '../service/function-api.js';
-import {
-  ECHO_MAX_BYTES,
-  encodeTestCounters,
-  fillPattern,
-  STALL_MODE,
-  TEST_REQUEST,
-  ZLP_POLICY,
-  type TestCounters,
-} from './test-protocol.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -1,6 +1,6 @@
 /** Unit tests of the device event log: entries, typed errors as plain data, the ring bound. */
 import { describe, expect, it } from 'vitest';
-import { Win32Error } from '../../harness/errors.js';
+import { Win32Error } from '../../core/index.js';
 import { DeviceEventLog } from './device-event-log.js';
 
 describe('DeviceEventLog', () => {

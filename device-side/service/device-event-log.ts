@@ -5,7 +5,7 @@
  * Bounded (a ring of `capacity` entries) so that a long soak does not grow memory; `dropped` counts what
  * fell off the front.
  */
-import { HarnessError, type HarnessErrorJSON } from '../../harness/errors.js';
+import { HarnessError, type HarnessErrorJSON } from '../../core/index.js';
 
 export type DeviceLogLevel = 'info' | 'warn' | 'error';
 

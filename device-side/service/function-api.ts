@@ -26,8 +26,7 @@
  * await service.start();
  * ```
  */
-import type { HarnessError } from '../../harness/errors.js';
-import type { SetupPacket } from '../abi/index.js';
+import type { UsbSpeed, SetupPacket, HarnessError } from '../../core/index.js';
 
 /** How a function answers a class setup packet (reference §6.1 "Setup packets", D-OV). */
 export type SetupReply =
@@ -76,7 +75,7 @@ export interface TransferInOptions extends TransferOptions {
 /** What a function can do while the bus is configured. Invalid after `signal` aborts. */
 export interface FunctionContext {
   /** Bus speed the host reset the device to. */
-  readonly speed: 'low' | 'full' | 'high' | 'super';
+  readonly speed: UsbSpeed;
   /** Aborts when the configuration ends (reset, detach, SET_CONFIGURATION(0), handle close, stop). */
   readonly signal: AbortSignal;
   /** The function's pipes by name. */

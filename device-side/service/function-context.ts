@@ -3,7 +3,7 @@
  * the current speed, transfers through {@link UsbFnClient} guarded by the configuration's AbortSignal, and
  * the queue helper.
  */
-import { AbortedError, isCancelled, UsageError, type HarnessError } from '../../harness/errors.js';
+import { AbortedError, isCancelled, UsageError, type HarnessError } from '../../core/index.js';
 import {
   USB_ENDPOINT_TYPE_BULK,
   USB_ENDPOINT_TYPE_INTERRUPT,

@@ -1,15 +1,9 @@
 /**
  * Unit tests of answerSetup: which pipe-0 IOCTLs answer each kind of reply (D-OV), over a scripted handle.
  */
+import { type SetupPacket } from '../../core/index.js';
 import { describe, expect, it } from 'vitest';
-import {
-  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN,
-  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT,
-  IOCTL_GENERICUSBFN_SET_PIPE_STATE,
-  IOCTL_GENERICUSBFN_TRANSFER_IN,
-  IOCTL_GENERICUSBFN_TRANSFER_OUT,
-  type SetupPacket,
-} from '../abi/index.js';
+import { IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, IOCTL_GENERICUSBFN_SET_PIPE_STATE, IOCTL_GENERICUSBFN_TRANSFER_IN, IOCTL_GENERICUSBFN_TRANSFER_OUT } from '../abi/index.js';
 import { FakeUsbFnFile } from '../testing/index.js';
 import { UsbFnClient } from '../usbfn-client.js';
 import type { SetupReply, UsbFunction } from './function-api.js';

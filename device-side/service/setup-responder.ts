@@ -7,8 +7,8 @@
  * gives a no-data control transfer an IN status stage (the device sends the zero-length packet). We send
  * HANDSHAKE_IN, following the USB spec (reference §6.2 lists the conflict as unresolved).
  */
-import { UsageError } from '../../harness/errors.js';
-import { parseBmRequestType, type SetupPacket } from '../abi/index.js';
+import { UsageError, type SetupPacket } from '../../core/index.js';
+import { parseBmRequestType } from '../abi/index.js';
 import type { UsbFnClient } from '../usbfn-client.js';
 import type { SetupReply, UsbFunction } from './function-api.js';
 

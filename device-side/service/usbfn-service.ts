@@ -20,18 +20,8 @@
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
  * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_register_notification (D-CM)
  */
-import { withTimeout, type ClockTimer } from '../../harness/clock.js';
-import { HarnessError, isCancelled, UsageError } from '../../harness/errors.js';
-import {
-  busSpeedName,
-  CM_NOTIFY_ACTION,
-  decodeCmNotifyEventData,
-  normalizeGuid,
-  WIN32_ERROR,
-  type SetupPacket,
-  type UsbfnClassInformationPacket,
-  type UsbfnNotification,
-} from '../abi/index.js';
+import { withTimeout, type ClockTimer, type SetupPacket, HarnessError, isCancelled, UsageError } from '../../core/index.js';
+import { busSpeedName, CM_NOTIFY_ACTION, decodeCmNotifyEventData, normalizeGuid, WIN32_ERROR, type UsbfnClassInformationPacket, type UsbfnNotification } from '../abi/index.js';
 import { listInterfaces } from '../list-interfaces.js';
 import { UsbFnClient } from '../usbfn-client.js';
 import type { CmRegistration, UsbFnFile, UsbFnPort } from '../usbfn-port.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigRetError, Win32Error } from '../../harness/errors.js';
+import { ConfigRetError, Win32Error } from '../../core/index.js';
 import { CONFIGRET, IOCTL_GENERICUSBFN_GET_CLASS_INFO, IOCTL_GENERICUSBFN_TRANSFER_IN, WIN32_ERROR } from '../abi/index.js';
 import { FakeUsbFnFile, FakeUsbFnPort } from './fake-usbfn-port.js';
 

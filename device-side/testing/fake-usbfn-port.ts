@@ -9,8 +9,7 @@
  * it through the recorded {@link FakeIoctlCall}, aborts it (→ CancelIoEx → ERROR_OPERATION_ABORTED) or
  * closes the file (→ ERROR_OPERATION_ABORTED, IRP_MJ_CLEANUP). An unscripted IOCTL fails with a clear error.
  */
-import { RealClock, type Clock } from '../../harness/clock.js';
-import { HarnessError } from '../../harness/errors.js';
+import { RealClock, type Clock, HarnessError } from '../../core/index.js';
 import {
   CONFIGRET,
   WIN32_ERROR,

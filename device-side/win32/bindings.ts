@@ -10,7 +10,7 @@
  * @see ../shared/reference/usbfn-abi.md §3 (cfgmgr32), §4 (kernel32), §7 (koffi notes)
  * @see https://koffi.dev/ (koffi 3.3.4: pointers are BigInt; `.async` runs on a worker thread)
  */
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { CONFIGRET } from '../abi/index.js';
 import { expectedLayouts, type PointerSize } from './expected-layouts.js';
 import { compareLayouts, declareStructs, fieldLayout, hostPointerSize, type Win32Structs } from './koffi-structs.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TimeoutError, Win32Error, isCancelled } from '../../harness/errors.js';
+import { TimeoutError, Win32Error, isCancelled } from '../../core/index.js';
 import {
   IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET,
   IOCTL_GENERICUSBFN_SET_PIPE_STATE,

@@ -19,12 +19,9 @@
  * @see https://learn.microsoft.com/windows/win32/fileio/i-o-completion-ports
  * @see https://learn.microsoft.com/windows/win32/api/ioapiset/nf-ioapiset-getqueuedcompletionstatusex
  */
-import type { Clock } from '../../harness/clock.js';
-import { RealClock } from '../../harness/clock.js';
-import { TimeoutError, UsageError, type Win32Error } from '../../harness/errors.js';
+import { type Clock, RealClock, TimeoutError, UsageError, type Win32Error } from '../../core/index.js';
 import { METHOD_IN_DIRECT, WIN32_ERROR, win32Error } from '../abi/index.js';
-import type { NativeBlock, OverlappedIoApi, Win32Handle } from './bindings.js';
-import { isInvalidHandle } from './bindings.js';
+import { type NativeBlock, type OverlappedIoApi, type Win32Handle, isInvalidHandle } from './bindings.js';
 
 /** Completion key of packets for overlapped requests (anything else, e.g. a posted packet, is skipped). */
 const KEY_IO = 1n;

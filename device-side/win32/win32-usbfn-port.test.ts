@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigRetError, UsageError, Win32Error } from '../../harness/errors.js';
+import { ConfigRetError, UsageError, Win32Error } from '../../core/index.js';
 import {
   CM_NOTIFY_ACTION,
   CONFIGRET,

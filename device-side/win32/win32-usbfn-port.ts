@@ -13,9 +13,7 @@
  * @see ../shared/reference/usbfn-abi.md §3, §4, §6.1, §7
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
  */
-import type { Clock } from '../../harness/clock.js';
-import { RealClock } from '../../harness/clock.js';
-import { UsageError } from '../../harness/errors.js';
+import { type Clock, RealClock, UsageError } from '../../core/index.js';
 import {
   CM_GET_DEVICE_INTERFACE_LIST_PRESENT,
   CONFIGRET,

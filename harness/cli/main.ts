@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HarnessError, UsageError } from '../errors.js';
+import { HarnessError, UsageError } from '../../core/index.js';
 import { parseSeed, SEED_ENV } from '../seed.js';
 import { serveDirectory } from './serve-report.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock, ClockTimer } from '../../harness/clock.js';
-import { encodeTestCounters, patternByte, TEST_REQUEST } from '../../device-side/functions/test-protocol.js';
+import { type Clock, type ClockTimer, encodeTestCounters, patternByte, TEST_REQUEST } from '../../core/index.js';
 import { buildSetup, encodeSetup } from '../setup-packet.js';
 import type { UsbControlSetup, UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferOptions, UsbBulkOutOptions } from '../usb-host.js';
 import { HostAgent } from './host-agent.js';

@@ -4,18 +4,8 @@
  * (device-side/functions/test-protocol.ts), bulk loopback with a seeded pattern and byte-exact
  * verification, source/sink reads and writes, and throughput with N queued transfers on the harness clock.
  */
-import type { Clock } from '../../harness/clock.js';
-import {
-  ECHO_MAX_BYTES,
-  STALL_MODE,
-  TEST_COUNTERS_BYTES,
-  TEST_REQUEST,
-  ZLP_POLICY,
-  decodeTestCounters,
-} from '../../device-side/functions/test-protocol.js';
-import type { TestCounters, TestRequestName } from '../../device-side/functions/test-protocol.js';
+import { type Clock, ECHO_MAX_BYTES, STALL_MODE, TEST_COUNTERS_BYTES, TEST_REQUEST, ZLP_POLICY, decodeTestCounters, type SetupPacket, type TestCounters, type TestRequestName } from '../../core/index.js';
 import { classInterface, decodeSetup } from '../setup-packet.js';
-import type { SetupPacket } from '../setup-packet.js';
 import type { UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferStatus } from '../usb-host.js';
 import { PatternCache } from './pattern-cache.js';
 import { ReceiveBufferPool } from './receive-buffer-pool.js';

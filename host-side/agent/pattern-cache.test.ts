@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillPattern, findPatternMismatch } from '../../device-side/functions/test-protocol.js';
+import { fillPattern, findPatternMismatch } from '../../core/index.js';
 import { PatternCache } from './pattern-cache.js';
 
 const pattern = (seed: number, offset: number, length: number): Uint8Array => {

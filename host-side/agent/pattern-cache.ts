@@ -6,7 +6,7 @@
  * The pattern is a function of (seed, stream index) only, so the pattern of a slice from `offset` is a
  * window into the pattern from 0: one growing buffer per seed serves every (offset, length).
  */
-import { fillPattern, patternByte } from '../../device-side/functions/test-protocol.js';
+import { fillPattern, patternByte } from '../../core/index.js';
 
 /** Seeds kept (least recently used dropped first). */
 const MAX_SEEDS = 16;

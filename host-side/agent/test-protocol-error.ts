@@ -2,8 +2,7 @@
  * The device's test function did not answer a test-protocol request as the protocol says
  * (device-side/functions/test-protocol.ts): it stalled, sent too little, or a bulk check failed.
  */
-import { HarnessError } from '../../harness/errors.js';
-import type { ErrorData } from '../../harness/errors.js';
+import { HarnessError, type ErrorData } from '../../core/index.js';
 
 /** `[TEST_PROTOCOL] GET_COUNTERS(interface 0) stalled: ...` */
 export class TestProtocolError extends HarnessError {

@@ -3,7 +3,8 @@
  * (§9.6.2.1). USB 2.0 LPM devices (bcdUSB 0x0201) and Microsoft OS 2.0 descriptors (platform capability)
  * use it.
  */
-import { USB_DT, checkHeader, descriptorError, u16, u8 } from './descriptor-reader.js';
+import { USB_DT } from '../../core/index.js';
+import { checkHeader, descriptorError, u16, u8 } from './descriptor-reader.js';
 
 /** bDevCapabilityType values (USB 3.2 Table 9-14). */
 export const USB_DEVICE_CAPABILITY = {

@@ -4,7 +4,8 @@
  * SuperSpeed endpoint companion (USB 3.2 §9.6.7) descriptors, with class-specific descriptors kept as
  * raw `extra` bytes on whatever precedes them (as libusb does).
  */
-import { USB_DT, checkHeader, descriptorError, u16, u8 } from './descriptor-reader.js';
+import { USB_DT } from '../../core/index.js';
+import { checkHeader, descriptorError, u16, u8 } from './descriptor-reader.js';
 
 export interface SsEndpointCompanionDescriptor {
   readonly bMaxBurst: number;

@@ -2,23 +2,7 @@
  * Shared helpers of the descriptor parsers: constants from USB 2.0 Table 9-5 / USB 3.2 Table 9-6 and a
  * bounds-checked little-endian reader that fails with a DECODE error naming the descriptor and offset.
  */
-import { UsageError } from '../../harness/errors.js';
-
-/** bDescriptorType values (USB 2.0 Table 9-5, USB 3.2 Table 9-6). */
-export const USB_DT = {
-  DEVICE: 0x01,
-  CONFIGURATION: 0x02,
-  STRING: 0x03,
-  INTERFACE: 0x04,
-  ENDPOINT: 0x05,
-  DEVICE_QUALIFIER: 0x06,
-  OTHER_SPEED_CONFIGURATION: 0x07,
-  INTERFACE_POWER: 0x08,
-  INTERFACE_ASSOCIATION: 0x0b,
-  BOS: 0x0f,
-  DEVICE_CAPABILITY: 0x10,
-  SS_ENDPOINT_COMPANION: 0x30,
-} as const;
+import { UsageError } from '../../core/index.js';
 
 /** A DECODE error for a malformed descriptor. */
 export function descriptorError(what: string, problem: string, offset: number): UsageError {

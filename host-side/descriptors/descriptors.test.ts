@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { parseBosDescriptor, USB_DEVICE_CAPABILITY } from './bos-descriptor.js';
 import { parseConfigurationDescriptor } from './configuration-descriptor.js';
 import { encodeDeviceDescriptor, parseDeviceDescriptor } from './device-descriptor.js';

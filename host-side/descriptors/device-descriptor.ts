@@ -1,8 +1,8 @@
 /**
  * The standard device descriptor (USB 2.0 §9.6.1, Table 9-8): 18 bytes.
  */
-import { USB_DT, checkHeader, u16, u8 } from './descriptor-reader.js';
-import { UsageError } from '../../harness/errors.js';
+import { checkHeader, u16, u8 } from './descriptor-reader.js';
+import { UsageError, USB_DT } from '../../core/index.js';
 
 export interface DeviceDescriptor {
   readonly bLength: number;

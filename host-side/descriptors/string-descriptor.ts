@@ -1,7 +1,8 @@
 /**
  * String descriptors (USB 2.0 §9.6.7): index 0 holds the LANGID list, other indexes a UTF-16LE string.
  */
-import { USB_DT, checkHeader, descriptorError, u16 } from './descriptor-reader.js';
+import { USB_DT } from '../../core/index.js';
+import { checkHeader, descriptorError, u16 } from './descriptor-reader.js';
 
 /** LANGID for US English, the one almost every device lists first. */
 export const LANGID_EN_US = 0x0409;

@@ -4,9 +4,7 @@
  * endpoint; abort = libusb_cancel_transfer. Stall and overflow resolve as statuses; every other outcome
  * rejects with {@link LibusbError} carrying the libusb name and the actual length.
  */
-import type { Clock } from '../../harness/clock.js';
-import { withTimeout } from '../../harness/clock.js';
-import type { LibusbError } from '../../harness/errors.js';
+import { type Clock, withTimeout, type LibusbError } from '../../core/index.js';
 import { encodeSetup, buildSetup } from '../setup-packet.js';
 import type {
   UsbBulkInOptions,
@@ -19,8 +17,7 @@ import type {
   UsbTransferOptions,
 } from '../usb-host.js';
 import { LIBUSB_ERROR, LIBUSB_TRANSFER, hasLibusbErrno, libusbError, libusbErrorFrom, transferStatusOf } from '../libusb-error.js';
-import type { DeviceLike, EndpointLike, InterfaceLike, TransferCallback, TransferLike, UsbModuleLike } from './usb-module.js';
-import { LIBUSB_TRANSFER_TYPE } from './usb-module.js';
+import { type DeviceLike, type EndpointLike, type InterfaceLike, type TransferCallback, type TransferLike, type UsbModuleLike, LIBUSB_TRANSFER_TYPE } from './usb-module.js';
 
 /** Default per-transfer timeout (UsbTransferOptions.timeoutMs). */
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 5000;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock, ClockTimer } from '../../harness/clock.js';
-import { isCancelled, isTimeout, LibusbError, TimeoutError } from '../../harness/errors.js';
+import { type Clock, type ClockTimer, isCancelled, isTimeout, LibusbError, TimeoutError } from '../../core/index.js';
 import { classInterface } from '../setup-packet.js';
 import type { UsbHotplugEvent } from '../usb-host.js';
 import { FakeDevice, FakeLibUSBException, FakeUsbModule, loopbackInterface } from './fake-usb-module.js';

@@ -3,22 +3,11 @@
  * (DESIGN.md §2.2). The package loads lazily inside {@link NodeUsbHost.create}, so importing this file
  * costs nothing in sim runs.
  */
-import type { Clock } from '../../harness/clock.js';
-import { RealClock, withTimeout } from '../../harness/clock.js';
-import { AbortedError } from '../../harness/errors.js';
-import type {
-  UsbDeviceFilter,
-  UsbDeviceHandle,
-  UsbDeviceInfo,
-  UsbHost,
-  UsbHotplugEvent,
-  UsbOpenOptions,
-  UsbSpeed,
-} from '../usb-host.js';
+import { type Clock, RealClock, withTimeout, type UsbSpeed, AbortedError } from '../../core/index.js';
+import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost, UsbHotplugEvent, UsbOpenOptions } from '../usb-host.js';
 import { LIBUSB_ERROR, hasLibusbErrno, libusbError, libusbErrorFrom } from '../libusb-error.js';
 import { NodeUsbDeviceHandle, type SharedDeviceState } from './node-usb-device-handle.js';
-import type { DeviceLike, UsbModuleLike } from './usb-module.js';
-import { loadUsbModule } from './usb-module.js';
+import { type DeviceLike, type UsbModuleLike, loadUsbModule } from './usb-module.js';
 
 export interface NodeUsbHostOptions {
   /** Clock for waits (default: real time). */

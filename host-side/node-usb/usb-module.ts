@@ -6,7 +6,7 @@
  *
  * @see https://github.com/node-usb/node-usb#legacy-api
  */
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 
 /** node-usb's completion callback: `error.errno` is a positive LIBUSB_TRANSFER_* status. */
 export type TransferCallback = (error: Error | undefined, buffer: Buffer, actualLength: number) => void;

@@ -5,8 +5,7 @@
  * @see USB 2.0 §5.8.3 (a transfer ends with a short packet or exactly the requested length)
  * @see reference §1 (IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT); Microsoft HLK "Windows USB Device" ZLP test
  */
-import { expect, isTimeout, param, phase, test } from '../../harness/index.js';
-import type { LibusbError } from '../../harness/index.js';
+import { expect, isTimeout, param, phase, test, type LibusbError } from '../../harness/index.js';
 
 test('completes a longer read with the exact multiple when the device appends a zero-length packet', async ({ agent }) => {
   const n = agent.maxPacketSize;

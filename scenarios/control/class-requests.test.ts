@@ -5,9 +5,8 @@
  * @see USB 2.0 §9.3, §8.5.3 (control transfers); reference §6.1 (D-OV: pipe-0 data stage then handshake);
  * HLK "Windows USB Device" EP0 transfers
  */
-import { expect, param, phase, test } from '../../harness/index.js';
+import { expect, param, phase, test, findPatternMismatch, TEST_REQUEST } from '../../harness/index.js';
 import { DEFAULT_PATTERN_SEED } from '../../device-side/index.js';
-import { findPatternMismatch, TEST_REQUEST } from '../../device-side/index.js';
 
 test('answers a class IN request with the data the function produced', async ({ agent }) => {
   const length = 200;

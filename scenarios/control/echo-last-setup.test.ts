@@ -3,8 +3,7 @@
  * can check what reached the device (bmRequestType, bRequest, wValue, wIndex, wLength).
  * @see USB 2.0 §9.3 (Table 9-2); STYLE.md §8.5 (observable through USB)
  */
-import { expect, phase, test } from '../../harness/index.js';
-import { TEST_REQUEST } from '../../device-side/index.js';
+import { expect, phase, test, TEST_REQUEST } from '../../harness/index.js';
 
 test('echoes the setup packet of the previous class request', async ({ agent }) => {
   await phase('READ_PATTERN with wValue 0x1234 and wLength 16', () => agent.readPattern(0x1234, 16));

@@ -3,8 +3,7 @@
  * own answer (Linux usbtest "queued control messaging").
  * @see Linux usbtest test 10 (queued control); USB 2.0 §8.5.3 (one control transfer at a time per pipe)
  */
-import { expect, param, phase, test } from '../../harness/index.js';
-import { decodeTestCounters, TEST_COUNTERS_BYTES, TEST_REQUEST } from '../../device-side/index.js';
+import { expect, param, phase, test, decodeTestCounters, TEST_COUNTERS_BYTES, TEST_REQUEST } from '../../harness/index.js';
 
 const IN_FLIGHT = 8;
 

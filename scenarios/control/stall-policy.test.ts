@@ -3,8 +3,7 @@
  * (until the rule is removed). The host sees a STALL handshake, never an error, and EP0 stays usable.
  * @see USB 2.0 §8.5.3.4 (functional stall on EP0); HLK "Windows USB Device" EP0 stall tests
  */
-import { expect, phase, test } from '../../harness/index.js';
-import { TEST_REQUEST } from '../../device-side/index.js';
+import { expect, phase, test, TEST_REQUEST } from '../../harness/index.js';
 
 test('stalls a request once under the ONCE policy, then answers it', async ({ agent }) => {
   await agent.echoWrite(Uint8Array.of(1, 2, 3));

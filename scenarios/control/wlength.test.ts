@@ -3,8 +3,7 @@
  * sees a short data stage, not an error).
  * @see USB 2.0 §9.3.5 (wLength), §8.5.3.2 (short data stage); HLK "Windows USB Device" EP0 short transfers
  */
-import { expect, param, phase, test } from '../../harness/index.js';
-import { fillPattern } from '../../device-side/index.js';
+import { expect, param, phase, test, fillPattern } from '../../harness/index.js';
 
 const STORED = 100;
 

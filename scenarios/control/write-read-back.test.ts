@@ -3,8 +3,7 @@
  * many EP0 packets.
  * @see USB 2.0 §8.5.3 (control write / control read); HLK "Windows USB Device" EP0 transfers
  */
-import { expect, param, phase, test } from '../../harness/index.js';
-import { fillPattern } from '../../device-side/index.js';
+import { expect, param, phase, test, fillPattern } from '../../harness/index.js';
 
 test('reads back what a control write stored', async ({ agent }) => {
   const data = new Uint8Array(1000);

@@ -5,8 +5,7 @@
  * @see USB 2.0 §8.5.3.2 (a data stage ends with a short or zero-length packet); reference §6.1 (ZLP rules,
  * simulator/usbfn/generic-usbfn-model.ts ASSUMPTION on pipe 0); HLK "Windows USB Device" EP0 ZLP
  */
-import { assumption, expect, param, phase, test } from '../../harness/index.js';
-import { fillPattern } from '../../device-side/index.js';
+import { assumption, expect, param, phase, test, fillPattern } from '../../harness/index.js';
 import type { UsbInResult } from '../../host-side/index.js';
 
 const TIMEOUT_MS = 2000;

@@ -4,8 +4,8 @@
  * @see USB 2.0 §9.2.7 (request error → STALL), §8.5.3.4 (a stalled control pipe recovers at the next SETUP);
  * HLK "Windows USB Device" EP0 stall tests
  */
-import { expect, param, phase, test } from '../../harness/index.js';
-import { getDescriptorSetup, USB_DT } from '../../host-side/index.js';
+import { expect, param, phase, test, USB_DT } from '../../harness/index.js';
+import { getDescriptorSetup } from '../../host-side/index.js';
 import { readDeviceDescriptor } from './get-descriptor.js';
 
 /** A descriptor type with no meaning for this device (HID report, USB HID 1.11 §7.1). */

@@ -3,9 +3,8 @@
  * GET_DESCRIPTOR carry the values of the function's USBFN configuration (the lab registry holds the same).
  * @see USB 2.0 §9.4.3, §9.6.1, §9.6.3, §9.6.7; reference §5 (USBFN registry); HLK "Windows USB Device" descriptor checks
  */
-import { expect, phase, test } from '../../harness/index.js';
-import { LANGID_EN_US, USB_DT } from '../../host-side/index.js';
-import { loopbackFunctionConfig, TEST_FUNCTION_ENDPOINTS } from '../../simulator/index.js';
+import { expect, loopbackFunctionConfig, phase, test, TEST_FUNCTION_ENDPOINTS, USB_DT } from '../../harness/index.js';
+import { LANGID_EN_US } from '../../host-side/index.js';
 import { getDescriptor, readConfigurationDescriptor, readDeviceDescriptor, readLangIds, readString } from './get-descriptor.js';
 
 const config = loopbackFunctionConfig();

@@ -3,19 +3,8 @@
  * descriptor, the configuration set in two steps (9-byte header, then wTotalLength), strings by LANGID.
  * Shared by the enumeration scenarios; it fails loudly on a stall instead of handing back empty bytes.
  */
-import {
-  getDescriptorSetup,
-  LANGID_EN_US,
-  parseConfigurationDescriptor,
-  parseDeviceDescriptor,
-  parseLangIds,
-  parseStringDescriptor,
-  USB_DT,
-  type ConfigurationDescriptor,
-  type DeviceDescriptor,
-  type UsbDeviceHandle,
-} from '../../host-side/index.js';
-import { UsageError } from '../../harness/index.js';
+import { getDescriptorSetup, LANGID_EN_US, parseConfigurationDescriptor, parseDeviceDescriptor, parseLangIds, parseStringDescriptor, type ConfigurationDescriptor, type DeviceDescriptor, type UsbDeviceHandle } from '../../host-side/index.js';
+import { UsageError, USB_DT } from '../../harness/index.js';
 
 /**
  * Raw GET_DESCRIPTOR of up to `length` bytes.

@@ -23,7 +23,7 @@
  * ASSUMPTION (interrupt endpoints): charged like bulk packets of their wMaxPacketSize; periodic scheduling
  * by bInterval is not modelled.
  */
-import type { UfxBusSpeed } from '../ufx/class-driver-link.js';
+import type { UsbDeviceSpeed } from '../../core/index.js';
 
 /** Bus units per microsecond (13 × 19 × 31). */
 export const BUS_UNITS_PER_US = 7657;
@@ -39,20 +39,20 @@ export interface SpeedSlots {
 }
 
 /** The slot table above. */
-export const SLOT_UNITS: Readonly<Record<UfxBusSpeed, SpeedSlots>> = {
+export const SLOT_UNITS: Readonly<Record<UsbDeviceSpeed, SpeedSlots>> = {
   full: { bulk: 1000 * 13 * 31, control: 1000 * 19 * 31 },
   high: { bulk: 125 * 19 * 31, control: 125 * 13 * 19 },
   super: { bulk: 19_602, control: 9_801 },
 };
 
 /** Largest bulk packet per speed, the size the slot table is computed for. */
-export const BULK_MAX_PACKET: Readonly<Record<UfxBusSpeed, number>> = { full: 64, high: 512, super: 1024 };
+export const BULK_MAX_PACKET: Readonly<Record<UsbDeviceSpeed, number>> = { full: 64, high: 512, super: 1024 };
 
 /**
  * The bulk throughput ceiling of the model in bytes per second: full packets back to back.
  * High speed: 13 × 512 B / 125 µs = 53 248 000 B/s; full speed: 19 × 64 B / 1 ms = 1 216 000 B/s.
  */
-export function bulkThroughputLimit(speed: UfxBusSpeed): number {
+export function bulkThroughputLimit(speed: UsbDeviceSpeed): number {
   return (BULK_MAX_PACKET[speed] * BUS_UNITS_PER_US * 1_000_000) / SLOT_UNITS[speed].bulk;
 }
 

@@ -7,7 +7,7 @@
  * Loopback is zero-copy on the device side: each OUT buffer is sent back as the IN transfer and re-queued
  * once the host took it, so the bus does the only two copies (host → buffer, buffer → host).
  */
-import { TEST_REQUEST } from '../../device-side/functions/test-protocol.js';
+import { TEST_REQUEST } from '../../core/index.js';
 import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink } from '../ufx/class-driver-link.js';
 
 export interface FakeLoopbackOptions {

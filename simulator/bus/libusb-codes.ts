@@ -3,7 +3,7 @@
  * with NodeUsbHost), so both backends give the same names and numbers; this file adds the by-name builder
  * the simulated link uses.
  */
-import type { LibusbError } from '../../harness/errors.js';
+import type { LibusbError } from '../../core/index.js';
 import {
   LIBUSB_ERROR,
   LIBUSB_TRANSFER,

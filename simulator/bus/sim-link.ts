@@ -7,11 +7,11 @@
  * await using link = await startSimLink({ speed: 'high' });
  * const dev = await link.host.open(link.info!);
  */
+import type { UsbDeviceSpeed } from '../../core/index.js';
 import type { UrbSink } from '../capture/urb-event.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { loopbackFunctionConfig } from '../config/test-function-config.js';
 import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-import type { UfxBusSpeed } from '../ufx/class-driver-link.js';
 import { UfxDevice, type UfxDeviceOptions } from '../ufx/ufx-device.js';
 import type { UsbDeviceInfo } from '../../host-side/usb-host.js';
 import { FakeLoopbackClassDriver, type FakeLoopbackOptions } from './fake-loopback-class-driver.js';
@@ -20,7 +20,7 @@ import { VirtualBus } from './virtual-bus.js';
 
 export interface SimLinkOptions {
   /** Speed of both the port and the controller. Default 'high'. */
-  readonly speed?: UfxBusSpeed | undefined;
+  readonly speed?: UsbDeviceSpeed | undefined;
   readonly config?: UsbFnRegistryConfig | undefined;
   /** Fake loopback class driver on interface 0; `false` for none (drive `ufx.link(n)` yourself). */
   readonly driver?: FakeLoopbackOptions | false | undefined;

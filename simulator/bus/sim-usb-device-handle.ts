@@ -4,6 +4,7 @@
  *
  * @see host-side/usb-host.ts (UsbDeviceHandle), STYLE.md §5 / §8.4
  */
+import { bmRequestType, endpointIndex, hex, USB_FEATURE, USB_REQUEST, type LibusbError } from '../../core/index.js';
 import { buildSetup, encodeSetup } from '../../host-side/setup-packet.js';
 import type {
   UsbBulkInOptions,
@@ -15,7 +16,6 @@ import type {
   UsbOutResult,
   UsbTransferOptions,
 } from '../../host-side/usb-host.js';
-import type { LibusbError } from '../../harness/errors.js';
 import { IntrusiveList } from '../clock/intrusive-list.js';
 import { HostUrb, type UrbOutcome } from './host-urb.js';
 import { type LibusbErrorName, type LibusbTransferName, libusbError } from './libusb-codes.js';
@@ -27,14 +27,6 @@ const EMPTY = new Uint8Array(0);
 interface EndpointInfo {
   readonly interfaceNumber: number;
   readonly type: 'bulk' | 'interrupt' | 'isochronous' | 'control';
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16).padStart(2, '0')}`;
-}
-
-function pipeIndex(address: number): number {
-  return (address & 0x0f) | ((address & 0x80) >> 3);
 }
 
 /** libusb transfer status for a failed URB outcome. */
@@ -163,7 +155,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
     if (((endpoint & 0x80) !== 0) !== wantIn || (endpoint & 0x0f) === 0 || (endpoint & 0x70) !== 0) {
       return libusbError(op, 'LIBUSB_ERROR_INVALID_PARAM', `${hex(endpoint)} is not an ${wantIn ? 'IN (0x81–0x8F)' : 'OUT (0x01–0x0F)'} endpoint address`, endpoint);
     }
-    const ep = this.#endpoints[pipeIndex(endpoint)];
+    const ep = this.#endpoints[endpointIndex(endpoint)];
     if (ep === undefined) {
       return libusbError(
         op,
@@ -259,7 +251,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
     if (!alts.some((i) => i.bAlternateSetting === alternateSetting)) {
       throw libusbError('selectAlternate', 'LIBUSB_ERROR_NOT_FOUND', `interface ${interfaceNumber} has no alternate setting ${alternateSetting}`);
     }
-    const urb = await this.#host.control(this.#port, 0x01, 0x0b, alternateSetting, interfaceNumber, 0, this.#timeout(options), options?.signal);
+    const urb = await this.#host.control(this.#port, bmRequestType('out', 'standard', 'interface'), USB_REQUEST.SET_INTERFACE, alternateSetting, interfaceNumber, 0, this.#timeout(options), options?.signal);
     // Linux usb_set_interface ignores a stall from an interface with a single setting (USB 2.0 §9.4.10 allows it).
     if (urb.outcome !== 'ok' && !(urb.outcome === 'stall' && alts.length === 1)) {
       throw libusbError('selectAlternate', urb.outcome === 'stall' ? 'LIBUSB_ERROR_OTHER' : requestFailure(urb.outcome), `SET_INTERFACE(${interfaceNumber}, ${alternateSetting}) ended with ${urb.outcome}`);
@@ -277,7 +269,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
     if (this.#port.claims.size > 0) {
       throw libusbError('selectConfiguration', 'LIBUSB_ERROR_BUSY', `interfaces ${[...this.#port.claims.keys()].join(', ')} are claimed: release them first`);
     }
-    const urb = await this.#host.control(this.#port, 0x00, 0x09, configurationValue, 0, 0, this.#timeout(options), options?.signal);
+    const urb = await this.#host.control(this.#port, bmRequestType('out', 'standard', 'device'), USB_REQUEST.SET_CONFIGURATION, configurationValue, 0, 0, this.#timeout(options), options?.signal);
     if (urb.outcome !== 'ok') {
       throw libusbError('selectConfiguration', requestFailure(urb.outcome), `SET_CONFIGURATION(${configurationValue}) ended with ${urb.outcome}`);
     }
@@ -293,7 +285,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
       throw libusbError('clearHalt', 'LIBUSB_ERROR_NOT_FOUND', `endpoint ${hex(endpoint)} is not in the active configuration`, endpoint);
     }
     // CLEAR_FEATURE(ENDPOINT_HALT) to the endpoint (USB 2.0 §9.4.1); the host side resets its toggle too.
-    const urb = await this.#host.control(this.#port, 0x02, 0x01, 0, endpoint, 0, this.#timeout(options), options?.signal);
+    const urb = await this.#host.control(this.#port, bmRequestType('out', 'standard', 'endpoint'), USB_REQUEST.CLEAR_FEATURE, USB_FEATURE.ENDPOINT_HALT, endpoint, 0, this.#timeout(options), options?.signal);
     if (urb.outcome !== 'ok') {
       throw libusbError('clearHalt', requestFailure(urb.outcome), `CLEAR_FEATURE(ENDPOINT_HALT) on ${hex(endpoint)} ended with ${urb.outcome}`, endpoint);
     }
@@ -327,12 +319,12 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
     }
     const timeoutMs = this.#timeout(options);
     if (this.#dev.activeConfiguration !== fresh.activeConfiguration) {
-      const urb = await this.#host.control(port, 0x00, 0x09, this.#dev.activeConfiguration, 0, 0, timeoutMs, options?.signal);
+      const urb = await this.#host.control(port, bmRequestType('out', 'standard', 'device'), USB_REQUEST.SET_CONFIGURATION, this.#dev.activeConfiguration, 0, 0, timeoutMs, options?.signal);
       if (urb.outcome !== 'ok') throw libusbError('reset', requestFailure(urb.outcome), 'restoring the configuration after the reset failed');
     }
     for (const [ifnum, alt] of this.#dev.alternates) {
       if (alt === 0) continue;
-      const urb = await this.#host.control(port, 0x01, 0x0b, alt, ifnum, 0, timeoutMs, options?.signal);
+      const urb = await this.#host.control(port, bmRequestType('out', 'standard', 'interface'), USB_REQUEST.SET_INTERFACE, alt, ifnum, 0, timeoutMs, options?.signal);
       if (urb.outcome !== 'ok') throw libusbError('reset', requestFailure(urb.outcome), `restoring alternate setting ${alt} of interface ${ifnum} failed`);
     }
   }
@@ -375,7 +367,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
       for (const i of this.#dev.configuration.interfaces) {
         if (!this.#claimed.has(i.bInterfaceNumber)) continue;
         if (i.bAlternateSetting !== (this.#dev.alternates.get(i.bInterfaceNumber) ?? 0)) continue;
-        for (const e of i.endpoints) table[pipeIndex(e.bEndpointAddress)] = { interfaceNumber: i.bInterfaceNumber, type: e.transferType };
+        for (const e of i.endpoints) table[endpointIndex(e.bEndpointAddress)] = { interfaceNumber: i.bInterfaceNumber, type: e.transferType };
       }
     }
     this.#endpoints = table;

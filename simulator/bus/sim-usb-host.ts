@@ -14,21 +14,12 @@
  * const info = await host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 1000 });
  * await using dev = await host.open(info);
  */
-import { type Clock, delay, withTimeout } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { bmRequestType, delay, SimulatorError, USB_DT, USB_REQUEST, withTimeout, type Clock, type UsbSpeed } from '../../core/index.js';
 import { parseConfigurationDescriptor, type ConfigurationDescriptor } from '../../host-side/descriptors/configuration-descriptor.js';
 import { parseDeviceDescriptor, type DeviceDescriptor } from '../../host-side/descriptors/device-descriptor.js';
 import { parseLangIds, parseStringDescriptor } from '../../host-side/descriptors/string-descriptor.js';
 import { encodeSetup } from '../../host-side/setup-packet.js';
-import type {
-  UsbDeviceFilter,
-  UsbDeviceHandle,
-  UsbDeviceInfo,
-  UsbHost,
-  UsbHotplugEvent,
-  UsbOpenOptions,
-  UsbSpeed,
-} from '../../host-side/usb-host.js';
+import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost, UsbHotplugEvent, UsbOpenOptions } from '../../host-side/usb-host.js';
 import { HostUrb, type UrbOutcome } from './host-urb.js';
 import { libusbError } from './libusb-codes.js';
 import { SimUsbDeviceHandle } from './sim-usb-device-handle.js';
@@ -292,31 +283,32 @@ export class SimUsbHost implements UsbHost {
       if (urb.outcome !== 'ok') throw enumerationError(what, urb.outcome);
       return urb.buffer.subarray(0, urb.actual);
     };
-    const GET_DESCRIPTOR = 0x06;
-    await step('GET_DESCRIPTOR(DEVICE, 64) at address 0', 0x80, GET_DESCRIPTOR, 0x0100, 0, 64);
-    await step(`SET_ADDRESS(${address})`, 0x00, 0x05, address, 0, 0);
+    const IN_DEVICE = bmRequestType('in', 'standard', 'device');
+    const { GET_DESCRIPTOR } = USB_REQUEST;
+    await step('GET_DESCRIPTOR(DEVICE, 64) at address 0', IN_DEVICE, GET_DESCRIPTOR, USB_DT.DEVICE << 8, 0, 64);
+    await step(`SET_ADDRESS(${address})`, bmRequestType('out', 'standard', 'device'), USB_REQUEST.SET_ADDRESS, address, 0, 0);
     await delay(clock, T_SETADDR);
-    const devBytes = (await step('GET_DESCRIPTOR(DEVICE)', 0x80, GET_DESCRIPTOR, 0x0100, 0, 18)).slice();
+    const devBytes = (await step('GET_DESCRIPTOR(DEVICE)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.DEVICE << 8, 0, 18)).slice();
     const dd = parseDeviceDescriptor(devBytes);
     if (dd.bcdUSB >= 0x0201) {
-      const head = await step('GET_DESCRIPTOR(BOS, 5)', 0x80, GET_DESCRIPTOR, 0x0f00, 0, 5);
-      await step('GET_DESCRIPTOR(BOS)', 0x80, GET_DESCRIPTOR, 0x0f00, 0, head[2]! | (head[3]! << 8));
+      const head = await step('GET_DESCRIPTOR(BOS, 5)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.BOS << 8, 0, 5);
+      await step('GET_DESCRIPTOR(BOS)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.BOS << 8, 0, head[2]! | (head[3]! << 8));
     }
-    const cfgHead = await step('GET_DESCRIPTOR(CONFIGURATION, 9)', 0x80, GET_DESCRIPTOR, 0x0200, 0, 9);
+    const cfgHead = await step('GET_DESCRIPTOR(CONFIGURATION, 9)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.CONFIGURATION << 8, 0, 9);
     const total = cfgHead[2]! | (cfgHead[3]! << 8);
-    const cfgBytes = (await step('GET_DESCRIPTOR(CONFIGURATION)', 0x80, GET_DESCRIPTOR, 0x0200, 0, total)).slice();
+    const cfgBytes = (await step('GET_DESCRIPTOR(CONFIGURATION)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.CONFIGURATION << 8, 0, total)).slice();
     const configuration = parseConfigurationDescriptor(cfgBytes);
     const strings = new Map<number, string>();
     if (!isReset && (dd.iManufacturer | dd.iProduct | dd.iSerialNumber) !== 0) {
-      const langs = parseLangIds(await step('GET_DESCRIPTOR(STRING 0)', 0x80, GET_DESCRIPTOR, 0x0300, 0, 255));
+      const langs = parseLangIds(await step('GET_DESCRIPTOR(STRING 0)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.STRING << 8, 0, 255));
       const lang = langs.includes(LANGID_EN_US) ? LANGID_EN_US : (langs[0] ?? LANGID_EN_US);
       for (const i of [dd.iProduct, dd.iManufacturer, dd.iSerialNumber]) {
         if (i === 0 || strings.has(i)) continue;
-        strings.set(i, parseStringDescriptor(await step(`GET_DESCRIPTOR(STRING ${i})`, 0x80, GET_DESCRIPTOR, 0x0300 | i, lang, 255)));
+        strings.set(i, parseStringDescriptor(await step(`GET_DESCRIPTOR(STRING ${i})`, IN_DEVICE, GET_DESCRIPTOR, (USB_DT.STRING << 8) | i, lang, 255)));
       }
     }
     // usbcore's generic driver selects the first configuration (choose_configuration).
-    await step(`SET_CONFIGURATION(${configuration.bConfigurationValue})`, 0x00, 0x09, configuration.bConfigurationValue, 0, 0);
+    await step(`SET_CONFIGURATION(${configuration.bConfigurationValue})`, bmRequestType('out', 'standard', 'device'), USB_REQUEST.SET_CONFIGURATION, configuration.bConfigurationValue, 0, 0);
     const alternates = new Map<number, number>();
     const info: UsbDeviceInfo = {
       id: `sim-${port.bus.busNumber}-${address}`,

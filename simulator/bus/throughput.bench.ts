@@ -5,7 +5,7 @@
  * and the bus model's throughput on the virtual clock. The full-path figures of issue 7 (through the
  * GenericUSBFn model and the device-side service) are measured by `npm run bench`.
  */
-import { TEST_REQUEST } from '../../device-side/functions/test-protocol.js';
+import { TEST_REQUEST } from '../../core/index.js';
 import { startSimLink } from './sim-link.js';
 
 const MiB = 1024 * 1024;

@@ -6,7 +6,7 @@
  * Hot path (every bulk transfer of the host): one {@link UrbRun} per URB is its completion receiver, its
  * abort subscriber and its timer's target, so a URB costs no closures beyond its timeout callback.
  */
-import type { Clock, ClockTimer } from '../../harness/clock.js';
+import type { Clock, ClockTimer } from '../../core/index.js';
 import { abortFanout, type AbortFanout, type AbortSubscriber } from '../clock/abort-fanout.js';
 import type { IntrusiveList } from '../clock/intrusive-list.js';
 import { type HostUrb, type UrbCompletion, URB_STATE } from './host-urb.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LibusbError } from '../../harness/errors.js';
+import { LibusbError } from '../../core/index.js';
 import type { UrbEvent } from '../capture/urb-event.js';
 import { UfxAbort } from '../ufx/class-driver-link.js';
 import { bulkThroughputLimit } from './bus-timing.js';

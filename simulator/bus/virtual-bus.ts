@@ -12,10 +12,9 @@
  * @see USB 2.0 §5.8 (bulk), §5.5 (control), §8.5.3.2 (control data stage ends), §9.1 (device states)
  * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
  */
-import type { Clock, ClockTimer } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { type UsbDeviceSpeed, type Clock, type ClockTimer, SimulatorError, endpointIndex } from '../../core/index.js';
 import type { UrbEvent, UrbSink } from '../capture/urb-event.js';
-import type { UfxAbortReason, UfxBusSpeed } from '../ufx/class-driver-link.js';
+import type { UfxAbortReason } from '../ufx/class-driver-link.js';
 import { BUS_UNITS_PER_MS, SLOT_UNITS, type SpeedSlots, busUnitsToMs, msToBusUnits } from './bus-timing.js';
 import { DeviceTransfer, TRANSFER_STATE } from './device-transfer.js';
 import { Fifo } from './fifo.js';
@@ -31,18 +30,18 @@ import {
 } from './host-urb.js';
 
 /** Speeds in increasing order, for negotiation. */
-const SPEED_RANK: Readonly<Record<UfxBusSpeed, number>> = { full: 0, high: 1, super: 2 };
+const SPEED_RANK: Readonly<Record<UsbDeviceSpeed, number>> = { full: 0, high: 1, super: 2 };
 
 /** What the bus needs from the device end (implemented by the UFX model, simulator/ufx/ufx-device.ts). */
 export interface BusFunctionController {
   /** The fastest speed the function controller supports. */
-  readonly maxSpeed: UfxBusSpeed;
+  readonly maxSpeed: UsbDeviceSpeed;
   /** VBUS appeared (USB 2.0 §9.1.1.1 Attached). */
   vbusOn(): void;
   /** VBUS went away. The bus has already purged every endpoint and failed the host's URBs. */
   vbusOff(): void;
   /** Port reset finished at `speed`. The bus has already purged every endpoint. */
-  busReset(speed: UfxBusSpeed): void;
+  busReset(speed: UsbDeviceSpeed): void;
   /** No bus activity for 3 ms (USB 2.0 §7.1.7.6). */
   busSuspended(): void;
   busResumed(): void;
@@ -103,7 +102,7 @@ export interface VirtualBusOptions {
   /** usbmon busnum. Default 1. */
   readonly busNumber?: number | undefined;
   /** Fastest speed of the host port. Default 'high' (a USB 2.0 port). */
-  readonly portSpeed?: UfxBusSpeed | undefined;
+  readonly portSpeed?: UsbDeviceSpeed | undefined;
   /** Capture tap: receives every URB submission and completion. */
   readonly urbSink?: UrbSink | undefined;
 }
@@ -129,10 +128,6 @@ class EndpointPipe {
 
 type Completion = HostUrb | DeviceTransfer;
 
-function pipeIndex(address: number): number {
-  return (address & 0x0f) | ((address & 0x80) >> 3);
-}
-
 /**
  * The link. One host port, one function controller.
  * @example
@@ -144,14 +139,14 @@ function pipeIndex(address: number): number {
 export class VirtualBus {
   readonly clock: Clock;
   readonly busNumber: number;
-  readonly portSpeed: UfxBusSpeed;
+  readonly portSpeed: UsbDeviceSpeed;
   #sink: UrbSink | undefined;
   #device: BusFunctionController | undefined;
   #host: BusHostListener | undefined;
   #vbus = false;
   #pullup = false;
   #connected = false;
-  #speed: UfxBusSpeed | undefined;
+  #speed: UsbDeviceSpeed | undefined;
   #slots: SpeedSlots = SLOT_UNITS.high;
   #ep0MaxPacket = 64;
   #address = 0;
@@ -209,7 +204,7 @@ export class VirtualBus {
     return this.#connected;
   }
   /** Negotiated speed since the last reset; undefined before the first reset or when detached. */
-  get speed(): UfxBusSpeed | undefined {
+  get speed(): UsbDeviceSpeed | undefined {
     return this.#speed;
   }
   /** Device address (0 = default address). */
@@ -277,7 +272,7 @@ export class VirtualBus {
    * LIBUSB_TRANSFER_CANCELLED (-ESHUTDOWN in the capture), every endpoint is purged, then the device
    * reports reset. Returns the negotiated speed, or undefined when nothing is connected.
    */
-  resetPort(): UfxBusSpeed | undefined {
+  resetPort(): UsbDeviceSpeed | undefined {
     if (!this.#connected || this.#device === undefined) return undefined;
     this.#teardown('reset');
     const device = this.#device.maxSpeed;
@@ -430,7 +425,7 @@ export class VirtualBus {
       this.#startControl();
       return;
     }
-    const pipe = this.#pipes[pipeIndex(urb.endpoint)]!;
+    const pipe = this.#pipes[endpointIndex(urb.endpoint)]!;
     pipe.host.push(urb);
     this.#matchPipe(pipe);
   }
@@ -458,7 +453,7 @@ export class VirtualBus {
       }
       this.#controlQueue.remove(urb);
     } else {
-      this.#pipes[pipeIndex(urb.endpoint)]!.host.remove(urb);
+      this.#pipes[endpointIndex(urb.endpoint)]!.host.remove(urb);
     }
     this.#completeNow(urb, outcome);
     return true;
@@ -545,7 +540,7 @@ export class VirtualBus {
     if ((address & 0x0f) === 0 || (address & 0x70) !== 0) {
       throw new SimulatorError('SIM_BAD_ENDPOINT', `0x${address.toString(16)} is not a non-control endpoint address (0x01–0x0F, 0x81–0x8F)`);
     }
-    return this.#pipes[pipeIndex(address)]!;
+    return this.#pipes[endpointIndex(address)]!;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -999,7 +994,7 @@ export class VirtualBus {
       setup: kind === 'S' || kind === 'E' ? urb.setup : undefined,
       data,
       transferFlags: (isIn ? URB_FLAGS.URB_DIR_IN : 0) | (urb.zeroPacket ? URB_FLAGS.URB_ZERO_PACKET : 0),
-      interval: urb.transferType === 'interrupt' ? this.#pipes[pipeIndex(urb.endpoint)]!.interval : undefined,
+      interval: urb.transferType === 'interrupt' ? this.#pipes[endpointIndex(urb.endpoint)]!.interval : undefined,
     };
     sink.record(event);
   }

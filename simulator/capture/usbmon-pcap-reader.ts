@@ -3,7 +3,7 @@
  * events (reference usb-captures.md §D.1). Used by tests (round trips of {@link UsbmonPcapWriter}) and by
  * the umockdev tier to derive the expected results of a replay.
  */
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import type { UrbEvent } from './urb-event.js';
 import {
   LINKTYPE_USB_LINUX,

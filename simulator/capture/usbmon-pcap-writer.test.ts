@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import type { UrbEvent } from './urb-event.js';
 import { readUsbmonCapture, readUsbmonPcap } from './usbmon-pcap-reader.js';
 import { UsbmonPcapWriter } from './usbmon-pcap-writer.js';

@@ -7,7 +7,7 @@
  * which tells readers that the file and the usbmon headers are LE.
  */
 import { writeFile } from 'node:fs/promises';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import type { UrbEvent, UrbSink } from './urb-event.js';
 import {
   DEFAULT_SNAPLEN,

@@ -10,7 +10,7 @@
  * than the rest of the simulated path (7.8 µs vs 11.6 µs per 512-byte host loopback with the Set).
  * Removal here clears the item's own links, so a removed item keeps nothing alive.
  */
-import { SimulatorError } from '../../harness/errors.js';
+import { SimulatorError } from '../../core/index.js';
 
 /** The fields an item carries to be in one {@link IntrusiveList} at a time. */
 export interface ListLinks<T extends ListLinks<T>> {

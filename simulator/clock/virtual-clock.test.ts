@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from './virtual-clock.js';
-import { withTimeout } from '../../harness/clock.js';
-import { TimeoutError } from '../../harness/errors.js';
+import { withTimeout, TimeoutError } from '../../core/index.js';
 import { SeededRandom } from './seeded-random.js';
 
 describe('VirtualClock', () => {

@@ -11,8 +11,7 @@
  * loop. Real I/O awaited in the middle of a simulated exchange would let virtual time run ahead of
  * it; the simulator and the shared code above it do none.
  */
-import type { Clock, ClockTimer } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { type Clock, type ClockTimer, SimulatorError } from '../../core/index.js';
 
 /** A scheduled timer; it is its own cancel handle (no closure per timer). */
 class Entry implements ClockTimer {

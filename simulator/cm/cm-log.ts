@@ -3,7 +3,7 @@
  * every PnP operation, stamped with virtual time, so a test or a report can show exactly what the
  * service was told and when. Deterministic: same inputs, same log.
  */
-import type { SimulatorError } from '../../harness/errors.js';
+import type { SimulatorError } from '../../core/index.js';
 
 /** The CM_NOTIFY_FILTER_TYPE of a registration, without its prefix (reference §3.3). */
 export type CmFilterType = 'deviceInterface' | 'deviceHandle' | 'deviceInstance';

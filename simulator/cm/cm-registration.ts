@@ -11,8 +11,7 @@
  *   recorded as SIM_BAD_CALLBACK_RESULT and treated as ERROR_SUCCESS; a callback that throws is recorded as
  *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0, reference §7).
  */
-import type { Clock } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { type Clock, SimulatorError } from '../../core/index.js';
 import type { CmCallbackResult, CmNotifyListener, CmRegistration } from '../../device-side/usbfn-port.js';
 import {
   CM_NOTIFY_ACTION,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigRetError, SimulatorError } from '../../harness/errors.js';
+import { ConfigRetError, SimulatorError } from '../../core/index.js';
 import {
   CM_NOTIFY_ACTION,
   cmNotifyActionName,

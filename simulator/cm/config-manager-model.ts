@@ -18,8 +18,7 @@
  * @see reference §3 (cfgmgr32), §3.2 (callback rules), DESIGN.md §4 items 1–3 and 7
  * @see docs/simulator-cm.md
  */
-import type { Clock } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { type Clock, SimulatorError } from '../../core/index.js';
 import type { CmNotifyListener, InterfaceListQuery } from '../../device-side/usbfn-port.js';
 import {
   CM_NOTIFY_ACTION,

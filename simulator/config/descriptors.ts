@@ -11,23 +11,8 @@
  * @see USB 2.0 §9.6 (standard descriptors), USB 3.2 §9.6.2 (BOS), §9.6.7 (SS endpoint companion)
  * @see reference §5 (registry layout; InterfaceDescriptor byte format)
  */
-import { UsageError } from '../../harness/errors.js';
-import type { UfxBusSpeed } from '../ufx/class-driver-link.js';
+import { type UsbDeviceSpeed, UsageError, USB_DT } from '../../core/index.js';
 import type { UsbFnInterfaceKey, UsbFnRegistryConfig } from './usbfn-config.js';
-
-/** bDescriptorType values (USB 2.0 Table 9-5, USB 3.2 Table 9-6). */
-export const DESCRIPTOR_TYPE = {
-  DEVICE: 0x01,
-  CONFIGURATION: 0x02,
-  STRING: 0x03,
-  INTERFACE: 0x04,
-  ENDPOINT: 0x05,
-  DEVICE_QUALIFIER: 0x06,
-  OTHER_SPEED_CONFIGURATION: 0x07,
-  BOS: 0x0f,
-  DEVICE_CAPABILITY: 0x10,
-  SS_ENDPOINT_COMPANION: 0x30,
-} as const;
 
 /** LANGID of the single language the simulated function reports (US English). */
 export const LANGID_EN_US = 0x0409;
@@ -113,14 +98,14 @@ function splitBlob(keyName: string, blob: Uint8Array): Uint8Array[] {
     o += bLength;
   }
   const first = out[0];
-  if (first === undefined || first[1] !== DESCRIPTOR_TYPE.INTERFACE || first.length < 9) {
+  if (first === undefined || first[1] !== USB_DT.INTERFACE || first.length < 9) {
     throw invalid(
       `Interfaces\\${keyName}\\InterfaceDescriptor must start with a 9-byte interface descriptor (09 04 ...), ` +
         `got ${first === undefined ? 'an empty value' : `bLength ${first[0]} type 0x${first[1]!.toString(16)}`}`,
       { key: keyName },
     );
   }
-  const endpoints = out.filter((d) => d[1] === DESCRIPTOR_TYPE.ENDPOINT);
+  const endpoints = out.filter((d) => d[1] === USB_DT.ENDPOINT);
   for (const ep of endpoints) {
     if (ep.length < 7) throw invalid(`Interfaces\\${keyName}: an endpoint descriptor has bLength ${ep.length}, expected 7`);
     if ((ep[3]! & 0x03) === 0) {
@@ -197,7 +182,7 @@ export function resolveConfiguration(config: UsbFnRegistryConfig): ResolvedConfi
     numbers.add(interfaceNumber);
     for (const a of alternates) {
       for (const d of a.descriptors) {
-        if (d[1] !== DESCRIPTOR_TYPE.ENDPOINT) continue;
+        if (d[1] !== USB_DT.ENDPOINT) continue;
         const owner = addresses.get(d[2]!);
         if (owner !== undefined && owner !== name) {
           throw invalid(`endpoint 0x${d[2]!.toString(16).padStart(2, '0')} is used by both '${owner}' and '${name}'; endpoint addresses must be unique in a configuration`);
@@ -229,7 +214,7 @@ export function resolveConfiguration(config: UsbFnRegistryConfig): ResolvedConfi
  * ASSUMPTION (reference §2.1, ambiguous header comment): that mask is the MSB of the 16-bit field, i.e.
  * 0x80 in its high byte (0x8000); the flag is stripped and the registry size is kept at every speed.
  */
-export function maxPacketSizeAt(type: EndpointTransferType, registryValue: number, speed: UfxBusSpeed): number {
+export function maxPacketSizeAt(type: EndpointTransferType, registryValue: number, speed: UsbDeviceSpeed): number {
   const size = registryValue & 0x7ff;
   switch (type) {
     case 'bulk':
@@ -245,15 +230,15 @@ export function maxPacketSizeAt(type: EndpointTransferType, registryValue: numbe
 }
 
 /** EP0's wMaxPacketSize at `speed` (USB 2.0 §5.5.3: 64 at FS/HS; USB 3.2 §9.6.1: 512 at SS). */
-export function ep0MaxPacketSize(speed: UfxBusSpeed): number {
+export function ep0MaxPacketSize(speed: UsbDeviceSpeed): number {
   return speed === 'super' ? 512 : 64;
 }
 
 /** Endpoints of one alternate setting at `speed`, in descriptor order. */
-export function alternateEndpoints(alt: ResolvedAlternate, speed: UfxBusSpeed): ResolvedEndpoint[] {
+export function alternateEndpoints(alt: ResolvedAlternate, speed: UsbDeviceSpeed): ResolvedEndpoint[] {
   const out: ResolvedEndpoint[] = [];
   for (const d of alt.descriptors) {
-    if (d[1] !== DESCRIPTOR_TYPE.ENDPOINT) continue;
+    if (d[1] !== USB_DT.ENDPOINT) continue;
     const type = TRANSFER_TYPES[d[3]! & 0x03]!;
     out.push({
       address: d[2]!,
@@ -267,15 +252,15 @@ export function alternateEndpoints(alt: ResolvedAlternate, speed: UfxBusSpeed): 
 }
 
 /** Writes one alternate setting's descriptors for `speed` (interface + class-specific + endpoints [+ SS companions]). */
-function writeAlternate(iface: ResolvedInterface, alt: ResolvedAlternate, speed: UfxBusSpeed, parts: Uint8Array[]): void {
+function writeAlternate(iface: ResolvedInterface, alt: ResolvedAlternate, speed: UsbDeviceSpeed, parts: Uint8Array[]): void {
   for (const d of alt.descriptors) {
-    if (d[1] === DESCRIPTOR_TYPE.INTERFACE) {
+    if (d[1] === USB_DT.INTERFACE) {
       const copy = d.slice();
       copy[2] = iface.interfaceNumber; //     bInterfaceNumber (the stack overwrites it, reference §5)
       copy[3] = alt.alternateSetting; //      bAlternateSetting (index in the Alternates InterfaceList)
       copy[8] = alt.iInterface; //            iInterface (overwritten too)
       parts.push(copy);
-    } else if (d[1] === DESCRIPTOR_TYPE.ENDPOINT) {
+    } else if (d[1] === USB_DT.ENDPOINT) {
       const copy = d.slice(0, 7);
       const type = TRANSFER_TYPES[copy[3]! & 0x03]!;
       const mps = maxPacketSizeAt(type, copy[4]! | (copy[5]! << 8), speed);
@@ -286,7 +271,7 @@ function writeAlternate(iface: ResolvedInterface, alt: ResolvedAlternate, speed:
       if (speed === 'super') {
         const companion = new Uint8Array(6);
         companion[0] = 6; //                                      bLength
-        companion[1] = DESCRIPTOR_TYPE.SS_ENDPOINT_COMPANION; //  bDescriptorType
+        companion[1] = USB_DT.SS_ENDPOINT_COMPANION; //  bDescriptorType
         companion[2] = 0; //                                      bMaxBurst (ASSUMPTION: one packet per burst)
         companion[3] = 0; //                                      bmAttributes (no streams, Mult 0)
         const perInterval = type === 'interrupt' || type === 'isochronous' ? mps : 0;
@@ -331,7 +316,7 @@ function findInterface(resolved: ResolvedConfiguration, interfaceNumber: number)
  * @throws UsageError INVALID_CONFIG / INVALID_ARGUMENT for a bad configuration or an unknown interface.
  * @see reference §2.13, §5
  */
-export function interfaceDescriptorSet(config: UsbFnRegistryConfig, interfaceNumber: number, speed: UfxBusSpeed): Uint8Array {
+export function interfaceDescriptorSet(config: UsbFnRegistryConfig, interfaceNumber: number, speed: UsbDeviceSpeed): Uint8Array {
   const resolved = resolveConfiguration(config);
   const iface = findInterface(resolved, interfaceNumber);
   const parts: Uint8Array[] = [];
@@ -343,12 +328,12 @@ export function interfaceDescriptorSet(config: UsbFnRegistryConfig, interfaceNum
  * Device descriptor (USB 2.0 §9.6.1): bcdUSB 0x0200 at FS/HS, 0x0300 at SS; bMaxPacketSize0 64, or 9
  * (2^9 = 512) at SS (USB 3.2 §9.6.1).
  */
-export function deviceDescriptor(config: UsbFnRegistryConfig, speed: UfxBusSpeed, resolved = resolveConfiguration(config)): Uint8Array {
+export function deviceDescriptor(config: UsbFnRegistryConfig, speed: UsbDeviceSpeed, resolved = resolveConfiguration(config)): Uint8Array {
   const d = new Uint8Array(18);
   const bcdUSB = speed === 'super' ? 0x0300 : 0x0200;
   const bcdDevice = config.BcdDevice ?? 0x0100;
   d[0] = 18; //                                          bLength
-  d[1] = DESCRIPTOR_TYPE.DEVICE; //                      bDescriptorType
+  d[1] = USB_DT.DEVICE; //                      bDescriptorType
   d[2] = bcdUSB & 0xff; //                               bcdUSB (LE)
   d[3] = bcdUSB >> 8;
   d[4] = config.bDeviceClass ?? 0; //                    bDeviceClass (0: per interface)
@@ -375,7 +360,7 @@ export function deviceDescriptor(config: UsbFnRegistryConfig, speed: UfxBusSpeed
 export function deviceQualifierDescriptor(config: UsbFnRegistryConfig): Uint8Array {
   const d = new Uint8Array(10);
   d[0] = 10; //                                  bLength
-  d[1] = DESCRIPTOR_TYPE.DEVICE_QUALIFIER; //    bDescriptorType
+  d[1] = USB_DT.DEVICE_QUALIFIER; //    bDescriptorType
   d[2] = 0x00; //                                bcdUSB 0x0200 (LE)
   d[3] = 0x02;
   d[4] = config.bDeviceClass ?? 0; //            bDeviceClass
@@ -394,9 +379,9 @@ export function deviceQualifierDescriptor(config: UsbFnRegistryConfig): Uint8Arr
  */
 export function configurationDescriptor(
   config: UsbFnRegistryConfig,
-  speed: UfxBusSpeed,
+  speed: UsbDeviceSpeed,
   resolved = resolveConfiguration(config),
-  descriptorType: number = DESCRIPTOR_TYPE.CONFIGURATION,
+  descriptorType: number = USB_DT.CONFIGURATION,
 ): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array(9)];
   for (const iface of resolved.interfaces) for (const alt of iface.alternates) writeAlternate(iface, alt, speed, parts);
@@ -415,7 +400,7 @@ export function configurationDescriptor(
 
 /** String descriptor 0: the LANGID list (USB 2.0 §9.6.7). */
 export function langIdDescriptor(): Uint8Array {
-  return Uint8Array.of(4, DESCRIPTOR_TYPE.STRING, LANGID_EN_US & 0xff, LANGID_EN_US >> 8);
+  return Uint8Array.of(4, USB_DT.STRING, LANGID_EN_US & 0xff, LANGID_EN_US >> 8);
 }
 
 /**
@@ -427,7 +412,7 @@ export function stringDescriptor(text: string): Uint8Array {
   const units = Math.min(text.length, 126);
   const d = new Uint8Array(2 + 2 * units);
   d[0] = d.length; //                  bLength
-  d[1] = DESCRIPTOR_TYPE.STRING; //    bDescriptorType
+  d[1] = USB_DT.STRING; //    bDescriptorType
   for (let i = 0; i < units; i++) {
     const c = text.charCodeAt(i); //   bString: UTF-16LE
     d[2 + 2 * i] = c & 0xff;
@@ -444,13 +429,13 @@ export function stringDescriptor(text: string): Uint8Array {
 export function bosDescriptor(): Uint8Array {
   const d = new Uint8Array(5 + 7 + 10);
   d[0] = 5; //                                 bLength
-  d[1] = DESCRIPTOR_TYPE.BOS; //               bDescriptorType
+  d[1] = USB_DT.BOS; //               bDescriptorType
   d[2] = d.length; //                          wTotalLength (LE)
   d[3] = 0;
   d[4] = 2; //                                 bNumDeviceCaps
   // USB 2.0 extension
   d[5] = 7; //                                 bLength
-  d[6] = DESCRIPTOR_TYPE.DEVICE_CAPABILITY; // bDescriptorType
+  d[6] = USB_DT.DEVICE_CAPABILITY; // bDescriptorType
   d[7] = 0x02; //                              bDevCapabilityType USB_2_0_EXTENSION
   d[8] = 0; //                                 bmAttributes (u32 LE): no LPM
   d[9] = 0;
@@ -458,7 +443,7 @@ export function bosDescriptor(): Uint8Array {
   d[11] = 0;
   // SuperSpeed USB device capability
   d[12] = 10; //                               bLength
-  d[13] = DESCRIPTOR_TYPE.DEVICE_CAPABILITY; //bDescriptorType
+  d[13] = USB_DT.DEVICE_CAPABILITY; //bDescriptorType
   d[14] = 0x03; //                             bDevCapabilityType SUPERSPEED_USB
   d[15] = 0; //                                bmAttributes (no LTM)
   d[16] = 0x0e; //                             wSpeedsSupported (LE): FS | HS | SS
@@ -472,7 +457,7 @@ export function bosDescriptor(): Uint8Array {
 
 /** Every descriptor the host can read at one speed, built once (the bus answers GET_DESCRIPTOR from it). */
 export interface DescriptorTable {
-  readonly speed: UfxBusSpeed;
+  readonly speed: UsbDeviceSpeed;
   readonly device: Uint8Array;
   readonly configuration: Uint8Array;
   /** Undefined when the device cannot run at high speed (device-qualifier then stalls, USB 2.0 §9.6.2). */
@@ -489,7 +474,7 @@ export interface DescriptorTable {
  * qualifier / other-speed configuration exist (USB 2.0 §9.6.2: a full-speed-only device stalls them).
  * ASSUMPTION (USB 3.2 §9.6.2 leaves it to USB 2.0 operation): at SuperSpeed there is no device qualifier.
  */
-export function buildDescriptorTable(config: UsbFnRegistryConfig, speed: UfxBusSpeed, highSpeedCapable: boolean): DescriptorTable {
+export function buildDescriptorTable(config: UsbFnRegistryConfig, speed: UsbDeviceSpeed, highSpeedCapable: boolean): DescriptorTable {
   const resolved = resolveConfiguration(config);
   const strings = new Map<number, Uint8Array>();
   strings.set(0, langIdDescriptor());
@@ -501,7 +486,7 @@ export function buildDescriptorTable(config: UsbFnRegistryConfig, speed: UfxBusS
     configuration: configurationDescriptor(config, speed, resolved),
     deviceQualifier: usb2Other ? deviceQualifierDescriptor(config) : undefined,
     otherSpeedConfiguration: usb2Other
-      ? configurationDescriptor(config, speed === 'high' ? 'full' : 'high', resolved, DESCRIPTOR_TYPE.OTHER_SPEED_CONFIGURATION)
+      ? configurationDescriptor(config, speed === 'high' ? 'full' : 'high', resolved, USB_DT.OTHER_SPEED_CONFIGURATION)
       : undefined,
     bos: speed === 'super' ? bosDescriptor() : undefined,
     strings,

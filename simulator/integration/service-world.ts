@@ -6,8 +6,8 @@
  *
  * Not a test file and not part of the simulator's public API.
  */
+import { type SetupPacket } from '../../core/index.js';
 import { ioctlName } from '../../device-side/abi/index.js';
-import type { SetupPacket } from '../../device-side/abi/index.js';
 import type { FunctionContext, SetupReply, UsbFunction } from '../../device-side/service/function-api.js';
 import { UsbFnService } from '../../device-side/service/usbfn-service.js';
 import type {

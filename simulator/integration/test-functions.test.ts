@@ -8,8 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLoopbackFunction, DEFAULT_PATTERN_SEED } from '../../device-side/functions/loopback-function.js';
 import { createSourceSinkFunction } from '../../device-side/functions/source-sink-function.js';
-import { fillPattern, TEST_COUNTERS_BYTES, TEST_REQUEST, ZLP_POLICY } from '../../device-side/functions/test-protocol.js';
-import { isTimeout } from '../../harness/errors.js';
+import { fillPattern, TEST_COUNTERS_BYTES, TEST_REQUEST, ZLP_POLICY, isTimeout } from '../../core/index.js';
 import { ServiceWorld, until } from './service-world.js';
 
 const SIZES = [0, 1, 511, 512, 513, 1024 * 1024] as const;

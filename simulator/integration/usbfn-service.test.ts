@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CM_NOTIFY_ACTION, IOCTL_GENERICUSBFN_GET_CLASS_INFO } from '../../device-side/abi/index.js';
-import { TimeoutError, Win32Error } from '../../harness/errors.js';
+import { TimeoutError, Win32Error } from '../../core/index.js';
 import { PROBE_REQUEST, probeFunction, ServiceWorld, simFileOf, until } from './service-world.js';
 
 const A = CM_NOTIFY_ACTION;

@@ -7,15 +7,15 @@
  * endpoint queues on reset/detach/unconfigure and then reports the event (D-UFX). This interface is that
  * contract in simulator terms: bus events flow up, endpoint requests flow down.
  */
+import type { UsbDeviceSpeed } from '../../core/index.js';
 import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
 
 /** Bus speed as UFX reports it (USBFN_BUS_SPEED without the prefix). */
-export type UfxBusSpeed = 'full' | 'high' | 'super';
 
 /** Events UFX reports to the class driver, in bus order (mirrors USBFN_EVENT). */
 export type UfxBusEvent =
   | { readonly type: 'attach' }
-  | { readonly type: 'reset'; readonly speed: UfxBusSpeed }
+  | { readonly type: 'reset'; readonly speed: UsbDeviceSpeed }
   | { readonly type: 'detach' }
   | { readonly type: 'suspend' }
   | { readonly type: 'resume' }
@@ -63,7 +63,7 @@ export interface UfxClassDriverLink {
   /** The USBFN registry configuration this function was enumerated with. */
   readonly config: UsbFnRegistryConfig;
   /** Current speed once reset, undefined while detached. */
-  readonly speed: UfxBusSpeed | undefined;
+  readonly speed: UsbDeviceSpeed | undefined;
   /** True between `configured` and the next reset/detach/unConfigured. */
   readonly configured: boolean;
 

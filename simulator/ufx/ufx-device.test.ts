@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigurationDescriptor } from '../../host-side/descriptors/configuration-descriptor.js';
 import { parseDeviceDescriptor } from '../../host-side/descriptors/device-descriptor.js';
 import type { UsbControlSetup } from '../../host-side/usb-host.js';
-import { TEST_REQUEST } from '../../device-side/functions/test-protocol.js';
+import { TEST_REQUEST } from '../../core/index.js';
 import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../device-side/abi/descriptors.js';
 import { FakeLoopbackClassDriver } from '../bus/fake-loopback-class-driver.js';
 import { startSimLink } from '../bus/sim-link.js';

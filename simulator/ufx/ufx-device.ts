@@ -14,11 +14,10 @@
  * const ufx = new UfxDevice(bus, loopbackFunctionConfig(), { maxSpeed: 'high' });
  * const link = ufx.link(0); // the GenericUSBFn model (or a fake class driver) drives it
  */
-import { SimulatorError, UsageError } from '../../harness/errors.js';
+import { type UsbDeviceSpeed, SimulatorError, UsageError, USB_DT, USB_REQUEST, USB_FEATURE, hex } from '../../core/index.js';
 import type { HostUrb } from '../bus/host-urb.js';
 import type { BusFunctionController, EndpointState, VirtualBus } from '../bus/virtual-bus.js';
 import {
-  DESCRIPTOR_TYPE,
   type DescriptorTable,
   type ResolvedConfiguration,
   type ResolvedInterface,
@@ -28,7 +27,7 @@ import {
   stringDescriptor,
 } from '../config/descriptors.js';
 import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-import type { UfxBusEvent, UfxBusSpeed } from './class-driver-link.js';
+import type { UfxBusEvent } from './class-driver-link.js';
 import { type UfxLinkHost, UfxFunctionLink } from './ufx-function-link.js';
 
 /** USB 2.0 §9.1 visible device states (USBFN_DEVICE_STATE without the prefix; suspend is a flag). */
@@ -58,43 +57,24 @@ export type ControlHandler = (setup: SetupFields) => ControlReply | undefined;
 
 export interface UfxDeviceOptions {
   /** Fastest speed of the function controller. Default 'high'. */
-  readonly maxSpeed?: UfxBusSpeed | undefined;
+  readonly maxSpeed?: UsbDeviceSpeed | undefined;
   /** Called for every unhandled request (after it is recorded and stalled), e.g. to fail strict runs. */
   readonly onUnhandledRequest?: ((request: UnhandledRequest) => void) | undefined;
-}
-
-// USB 2.0 Table 9-4 / 9-6 (kept local: this is the device's own decoder, not the host's).
-const REQ = {
-  GET_STATUS: 0x00,
-  CLEAR_FEATURE: 0x01,
-  SET_FEATURE: 0x03,
-  SET_ADDRESS: 0x05,
-  GET_DESCRIPTOR: 0x06,
-  GET_CONFIGURATION: 0x08,
-  SET_CONFIGURATION: 0x09,
-  GET_INTERFACE: 0x0a,
-  SET_INTERFACE: 0x0b,
-} as const;
-const FEATURE_ENDPOINT_HALT = 0x00;
-const FEATURE_DEVICE_REMOTE_WAKEUP = 0x01;
-
-function hex(n: number): string {
-  return `0x${n.toString(16).padStart(2, '0')}`;
 }
 
 export class UfxDevice implements BusFunctionController, UfxLinkHost {
   readonly bus: VirtualBus;
   readonly config: UsbFnRegistryConfig;
-  readonly maxSpeed: UfxBusSpeed;
+  readonly maxSpeed: UsbDeviceSpeed;
   readonly resolved: ResolvedConfiguration;
   readonly #onUnhandled: ((r: UnhandledRequest) => void) | undefined;
   readonly #links: UfxFunctionLink[] = [];
   readonly #linkByNumber = new Map<number, UfxFunctionLink>();
   readonly #ifaceByNumber = new Map<number, ResolvedInterface>();
-  readonly #tables = new Map<UfxBusSpeed, DescriptorTable>();
+  readonly #tables = new Map<UsbDeviceSpeed, DescriptorTable>();
   readonly #registeredStrings = new Map<number, Uint8Array>();
   #state: UfxDeviceState = 'detached';
-  #speed: UfxBusSpeed | undefined;
+  #speed: UsbDeviceSpeed | undefined;
   #suspended = false;
   #configuration = 0;
   #remoteWakeup = false;
@@ -152,7 +132,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   get state(): UfxDeviceState {
     return this.#state;
   }
-  get speed(): UfxBusSpeed | undefined {
+  get speed(): UsbDeviceSpeed | undefined {
     return this.#speed;
   }
   get configured(): boolean {
@@ -206,7 +186,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   }
 
   /** The descriptor table the host reads at `speed` (built once per speed). */
-  descriptors(speed: UfxBusSpeed): DescriptorTable {
+  descriptors(speed: UsbDeviceSpeed): DescriptorTable {
     let t = this.#tables.get(speed);
     if (t === undefined) {
       t = buildDescriptorTable(this.config, speed, this.maxSpeed !== 'full');
@@ -230,7 +210,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     this.#broadcast({ type: 'detach' });
   }
 
-  busReset(speed: UfxBusSpeed): void {
+  busReset(speed: UsbDeviceSpeed): void {
     this.#resetState('default');
     this.#speed = speed;
     this.#broadcast({ type: 'reset', speed });
@@ -292,14 +272,14 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     const isIn = (bm & 0x80) !== 0;
     const { wValue, wIndex } = ctl;
     switch (ctl.bRequest) {
-      case REQ.GET_DESCRIPTOR: {
+      case USB_REQUEST.GET_DESCRIPTOR: {
         if (!isIn || recipient !== 0) return 'GET_DESCRIPTOR not addressed to the device';
         const data = this.#descriptor(wValue >> 8, wValue & 0xff);
         if (data === undefined) return `no descriptor type ${hex(wValue >> 8)} index ${wValue & 0xff} at ${this.#speed ?? 'no'} speed`;
         this.bus.controlReply(ctl, data);
         return undefined;
       }
-      case REQ.SET_ADDRESS: {
+      case USB_REQUEST.SET_ADDRESS: {
         if (isIn || recipient !== 0 || wValue > 127) return `SET_ADDRESS(${wValue})`;
         if (this.#state === 'configured') return 'SET_ADDRESS in the configured state (USB 2.0 §9.4.6: not specified)';
         this.bus.controlReply(ctl);
@@ -308,25 +288,25 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
         this.#state = wValue === 0 ? 'default' : 'addressed';
         return undefined;
       }
-      case REQ.GET_CONFIGURATION:
+      case USB_REQUEST.GET_CONFIGURATION:
         if (!isIn || recipient !== 0) return 'GET_CONFIGURATION not addressed to the device';
         this.bus.controlReply(ctl, Uint8Array.of(this.#configuration));
         return undefined;
-      case REQ.SET_CONFIGURATION:
+      case USB_REQUEST.SET_CONFIGURATION:
         if (isIn || recipient !== 0) return 'SET_CONFIGURATION not addressed to the device';
         return this.#setConfiguration(ctl, wValue & 0xff);
-      case REQ.GET_STATUS:
+      case USB_REQUEST.GET_STATUS:
         return this.#getStatus(ctl, recipient, wIndex);
-      case REQ.CLEAR_FEATURE:
-      case REQ.SET_FEATURE:
-        return this.#feature(ctl, recipient, wValue, wIndex, ctl.bRequest === REQ.SET_FEATURE);
-      case REQ.GET_INTERFACE: {
+      case USB_REQUEST.CLEAR_FEATURE:
+      case USB_REQUEST.SET_FEATURE:
+        return this.#feature(ctl, recipient, wValue, wIndex, ctl.bRequest === USB_REQUEST.SET_FEATURE);
+      case USB_REQUEST.GET_INTERFACE: {
         const iface = this.#ifaceByNumber.get(wIndex & 0xff);
         if (!isIn || recipient !== 1 || iface === undefined || !this.configured) return `GET_INTERFACE(${wIndex})`;
         this.bus.controlReply(ctl, Uint8Array.of(this.#alternate.get(iface.interfaceNumber) ?? 0));
         return undefined;
       }
-      case REQ.SET_INTERFACE:
+      case USB_REQUEST.SET_INTERFACE:
         return this.#setInterface(ctl, recipient, wIndex & 0xff, wValue);
       default:
         return `standard request ${hex(ctl.bRequest)}`;
@@ -337,18 +317,18 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     if (this.#speed === undefined) return undefined;
     const t = this.descriptors(this.#speed);
     switch (type) {
-      case DESCRIPTOR_TYPE.DEVICE:
+      case USB_DT.DEVICE:
         return t.device;
-      case DESCRIPTOR_TYPE.CONFIGURATION:
+      case USB_DT.CONFIGURATION:
         return index === 0 ? t.configuration : undefined;
-      case DESCRIPTOR_TYPE.STRING:
+      case USB_DT.STRING:
         // ASSUMPTION: the LANGID in wIndex is not checked (one language, like most devices).
         return this.#registeredStrings.get(index) ?? t.strings.get(index);
-      case DESCRIPTOR_TYPE.DEVICE_QUALIFIER:
+      case USB_DT.DEVICE_QUALIFIER:
         return t.deviceQualifier;
-      case DESCRIPTOR_TYPE.OTHER_SPEED_CONFIGURATION:
+      case USB_DT.OTHER_SPEED_CONFIGURATION:
         return index === 0 ? t.otherSpeedConfiguration : undefined;
-      case DESCRIPTOR_TYPE.BOS:
+      case USB_DT.BOS:
         return t.bos;
       default:
         return undefined;
@@ -422,7 +402,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   #feature(ctl: HostUrb, recipient: number, feature: number, wIndex: number, set: boolean): string | undefined {
     const name = set ? 'SET_FEATURE' : 'CLEAR_FEATURE';
     if ((ctl.bmRequestType & 0x80) !== 0 || ctl.length !== 0) return `${name} with a data stage`;
-    if (recipient === 2 && feature === FEATURE_ENDPOINT_HALT) {
+    if (recipient === 2 && feature === USB_FEATURE.ENDPOINT_HALT) {
       const addr = wIndex & 0xff;
       if ((addr & 0x0f) === 0) {
         this.bus.controlReply(ctl); // EP0 halt: nothing persists (D-UFX: a control stall is per setup)
@@ -434,7 +414,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       this.bus.setEndpointHalt(addr, set);
       return undefined;
     }
-    if (recipient === 0 && feature === FEATURE_DEVICE_REMOTE_WAKEUP) {
+    if (recipient === 0 && feature === USB_FEATURE.DEVICE_REMOTE_WAKEUP) {
       this.#remoteWakeup = set;
       this.bus.controlReply(ctl);
       return undefined;

@@ -5,17 +5,17 @@
  *
  * @see reference §6.1 (D-UFX, D-OV), simulator/ufx/class-driver-link.ts
  */
-import { SimulatorError } from '../../harness/errors.js';
+import { type UsbDeviceSpeed, SimulatorError, hex } from '../../core/index.js';
 import { DeviceTransfer } from '../bus/device-transfer.js';
 import type { HostUrb } from '../bus/host-urb.js';
 import type { VirtualBus } from '../bus/virtual-bus.js';
 import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-import type { UfxBusEvent, UfxBusSpeed, UfxClassDriverLink, UfxRequest } from './class-driver-link.js';
+import type { UfxBusEvent, UfxClassDriverLink, UfxRequest } from './class-driver-link.js';
 
 /** What the link needs from its function controller (implemented by UfxDevice). */
 export interface UfxLinkHost {
   readonly bus: VirtualBus;
-  readonly speed: UfxBusSpeed | undefined;
+  readonly speed: UsbDeviceSpeed | undefined;
   readonly configured: boolean;
   /** Interface number owning `address` in the active configuration/alternate, or undefined. */
   endpointOwner(address: number): number | undefined;
@@ -23,10 +23,6 @@ export interface UfxLinkHost {
   linkActivated(): void;
   /** REGISTER_USB_STRING */
   registerString(stringIndex: number, value: string): void;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16).padStart(2, '0')}`;
 }
 
 export class UfxFunctionLink implements UfxClassDriverLink {
@@ -53,7 +49,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
     this.interfaceGuid = interfaceGuid;
   }
 
-  get speed(): UfxBusSpeed | undefined {
+  get speed(): UsbDeviceSpeed | undefined {
     return this.#host.speed;
   }
   get configured(): boolean {

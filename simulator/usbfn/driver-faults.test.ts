@@ -6,7 +6,7 @@ import {
   IOCTL_GENERICUSBFN_TRANSFER_OUT,
   NTSTATUS,
 } from '../../device-side/abi/index.js';
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { DriverFaults, resolveIoctl } from './driver-faults.js';
 import { DriverLog } from './driver-log.js';
 import { EventQueue } from './event-queue.js';

@@ -3,7 +3,7 @@
  * `failNext` makes the next matching IOCTL fail with a chosen error; `delayPipe` holds completions on a
  * pipe for a while on the simulation clock. The rig calls {@link DriverFaults.reset} after each test.
  */
-import { UsageError } from '../../harness/errors.js';
+import { UsageError } from '../../core/index.js';
 import { IOCTL_TABLE } from '../../device-side/abi/ioctl-codes.js';
 import { NTSTATUS, ntStatusToWin32 } from '../../device-side/abi/win32-errors.js';
 

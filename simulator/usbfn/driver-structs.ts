@@ -7,7 +7,8 @@
  *
  * @see reference §2.7 USBFN_NOTIFICATION, §2.8–§2.12 class information packets, §2.13 USBFN_INTERFACE_INFO
  */
-import type { UfxBusEvent, UfxBusSpeed } from '../ufx/class-driver-link.js';
+import type { UsbDeviceSpeed } from '../../core/index.js';
+import type { UfxBusEvent } from '../ufx/class-driver-link.js';
 import type { FunctionPipes, PipeInfo } from './pipes.js';
 
 /** sizeof(USBFN_NOTIFICATION) (reference §2.7). */
@@ -35,8 +36,8 @@ export const USBFN_EVENT = {
 /** USBFN_BUS_SPEED (reference §2.2). */
 export const USBFN_BUS_SPEED = { UsbfnBusSpeedLow: 0, UsbfnBusSpeedFull: 1, UsbfnBusSpeedHigh: 2, UsbfnBusSpeedSuper: 3 } as const;
 
-/** UfxBusSpeed → USBFN_BUS_SPEED. */
-export function busSpeedValue(speed: UfxBusSpeed): number {
+/** UsbDeviceSpeed → USBFN_BUS_SPEED. */
+export function busSpeedValue(speed: UsbDeviceSpeed): number {
   return speed === 'full'
     ? USBFN_BUS_SPEED.UsbfnBusSpeedFull
     : speed === 'high'
@@ -44,8 +45,8 @@ export function busSpeedValue(speed: UfxBusSpeed): number {
       : USBFN_BUS_SPEED.UsbfnBusSpeedSuper;
 }
 
-/** USBFN_BUS_SPEED → UfxBusSpeed, or undefined for Low / out-of-range values. */
-export function busSpeedFromValue(value: number): UfxBusSpeed | undefined {
+/** USBFN_BUS_SPEED → UsbDeviceSpeed, or undefined for Low / out-of-range values. */
+export function busSpeedFromValue(value: number): UsbDeviceSpeed | undefined {
   return value === 1 ? 'full' : value === 2 ? 'high' : value === 3 ? 'super' : undefined;
 }
 
@@ -116,7 +117,7 @@ function writePipeArr(out: Uint8Array, view: DataView, offset: number, pipes: re
 }
 
 /** The pipe list a class-info packet reports at `speed`, with or without EP0 in PipeArr. */
-function reportedPipes(fn: FunctionPipes, speed: UfxBusSpeed, ep0: PipeInfo | undefined): readonly PipeInfo[] {
+function reportedPipes(fn: FunctionPipes, speed: UsbDeviceSpeed, ep0: PipeInfo | undefined): readonly PipeInfo[] {
   const pipes = fn.pipes(speed);
   return ep0 === undefined ? pipes : [ep0, ...pipes];
 }
@@ -125,7 +126,7 @@ function reportedPipes(fn: FunctionPipes, speed: UfxBusSpeed, ep0: PipeInfo | un
  * The EP0 entry used when PipeArr lists EP0: PipeId 0, bEndpointAddress 0, control, wMaxPacketSize
  * 64 (FS/HS) or 512 (SS).
  */
-export function ep0PipeInfo(speed: UfxBusSpeed): PipeInfo {
+export function ep0PipeInfo(speed: UsbDeviceSpeed): PipeInfo {
   const mps = speed === 'super' ? 512 : 64;
   return {
     pipeId: 0,
@@ -146,7 +147,7 @@ export function writeClassInformation(out: Uint8Array, fn: FunctionPipes, ex: bo
   const view = new DataView(out.buffer, out.byteOffset, USBFN_CLASS_INFORMATION_PACKET_SIZE);
   const { interfaceNumber, interfaceName, interfaceGuid } = fn.identity;
   // Class interface offsets: non-EX FS@0 HS@196 SS@552; EX FS@0 HS@196 SS@392 (reference §2.10, §2.12).
-  const offsets: readonly [UfxBusSpeed, number][] = [
+  const offsets: readonly [UsbDeviceSpeed, number][] = [
     ['full', 0],
     ['high', 196],
     ['super', ex ? 392 : 552],

@@ -24,7 +24,7 @@ import {
   encodeUsbfnInterfaceInfo,
   encodeUsbfnUsbString,
 } from '../../device-side/abi/index.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { SimulatorError } from '../../core/index.js';
 import { interfaceDescriptorSet } from '../config/descriptors.js';
 import { UfxAbort } from '../ufx/class-driver-link.js';
 import { FIXTURE_INTERFACE_GUID, FIXTURE_INTERFACE_NAME, fixtureConfig } from './testing/fixture-config.js';

@@ -12,8 +12,7 @@
  * @see reference §1 (IOCTLs), §2 (structs), §6 (edge behaviour)
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx
  */
-import type { Clock } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { type Clock, SimulatorError } from '../../core/index.js';
 import {
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
   IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION,

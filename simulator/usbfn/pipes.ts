@@ -5,13 +5,11 @@
  *
  * @see reference §2.8–§2.13 (USBFN_PIPE_INFORMATION, USBFN_CLASS_INTERFACE, USBFN_INTERFACE_INFO)
  */
-import { UsageError } from '../../harness/errors.js';
+import { type UsbDeviceSpeed, UsageError, USB_DT } from '../../core/index.js';
 import { interfaceDescriptorSet, resolveConfiguration } from '../config/descriptors.js';
 import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-import type { UfxBusSpeed } from '../ufx/class-driver-link.js';
 
 /** USB_DESCRIPTOR_TYPE values used here (usbspec.h; USB 2.0 §9.4 Table 9-5). */
-const USB_ENDPOINT_DESCRIPTOR_TYPE = 5;
 
 /** MAX_NUM_USBFN_ENDPOINTS (usbfnbase.h, reference §2.1). */
 export const MAX_NUM_USBFN_ENDPOINTS = 15;
@@ -21,7 +19,7 @@ export type EndpointType = 'control' | 'isochronous' | 'bulk' | 'interrupt';
 const ENDPOINT_TYPES: readonly EndpointType[] = ['control', 'isochronous', 'bulk', 'interrupt'];
 
 /** Every speed a USBFN_CLASS_INFORMATION_PACKET describes. */
-export const PIPE_SPEEDS: readonly UfxBusSpeed[] = ['full', 'high', 'super'];
+export const PIPE_SPEEDS: readonly UsbDeviceSpeed[] = ['full', 'high', 'super'];
 
 /** One pipe of the function at one speed (a USBFN_PIPE_INFORMATION). */
 export interface PipeInfo {
@@ -45,7 +43,7 @@ export interface PipeInfo {
 export type DescriptorSetProvider = (
   config: UsbFnRegistryConfig,
   interfaceNumber: number,
-  speed: UfxBusSpeed,
+  speed: UsbDeviceSpeed,
 ) => Uint8Array;
 
 /** Which registry interface this GenericUSBFn instance serves, resolved from the configuration. */
@@ -100,20 +98,20 @@ function walkDescriptors(bytes: Uint8Array, visit: (offset: number, type: number
 export class FunctionPipes {
   readonly identity: FunctionIdentity;
   /** Interface endpoints (EP0 excluded), indexed by pipeId - 1, per speed. */
-  readonly #bySpeed: ReadonlyMap<UfxBusSpeed, readonly PipeInfo[]>;
-  readonly #descriptorSets: ReadonlyMap<UfxBusSpeed, Uint8Array>;
+  readonly #bySpeed: ReadonlyMap<UsbDeviceSpeed, readonly PipeInfo[]>;
+  readonly #descriptorSets: ReadonlyMap<UsbDeviceSpeed, Uint8Array>;
 
   constructor(config: UsbFnRegistryConfig, options: { interfaceName?: string; descriptorSet?: DescriptorSetProvider } = {}) {
     this.identity = resolveFunctionIdentity(config, options.interfaceName);
     const provider = options.descriptorSet ?? interfaceDescriptorSet;
-    const bySpeed = new Map<UfxBusSpeed, PipeInfo[]>();
-    const sets = new Map<UfxBusSpeed, Uint8Array>();
+    const bySpeed = new Map<UsbDeviceSpeed, PipeInfo[]>();
+    const sets = new Map<UsbDeviceSpeed, Uint8Array>();
     for (const speed of PIPE_SPEEDS) {
       const set = provider(config, this.identity.interfaceNumber, speed);
       sets.set(speed, set);
       const pipes: PipeInfo[] = [];
       walkDescriptors(set, (offset, type) => {
-        if (type !== USB_ENDPOINT_DESCRIPTOR_TYPE) return;
+        if (type !== USB_DT.ENDPOINT) return;
         const descriptor = set.slice(offset, offset + 7);
         const address = descriptor[2]!;
         // ASSUMPTION (reference §6.2: alternates are not described for GET_CLASS_INFO): one pipe per
@@ -142,17 +140,17 @@ export class FunctionPipes {
   }
 
   /** Interface endpoints at `speed` (EP0 not included), in PipeId order 1..n. */
-  pipes(speed: UfxBusSpeed): readonly PipeInfo[] {
+  pipes(speed: UsbDeviceSpeed): readonly PipeInfo[] {
     return this.#bySpeed.get(speed)!;
   }
 
   /** The pipe with `pipeId` (≥ 1) at `speed`, or undefined. PipeIds are the same at every speed. */
-  pipe(pipeId: number, speed: UfxBusSpeed): PipeInfo | undefined {
+  pipe(pipeId: number, speed: UsbDeviceSpeed): PipeInfo | undefined {
     return this.#bySpeed.get(speed)![pipeId - 1];
   }
 
   /** The interface descriptor set at `speed` (GET_INTERFACE_DESCRIPTOR_SET payload). */
-  descriptorSet(speed: UfxBusSpeed): Uint8Array {
+  descriptorSet(speed: UsbDeviceSpeed): Uint8Array {
     return this.#descriptorSets.get(speed)!;
   }
 }

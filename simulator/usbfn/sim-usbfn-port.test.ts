@@ -11,7 +11,7 @@ import {
   IOCTL_GENERICUSBFN_TRANSFER_OUT,
   CM_NOTIFY_ACTION,
 } from '../../device-side/abi/index.js';
-import { SimulatorError, Win32Error, isCancelled, isGone } from '../../harness/errors.js';
+import { SimulatorError, Win32Error, isCancelled, isGone } from '../../core/index.js';
 import { GENERIC_READ } from './generic-usbfn-model.js';
 import { flush, openActivated, openConfigured, openFile, pipeIdBuffer, track } from './testing/io-helpers.js';
 import { makeSimDriverRig } from './testing/sim-driver-rig.js';

@@ -10,8 +10,7 @@
  *
  * @see reference §4 (kernel32: CreateFileW, DeviceIoControl, CancelIoEx, CloseHandle)
  */
-import type { Clock } from '../../harness/clock.js';
-import { SimulatorError } from '../../harness/errors.js';
+import { type Clock, SimulatorError } from '../../core/index.js';
 import type {
   CmNotifyListener,
   CmRegistration,

@@ -4,7 +4,7 @@
  * multiples of 512), a stall on EP0 and on a bulk endpoint, a cancelled URB, ZLP flag and a submission
  * error. Each comes with what tshark must show for it.
  */
-import { fillPattern } from '../../../device-side/functions/test-protocol.js';
+import { fillPattern } from '../../../core/index.js';
 import type { UrbEvent } from '../../../simulator/capture/urb-event.js';
 
 const BUS = 1;

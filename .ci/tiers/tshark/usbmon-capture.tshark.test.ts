@@ -9,13 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readUsbmonCapture } from '../../../simulator/capture/usbmon-pcap-reader.js';
-import type { UsbmonRecord } from '../../../simulator/capture/usbmon-pcap-reader.js';
+import { readUsbmonCapture, type UsbmonRecord } from '../../../simulator/capture/usbmon-pcap-reader.js';
 import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
 import { simulatedRun } from './simulated-run.js';
 import { representativeUrbs } from './representative-urbs.js';
-import type { TsharkFrame } from './tshark.js';
-import { EXPERT_SEVERITY_ERROR, decodeWithTshark, findTshark, tsharkVersion } from './tshark.js';
+import { type TsharkFrame, EXPERT_SEVERITY_ERROR, decodeWithTshark, findTshark, tsharkVersion } from './tshark.js';
 
 const tshark = await findTshark();
 const inCi = process.env['CI'] === 'true';

@@ -7,8 +7,7 @@ import { createLoopbackFunction } from '../../../device-side/functions/loopback-
 import { UsbFnService } from '../../../device-side/service/usbfn-service.js';
 import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
 import { createSimulation } from '../../../simulator/simulation.js';
-import type { ReplayOp, ReplayResult } from './replay-operations.js';
-import { runOperations } from './replay-operations.js';
+import { type ReplayOp, type ReplayResult, runOperations } from './replay-operations.js';
 import { Relocate } from './replay-urb-sinks.js';
 
 export async function simulatedRun(

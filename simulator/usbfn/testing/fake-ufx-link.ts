@@ -8,11 +8,11 @@
  * endpoint holds its transfers until un-halted. Events are delivered asynchronously (a microtask later),
  * in order.
  */
+import type { UsbDeviceSpeed } from '../../../core/index.js';
 import {
   UfxAbort,
   type UfxAbortReason,
   type UfxBusEvent,
-  type UfxBusSpeed,
   type UfxClassDriverLink,
   type UfxRequest,
 } from '../../ufx/class-driver-link.js';
@@ -69,7 +69,7 @@ export class FakeTransfer {
 /** A hand-driven UFX for one function. */
 export class FakeUfxLink implements UfxClassDriverLink {
   readonly config: UsbFnRegistryConfig;
-  speed: UfxBusSpeed | undefined = undefined;
+  speed: UsbDeviceSpeed | undefined = undefined;
   configured = false;
   /** ACTIVATE_USB_BUS calls that reached UFX. */
   activations = 0;
@@ -189,7 +189,7 @@ export class FakeUfxLink implements UfxClassDriverLink {
   }
 
   /** Bus reset at `speed`: configured state lost, every queue purged (D-UFX). */
-  reset(speed: UfxBusSpeed = 'high'): void {
+  reset(speed: UsbDeviceSpeed = 'high'): void {
     this.speed = speed;
     this.configured = false;
     this.#purge(() => true);
@@ -234,7 +234,7 @@ export class FakeUfxLink implements UfxClassDriverLink {
   }
 
   /** attach → reset(speed) → configured(1), as a host enumerating the device. */
-  enumerate(speed: UfxBusSpeed = 'high'): void {
+  enumerate(speed: UsbDeviceSpeed = 'high'): void {
     this.attach();
     this.reset(speed);
     this.configure(1);

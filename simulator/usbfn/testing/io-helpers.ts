@@ -1,4 +1,5 @@
 /** Small helpers shared by the GenericUSBFn model tests. */
+import type { UsbDeviceSpeed } from '../../../core/index.js';
 import {
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
 } from '../../../device-side/abi/index.js';
@@ -52,7 +53,7 @@ export async function openActivated(rig: SimDriverRig): Promise<SimUsbFnFile> {
 }
 
 /** Opens, activates, and lets the fake host enumerate (attach, reset at `speed`, configured). */
-export async function openConfigured(rig: SimDriverRig, speed: 'full' | 'high' | 'super' = 'high'): Promise<SimUsbFnFile> {
+export async function openConfigured(rig: SimDriverRig, speed: UsbDeviceSpeed = 'high'): Promise<SimUsbFnFile> {
   const file = await openActivated(rig);
   rig.link.enumerate(speed);
   await flush();
