@@ -23,3 +23,4 @@ export { TestFunctionState, answerTestRequest } from './functions/test-requests.
 export { createLoopbackFunction, DEFAULT_PATTERN_SEED, type LoopbackFunction, type LoopbackOptions } from './functions/loopback-function.js';
 export { createSourceSinkFunction, type SourceSinkFunction, type SourceSinkOptions } from './functions/source-sink-function.js';
 export * from './win32/index.js';
+export * from './agent/index.js';
