@@ -21,8 +21,17 @@ const installed = (name: string): string => {
   }
 };
 
+// Reporters are declared here, not on the command line (a --reporter option would replace them all and drop
+// the report). `usbfn-hil run` selects the run summary as the progress reporter; `npm test` keeps vitest's
+// default output and adds the summary table of the scenario projects.
+const cliRun = process.env['USBFN_HIL_CLI_RUN'] === '1';
+const labRun = (process.env['USBFN_HIL_MODE'] ?? 'sim') !== 'sim';
+const summaryReporter: [string, Record<string, unknown>] = [
+  './harness/report/run-summary-reporter.ts',
+  { progress: cliRun ? (labRun ? 'scenario' : 'file') : 'none' },
+];
 const allureReporter: [string, Record<string, unknown>] = [
-  'allure-vitest/reporter',
+  './harness/report/scenario-allure-reporter.ts',
   {
     resultsDir: 'reports/allure-results',
     categories,
@@ -50,7 +59,7 @@ const tags = [
 
 export default defineConfig({
   test: {
-    reporters: ['default', allureReporter],
+    reporters: cliRun ? [summaryReporter, allureReporter] : ['default', summaryReporter, allureReporter],
     setupFiles: ['allure-vitest/setup'],
     testTimeout: 20_000,
     hookTimeout: 20_000,

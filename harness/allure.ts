@@ -31,11 +31,14 @@ export function labelsFromPath(filePath: string): { epic: string; feature: strin
 export async function labelScenario(args: {
   filePath: string;
   story: string;
+  /** Describe blocks and title: tells apart scenarios of the same title at two speeds. */
+  displayName: string;
   mode: string;
   speed: string;
   seed: string;
 }): Promise<void> {
   const { epic, feature } = labelsFromPath(args.filePath);
+  await allure.displayName(args.displayName);
   await allure.epic(epic);
   await allure.feature(feature);
   await allure.story(args.story);

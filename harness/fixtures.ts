@@ -21,6 +21,7 @@ import { test as base } from 'vitest';
 import { attachCapture, attachJson, labelScenario } from './allure.js';
 import { ModeNotSupportedError } from '../core/index.js';
 import { openRig, type Mode, type Rig, type Session, type WorldOptions } from './rig.js';
+import { scenarioPath } from './cli/scenario-filter.js';
 import { formatSeed, scenarioSeed, SEED_ENV } from './seed.js';
 import type { SimControls } from './sim-controls.js';
 
@@ -30,14 +31,25 @@ declare module 'vitest' {
   }
 }
 
-function fullName(task: { name: string; suite?: { name: string; suite?: unknown } | undefined }): string {
+/** The describe blocks and the title of a test, outermost first. */
+function namePath(task: { name: string; suite?: { name: string; suite?: unknown } | undefined }): string[] {
   const parts = [task.name];
   let s = task.suite as { name: string; suite?: unknown } | undefined;
   while (s !== undefined && s.name !== '') {
     parts.unshift(s.name);
     s = s.suite as { name: string; suite?: unknown } | undefined;
   }
-  return parts.join(' > ');
+  return parts;
+}
+
+/** The name a scenario's seed derives from. */
+function fullName(task: { name: string; suite?: { name: string; suite?: unknown } | undefined }): string {
+  return namePath(task).join(' > ');
+}
+
+/** Single-quoted for POSIX shells (a quote inside becomes '\''), so the replay line pastes as is. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 export const test = base
@@ -54,7 +66,9 @@ export const test = base
     const seed = scenarioSeed(runSeed, name);
     onTestFailed(({ task: failed }) => {
       // Every failure of a simulated run names its seed and how to replay it.
-      const replay = `[seed ${formatSeed(seed)}; run seed ${formatSeed(runSeed)}] replay: ${SEED_ENV}=${formatSeed(runSeed)} npx usbfn-hil run --mode ${mode} --filter ${JSON.stringify(task.name)}`;
+      // --scenario selects exactly this scenario (file, describe blocks, title), whatever its name contains.
+      const path = scenarioPath(task.file.name, namePath(task));
+      const replay = `[seed ${formatSeed(seed)}; run seed ${formatSeed(runSeed)}] replay: ${SEED_ENV}=${formatSeed(runSeed)} npx usbfn-hil run --mode ${mode} --scenario ${shellQuote(path)}`;
       for (const e of failed.result?.errors ?? []) e.message = `${e.message}\n${replay}`;
     });
     const session = await rig.openSession({ name, seed, world });
@@ -71,6 +85,7 @@ export const test = base
     await labelScenario({
       filePath: task.file.filepath,
       story: task.name,
+      displayName: namePath(task).join(' › '),
       mode,
       speed: session.speed,
       seed: formatSeed(seed),

@@ -26,7 +26,7 @@ function recordSeedInEnvironment(seed: string): void {
 export default function setup(project: TestProject): () => void {
   const { seed, fresh } = runSeedFromEnv();
   project.provide('runSeed', seed);
-  console.log(
+  if (process.env['USBFN_HIL_LIST'] !== '1') console.log(
     `usbfn-hil: run seed ${formatSeed(seed)}${fresh ? ' (fresh)' : ` (from ${SEED_ENV})`}; replay with ${SEED_ENV}=${formatSeed(seed)}`,
   );
   // The reporter wrote the environment before this ran: record the seed actually used once the run ends.

@@ -7,7 +7,8 @@ const categories = JSON.parse(readFileSync(new URL('./allure-categories.json', i
 export default {
   name: 'usbfn-hil',
   output: './reports/allure-report',
-  historyPath: './reports/history.jsonl',
+  // One history writer: renderings of a run that is already recorded (the single file) add no entry.
+  historyPath: process.env.USBFN_HIL_NO_HISTORY === '1' ? undefined : './reports/history.jsonl',
   categories,
   plugins: {
     awesome: {
@@ -15,6 +16,8 @@ export default {
         reportName: 'usbfn-hil',
         // The tree follows the scenario folders: epic = scenarios/<area>, feature = the file.
         groupBy: ['epic', 'feature'],
+        // `usbfn-hil report --single-file`: the whole report inlined in one index.html (opens from file://).
+        singleFile: process.env.USBFN_HIL_SINGLE_FILE === '1',
       },
     },
   },

@@ -4,3 +4,5 @@
 export * from './timeline-model.js';
 export * from './timeline-sources.js';
 export * from './timeline-svg.js';
+export { formatRunSummary, type RunSummary, type ScenarioRecord } from './run-summary-reporter.js';
+export { isInfrastructureCode, scenarioOutcome, type ScenarioOutcome } from './outcome.js';

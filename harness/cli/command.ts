@@ -1,0 +1,69 @@
+/**
+ * The shape of a `usbfn-hil` command and the argument parsing every command shares: unknown options and
+ * bad values are usage errors (one line, exit 2), `--help` prints the command's own usage.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../../core/index.js';
+
+export interface Command {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** The full usage text shown by `usbfn-hil <command> --help`. */
+  readonly usage: string;
+  /** Runs the command; resolves with the process exit code. Throws UsageError for bad input. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/** Thrown by {@link parseCommandArgs} when `--help` was given: the caller prints the usage. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super('help requested');
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * `node:util` parseArgs with the CLI's conventions: `--help`/`-h` on every command, strict options, and
+ * parse failures turned into a UsageError that names the command.
+ * @throws HelpRequested, UsageError INVALID_ARGUMENT
+ */
+export function parseCommandArgs<O extends Options>(command: Pick<Command, 'name' | 'usage'>, argv: readonly string[], options: O, allowPositionals = false) {
+  try {
+    const parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    if ((parsed.values as Record<string, unknown>)['help'] === true) throw new HelpRequested(command.usage);
+    return parsed;
+  } catch (err) {
+    if (err instanceof HelpRequested) throw err;
+    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError('INVALID_ARGUMENT', `${command.name}: ${err.message} (see usbfn-hil ${command.name} --help)`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * A TCP port from the command line: an integer 0..65535 written in decimal (0 = any free port).
+ * @throws UsageError INVALID_ARGUMENT
+ */
+export function parsePort(text: string | undefined, option = '--port'): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError('INVALID_ARGUMENT', `${option} '${text}' is not a TCP port: give a decimal number 0..65535 (0 = any free port)`);
+  }
+  return Number(text);
+}
+
+/**
+ * A 16-bit USB id (VID/PID) from the command line: `0x1209` or decimal.
+ * @throws UsageError INVALID_ARGUMENT
+ */
+export function parseUsbId(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = /^0x[0-9a-f]{1,4}$/i.test(text) ? Number.parseInt(text, 16) : /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) {
+    throw new UsageError('INVALID_ARGUMENT', `${option} '${text}' is not a 16-bit USB id: use e.g. ${option} 0x1209`);
+  }
+  return v;
+}

@@ -1,0 +1,114 @@
+/**
+ * `usbfn-hil run`: runs the scenario suite in a world (sim by default) through vitest and prints the run
+ * summary; `--report` builds the HTML report afterwards.
+ *
+ * Everything that can be wrong before the first scenario (arguments, the lab configuration) is reported
+ * as one line with exit 2, before the previous results are touched.
+ */
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../core/index.js';
+import type { RunSummary } from '../report/index.js';
+import { parseSeed, SEED_ENV } from '../seed.js';
+import { runChild } from './child-process.js';
+import { parseCommandArgs, parsePort, type Command } from './command.js';
+import { RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from './paths.js';
+import { buildReport, serveBuiltReport } from './report-command.js';
+import { closestNames, scenarioSelection } from './scenario-filter.js';
+
+const MODES = ['sim', 'lab'] as const;
+type RunMode = (typeof MODES)[number];
+
+const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <regex> | --scenario <path>]
+                     [--seed <n>] [--report [--single-file]] [--serve [--port <n>]] [<file>...]
+  Runs the scenario suite and writes reports/allure-results (scenarios only).
+  --mode sim        the simulator (default): any OS, no hardware
+  --mode lab        a real device through its agent and this host's libusb (needs usbfn-hil.lab.json)
+  --filter <text>   only scenarios whose name contains <text> (literal: ( ? . mean themselves)
+  --grep <regex>    only scenarios whose name matches the regular expression
+  --scenario <path> exactly one scenario, '<file> > <describe> > <title>' as a replay line prints it
+  --seed <n>        the run seed (decimal or 0x-hex); default USBFN_HIL_SEED or a fresh one
+  --report          build the HTML report after the run (--single-file: also one self-contained file)
+  --serve           build and serve the report on 127.0.0.1 after the run (--port <n>: its port)
+  <file>...         only these scenario files (paths under scenarios/)
+A selection that matches no scenario is an error (exit 2) that names the closest scenarios.`;
+
+function parseMode(text: string): RunMode {
+  if ((MODES as readonly string[]).includes(text)) return text as RunMode;
+  throw new UsageError('INVALID_ARGUMENT', `--mode '${text}' is not a mode: use --mode sim (simulator) or --mode lab (real device)`);
+}
+
+function readSummary(since: number): RunSummary | undefined {
+  if (!existsSync(RUN_SUMMARY_FILE) || statSync(RUN_SUMMARY_FILE).mtimeMs < since) return undefined;
+  return JSON.parse(readFileSync(RUN_SUMMARY_FILE, 'utf8')) as RunSummary;
+}
+
+/** Checks of a mode that must pass before any scenario runs (lab: the configuration loads). */
+async function preflight(mode: RunMode): Promise<void> {
+  if (mode === 'lab') {
+    const { loadLabConfig } = await import('../lab-config.js');
+    loadLabConfig();
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the scenario suite (sim by default) and summarise it',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(
+      this,
+      argv,
+      {
+        mode: { type: 'string', default: 'sim' },
+        filter: { type: 'string' },
+        grep: { type: 'string' },
+        scenario: { type: 'string' },
+        seed: { type: 'string' },
+        report: { type: 'boolean', default: false },
+        'single-file': { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
+        port: { type: 'string' },
+      },
+      true,
+    );
+    const mode = parseMode(values.mode);
+    const seed = values.seed === undefined ? undefined : parseSeed(values.seed, '--seed');
+    const port = parsePort(values.port);
+    if (port !== undefined && !values.serve) throw new UsageError('INVALID_ARGUMENT', '--port is for --serve: add --serve, or leave --port out');
+    const selection = scenarioSelection(values);
+    for (const file of positionals) {
+      if (!existsSync(join(ROOT, file))) throw new UsageError('INVALID_ARGUMENT', `no scenario file '${file}': give a path under scenarios/, e.g. scenarios/bulk/loopback.test.ts`);
+    }
+    await preflight(mode);
+
+    // Each run's results stand alone; the history file keeps trends across runs.
+    rmSync(RESULTS_DIR, { recursive: true, force: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1' };
+    if (seed !== undefined) env[SEED_ENV] = String(seed);
+    const vitest = toolCommand('vitest');
+    const args = [...vitest.args, 'run', '--project', mode, '--tags-filter', mode === 'sim' ? '!lab-only' : '!sim-only'];
+    if (selection.namePattern !== undefined) args.push('--testNamePattern', selection.namePattern);
+    args.push(...selection.files, ...positionals);
+    console.log(`usbfn-hil: running the ${mode} suite${selection.description === undefined ? '' : ` (${selection.description})`}`);
+    const started = Date.now();
+    const code = await runChild(vitest.cmd, args, env);
+
+    const summary = readSummary(started - 1000);
+    if (summary !== undefined && summary.selected === 0 && selection.description !== undefined) {
+      const query = values.filter ?? values.grep ?? values.scenario ?? '';
+      const near = closestNames(query, summary.scenarios.map((s) => s.path));
+      throw new UsageError(
+        'NO_MATCH',
+        `no scenario matched (${selection.description}). Closest scenarios:\n${near.map((n) => `  ${n}`).join('\n')}\n` +
+          `run one with --scenario '<one of the lines above>'; npx usbfn-hil list shows every scenario`,
+      );
+    }
+    if (values.report || values.serve) {
+      const reportCode = await buildReport({ dirs: [RESULTS_DIR], singleFile: values['single-file'], force: false });
+      if (reportCode !== 0) return reportCode;
+      if (values.serve) return serveBuiltReport(port ?? 0);
+    }
+    return code;
+  },
+};

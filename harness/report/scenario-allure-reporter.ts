@@ -1,0 +1,48 @@
+/**
+ * allure-vitest's reporter with the harness's conventions, so that a report holds what a reader came for:
+ * - only scenarios (the unit project's results are left out: they belong in the test runner's output);
+ * - steps are the protocol phases scenarios name (`phase(...)`), not an auto-recorded step per `expect`;
+ * - a failure is `failed` when the product misbehaved and `broken` only when the bench or the harness
+ *   did (the agent unreachable, a bad lab configuration, a mode that cannot run the scenario): Allure's
+ *   default calls every non-assertion error broken, which would file a Win32 error of the device beside a
+ *   lost network cable.
+ */
+import AllureVitestReporter, { type AllureVitestReporterConfig } from 'allure-vitest/reporter';
+import type { RunnerTask } from 'vitest';
+import { isInfrastructureCode } from './outcome.js';
+
+/** Projects whose results go into the report. */
+const SCENARIO_PROJECTS = new Set(['sim', 'lab', 'lab-sim']);
+
+function projectOf(task: RunnerTask): string | undefined {
+  return (task.file as { projectName?: string } | undefined)?.projectName;
+}
+
+/** Marks an error object so that Allure's classifier calls it a failure (it looks for `matcherResult`). */
+function asFailure(error: object): object {
+  return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as object, error, { matcherResult: { pass: false } });
+}
+
+export default class ScenarioAllureReporter extends AllureVitestReporter {
+  constructor(config: AllureVitestReporterConfig) {
+    super({ ...config, reportMatchers: false });
+  }
+
+  override handleTask(task: RunnerTask): void {
+    const project = projectOf(task);
+    if (project === undefined || !SCENARIO_PROJECTS.has(project)) return;
+    const errors = task.result?.errors;
+    const first = errors?.[0] as (object & { code?: unknown }) | undefined;
+    if (task.type !== 'test' || errors === undefined || first === undefined || isInfrastructureCode(first.code)) {
+      super.handleTask(task);
+      return;
+    }
+    // Classify for Allure only; the task (seen by every other reporter) is restored at once.
+    errors[0] = asFailure(first) as (typeof errors)[number];
+    try {
+      super.handleTask(task);
+    } finally {
+      errors[0] = first as (typeof errors)[number];
+    }
+  }
+}
