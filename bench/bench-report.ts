@@ -2,7 +2,7 @@
  * The shape of `reports/bench.json` (issue 7, exactly these fields; bytes and seconds as named) and the
  * targets every figure is judged against.
  *
- * @see DESIGN.md §7
+ * @see bench/README.md; docs/simulator-link.md#bus-time-model
  */
 
 /** reports/bench.json. */
@@ -21,7 +21,7 @@ export interface BenchReport {
   readonly busModel: { readonly highSpeedBytesPerSecond: number; readonly fullSpeedBytesPerSecond: number };
 }
 
-/** USB 2.0 bulk ceilings the bus model must approach and never exceed (DESIGN.md §7). */
+/** USB 2.0 bulk ceilings the bus model must approach and never exceed (USB 2.0 §5.8.4, Tables 5-9 and 5-10). */
 export const HIGH_SPEED_BULK_LIMIT = 53_248_000; // 13 × 512 B per 125 µs microframe
 export const FULL_SPEED_BULK_LIMIT = 1_216_000; // 19 × 64 B per 1 ms frame
 /** How far below the ceiling the bus model may be. */

@@ -1,5 +1,5 @@
 /**
- * The `Clock` seam (DESIGN.md §2.3): real time in `lab`, virtual time in `sim`.
+ * The `Clock` seam (docs/architecture.md#seams): real time in `lab`, virtual time in `sim`.
  *
  * A leaf module like `errors.ts`: device-side and host-side may import it. Every bounded wait in
  * shared code goes through a Clock, so that in `sim` a 30-second timeout costs no wall time.

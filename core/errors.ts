@@ -1,5 +1,5 @@
 /**
- * The error model shared by every layer (STYLE.md §5).
+ * The error model shared by every layer (docs/architecture.md#error-model).
  *
  * Part of the shared kernel (core/): every layer may import it. Every error carries a stable `code`, plain-data fields and `toJSON()`, so it
  * survives vitest worker serialization, the lab agent wire and the Allure report, and is rebuilt into
@@ -60,7 +60,7 @@ export interface Win32ErrorFields {
   readonly api: string;
   /** Win32 error value (GetLastError / the completed OVERLAPPED's status mapped to Win32). */
   readonly win32: number;
-  /** Name from reference §4, e.g. `ERROR_GEN_FAILURE`; `UNKNOWN_WIN32_ERROR` if not in the table. */
+  /** Name from docs/reference/errors.md#win32-errors, e.g. `ERROR_GEN_FAILURE`; `UNKNOWN_WIN32_ERROR` if not in the table. */
   readonly win32Name: string;
   /** The IOCTL name when `api` is DeviceIoControl, e.g. `IOCTL_GENERICUSBFN_TRANSFER_OUT`. */
   readonly ioctl?: string | undefined;

@@ -1,6 +1,6 @@
 /**
  * The vendor test protocol between the host agent and the device's built-in test functions
- * (STYLE.md §8.5): class requests addressed to the function's interface, which GenericUSBFn.sys forwards
+ * (docs/architecture.md#observable-through-usb): class requests addressed to the function's interface, which GenericUSBFn.sys forwards
  * to the service as UsbfnEventSetupPacket. It makes device state observable through USB alone, so a
  * scenario asserts the same way in `sim` and `lab`.
  *

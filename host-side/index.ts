@@ -1,5 +1,5 @@
 /**
- * Public API of host-side (STYLE.md §3): other folders import this file only.
+ * Public API of host-side (docs/architecture.md#import-rule): other folders import this file only.
  */
 export type {
   UsbBulkInOptions,

@@ -131,7 +131,7 @@ export function libusbErrorFrom(op: string, err: unknown, options: Omit<LibusbEr
 }
 
 /**
- * The expected USB outcomes a transfer *resolves* with (STYLE.md §8.4): STALL → `stall`, overflow →
+ * The expected USB outcomes a transfer *resolves* with (docs/architecture.md#outcomes): STALL → `stall`, overflow →
  * `babble`; `undefined` for every other errno (those reject).
  */
 export function transferStatusOf(errno: number): UsbTransferStatus | undefined {

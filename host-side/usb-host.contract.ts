@@ -2,7 +2,7 @@
  * The behavioural contract of the {@link UsbHost} seam, run unchanged against every implementation:
  * `SimUsbHost` (simulator/bus/sim-usb-host.contract.test.ts) and `NodeUsbHost` over real libusb under
  * umockdev (.ci/tiers/umockdev, `npm run test:umockdev`) or on a lab host. Same calls, same outcomes,
- * same libusb names (STYLE.md §7 contract tests).
+ * same libusb names (docs/architecture.md#tests: contract suites).
  *
  * Device-side needs are kept minimal so a real device can satisfy them: the usbfn-hil test function
  * (device-side/functions) with its bulk loopback (each OUT transfer comes back as one IN transfer with the

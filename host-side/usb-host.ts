@@ -1,11 +1,11 @@
 /**
- * The `UsbHost` seam (DESIGN.md §2.2): how the host PC reaches USB devices.
+ * The `UsbHost` seam (docs/architecture.md#seams): how the host PC reaches USB devices.
  *
  * Implementations: `NodeUsbHost` (host-side/node-usb, the `usb` 2.x package over libusb: it keeps libusb
  * errno values and per-transfer timeouts) and `SimUsbHost` (simulator/bus, the virtual host of the
  * simulated link).
  *
- * Outcomes follow libusb (STYLE.md §8.4): an expected USB outcome (STALL handshake, babble/overflow)
+ * Outcomes follow libusb (docs/architecture.md#outcomes): an expected USB outcome (STALL handshake, babble/overflow)
  * *resolves* with `status`; everything else *rejects* with `LibusbError` carrying the libusb name
  * (`LIBUSB_ERROR_TIMEOUT`, `LIBUSB_TRANSFER_TIMED_OUT`, `LIBUSB_ERROR_NO_DEVICE`, ...). Every call has a
  * timeout; every call takes an AbortSignal (abort = libusb_cancel_transfer → LIBUSB_TRANSFER_CANCELLED).

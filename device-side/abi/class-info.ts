@@ -3,7 +3,7 @@
  * USBFN_PIPE_INFORMATION (12), USBFN_CLASS_INTERFACE (196), USBFN_CLASS_INTERFACE_EX (196),
  * USBFN_CLASS_INFORMATION_PACKET (748), USBFN_CLASS_INFORMATION_PACKET_EX (748).
  *
- * @see reference §2.8–§2.12
+ * @see docs/reference/structs.md#usbfn-pipe-information (and the four sections after it)
  */
 import { AbiDecodeError, abiEncodeError, requireBytes, requireExactBytes, requireInt, requireTarget } from './decode-error.js';
 import { decodeEndpointDescriptor, encodeEndpointDescriptor, type EndpointDescriptor } from './descriptors.js';
@@ -16,7 +16,7 @@ export const USBFN_CLASS_INTERFACE_EX_SIZE = 196;
 export const USBFN_CLASS_INFORMATION_PACKET_SIZE = 748;
 export const USBFN_CLASS_INFORMATION_PACKET_EX_SIZE = 748;
 
-/** Field offsets (reference §2.8–§2.12), for codecs and for tests that check them against the header. */
+/** Field offsets (docs/reference/structs.md#usbfn-class-information-packet and neighbours), for codecs and for tests that check them against the header. */
 export const USBFN_PIPE_INFORMATION_OFFSETS = { EpDesc: 0, PipeId: 8 } as const;
 export const USBFN_CLASS_INTERFACE_OFFSETS = { InterfaceNumber: 0, PipeCount: 1, PipeArr: 4 } as const;
 export const USBFN_CLASS_INTERFACE_EX_OFFSETS = { BaseInterfaceNumber: 0, InterfaceCount: 1, PipeCount: 2, PipeArr: 4 } as const;

@@ -2,7 +2,7 @@
  * cfgmgr32.h notification structs and constants: CM_NOTIFY_FILTER (416 bytes on x64 and x86),
  * CM_NOTIFY_EVENT_DATA (sizeof 36, variable length), CM_NOTIFY_ACTION, CM_NOTIFY_FILTER_TYPE, flags.
  *
- * @see reference §3.3–§3.5
+ * @see docs/reference/configuration-manager.md#constants, docs/reference/structs.md#cm-notify-filter, #cm-notify-event-data
  * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/ns-cfgmgr32-cm_notify_filter
  */
 import { AbiDecodeError, abiEncodeError, requireBytes, requireExactBytes, requireInt } from './decode-error.js';
@@ -32,7 +32,7 @@ export const CM_NOTIFY_FILTER_TYPE = {
   CM_NOTIFY_FILTER_TYPE_MAX: 3,
 } as const;
 
-/** CM_NOTIFY_ACTION (which filter type receives each: reference §3.3). */
+/** CM_NOTIFY_ACTION (which filter type receives each: docs/reference/configuration-manager.md#actions). */
 export const CM_NOTIFY_ACTION = {
   CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL: 0,
   CM_NOTIFY_ACTION_DEVICEINTERFACEREMOVAL: 1,

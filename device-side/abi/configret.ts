@@ -2,7 +2,7 @@
  * CONFIGRET values returned by every cfgmgr32 function (cfgmgr32.h). CM_* functions return a CONFIGRET
  * and do not use GetLastError.
  *
- * @see reference §3.3 (H-CM: microsoft/win32metadata generation/WinSDK/RecompiledIdlHeaders/um/cfgmgr32.h)
+ * @see docs/reference/errors.md#configret (cfgmgr32.h; public copy in microsoft/win32metadata generation/WinSDK/RecompiledIdlHeaders/um/cfgmgr32.h)
  * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/
  */
 import { ConfigRetError } from '../../core/index.js';

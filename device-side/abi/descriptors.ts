@@ -2,7 +2,7 @@
  * USB_ENDPOINT_DESCRIPTOR (7 bytes) and USB_INTERFACE_DESCRIPTOR (9 bytes) from usbspec.h (1-byte packed),
  * and a walker over a concatenation of descriptors (registry `InterfaceDescriptor` blobs, descriptor sets).
  *
- * @see reference §2.5, §5 (InterfaceDescriptor byte format)
+ * @see docs/reference/structs.md#usb-endpoint-descriptor, docs/reference/registry.md#interface-descriptor-format
  * @see USB 2.0 §9.6.5 (interface), §9.6.6 (endpoint)
  */
 import { USB_DT } from '../../core/index.js';

@@ -2,7 +2,7 @@
  * GUIDs: the braced string form (registry InterfaceGUID, USBFN_CLASS_INFORMATION_PACKET.InterfaceGuid)
  * and the 16-byte wire form (CM_NOTIFY_FILTER.ClassGuid, CM_NOTIFY_EVENT_DATA).
  *
- * Wire layout: Data1 u32 LE @0, Data2 u16 LE @4, Data3 u16 LE @6, Data4[8] bytes @8 (reference §3.5).
+ * Wire layout: Data1 u32 LE @0, Data2 u16 LE @4, Data3 u16 LE @6, Data4[8] bytes @8 (docs/reference/structs.md#guid).
  */
 import { AbiDecodeError, abiEncodeError, requireBytes, requireTarget } from './decode-error.js';
 

@@ -1,5 +1,5 @@
 /**
- * The binary contract with GenericUSBFn.sys, cfgmgr32 and kernel32 (reference/usbfn-abi.md): IOCTL codes,
+ * The binary contract with GenericUSBFn.sys, cfgmgr32 and kernel32 (docs/reference/README.md): IOCTL codes,
  * struct codecs with golden-vector tests, constants, and the Win32/CONFIGRET name tables.
  */
 export * from './decode-error.js';

@@ -3,9 +3,9 @@
  * sizeof = 12 (align 4) but only the 10-byte header is fixed: InterfaceNumber u8 @0, padding @1–3,
  * Speed u32 @4 (USBFN_BUS_SPEED), Size u16 @8, InterfaceDescriptorSet[] @10 (variable).
  *
- * @note **Size ambiguity** (reference §2.13): on STATUS_BUFFER_TOO_SMALL the driver writes the required
+ * @note **Size ambiguity** (docs/reference/structs.md#usbfn-interface-info): on STATUS_BUFFER_TOO_SMALL the driver writes the required
  * length into Size, but the docs do not say whether it counts the 10-byte header.
- * ASSUMPTION (reference §2.13): Size = total bytes needed, **including** the 10-byte header. The decoder
+ * ASSUMPTION (docs/reference/documented-vs-inferred.md#abi-descriptor-set-size): Size = total bytes needed, **including** the 10-byte header. The decoder
  * is tolerant of the other reading (see {@link decodeUsbfnInterfaceInfo}), and `UsbFnClient` grows its
  * buffer by the header if the driver reports the same Size twice.
  */

@@ -27,7 +27,7 @@ import {
   ioctlName,
 } from './ioctl-codes.js';
 
-// reference §1: name, fn, method, hex, decimal, completes.
+// docs/reference/ioctls.md#summary: name, fn, method, hex, decimal, completes.
 const ROWS = [
   ['IOCTL_GENERICUSBFN_TRANSFER_IN', IOCTL_GENERICUSBFN_TRANSFER_IN, 0x03, 1, 0x0022c00d, 2277389, 'pending'],
   ['IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT', IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, 0x04, 1, 0x0022c011, 2277393, 'pending'],

@@ -4,7 +4,7 @@
  * Every code is `CTL_CODE(FILE_DEVICE_UNKNOWN, fn, method, FILE_READ_DATA | FILE_WRITE_DATA)`, i.e.
  * `0x0022C000 | (fn << 2) | method`; identical on x86, x64 and ARM64.
  *
- * @see reference §1 (H-IOCTL; values cross-checked against windows-rs and PROBE)
+ * @see docs/reference/ioctls.md#summary (genericusbfnioctl.h; values cross-checked against the windows-rs bindings and a C build against the header)
  * @see https://learn.microsoft.com/windows/win32/api/genericusbfnioctl/
  */
 
@@ -78,7 +78,7 @@ export type IoctlBufferRule =
   | { readonly kind: 'atLeast'; readonly bytes: number; readonly struct: string }
   | { readonly kind: 'any'; readonly what: string };
 
-/** One row of reference §1. */
+/** One row of docs/reference/ioctls.md#summary. */
 export interface IoctlInfo {
   readonly name: IoctlName;
   readonly code: number;
@@ -95,7 +95,7 @@ export interface IoctlInfo {
    * IN_DIRECT, e.g. TRANSFER_IN carries the data to send in the *output* buffer); `none` without one.
    */
   readonly outputAccess: 'write' | 'read' | 'none';
-  /** `pending`: the driver pends the request until a bus/host event; `immediate`: completes at once (inferred, reference §1 notes). */
+  /** `pending`: the driver pends the request until a bus/host event; `immediate`: completes at once (inferred, docs/reference/ioctls.md#completion). */
   readonly completes: 'pending' | 'immediate';
 }
 
@@ -103,10 +103,10 @@ const PIPE_ID: IoctlBufferRule = { kind: 'exact', bytes: 4, struct: 'USBFNPIPEID
 const NONE: IoctlBufferRule = { kind: 'none' };
 
 /**
- * Every GenericUSBFn IOCTL with its buffer rules (reference §1).
+ * Every GenericUSBFn IOCTL with its buffer rules (docs/reference/ioctls.md#summary).
  *
- * ASSUMPTION (reference §6.2): USBFNPIPEID inputs must be exactly 4 bytes (≠ 4 → ERROR_INVALID_PARAMETER).
- * ASSUMPTION (reference §1, WDF minimum-size pattern): struct outputs need *at least* sizeof (a larger
+ * ASSUMPTION (docs/reference/documented-vs-inferred.md#drv-input-length): USBFNPIPEID inputs must be exactly 4 bytes (≠ 4 → ERROR_INVALID_PARAMETER).
+ * ASSUMPTION (docs/reference/documented-vs-inferred.md#drv-output-length, WDF minimum-size pattern): struct outputs need *at least* sizeof (a larger
  * buffer is accepted); GET_INTERFACE_DESCRIPTOR_SET needs at least sizeof(USBFN_INTERFACE_INFO) = 12 for
  * input and output (room for the header the driver fills, incl. Size on STATUS_BUFFER_TOO_SMALL).
  */
@@ -187,7 +187,7 @@ export const IOCTL_TABLE: readonly IoctlInfo[] = [
     function: 0x0a,
     method: METHOD_IN_DIRECT,
     input: PIPE_ID,
-    // The new state travels in the *output* buffer, which IN_DIRECT makes driver-readable (reference §1).
+    // The new state travels in the *output* buffer, which IN_DIRECT makes driver-readable (docs/reference/ioctls.md#methods).
     output: { kind: 'atLeast', bytes: 1, struct: 'BOOLEAN' },
     outputAccess: 'read',
     completes: 'immediate',
@@ -218,7 +218,8 @@ export const IOCTL_TABLE: readonly IoctlInfo[] = [
     function: 0x0d,
     method: METHOD_OUT_DIRECT,
     input: NONE,
-    // Doc defect: D-UM lists the output as NULL; D-KM and the prose say USBFN_NOTIFICATION (reference §1 notes).
+    // Doc defect: the user-mode IOCTL page lists the output as NULL; its prose and the kernel twin say USBFN_NOTIFICATION
+    // (docs/reference/ioctls.md#bus-event-notification).
     output: { kind: 'atLeast', bytes: 12, struct: 'USBFN_NOTIFICATION' },
     outputAccess: 'write',
     completes: 'pending',

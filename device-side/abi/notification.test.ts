@@ -11,7 +11,7 @@ import {
 
 const b = (...v: number[]): Uint8Array => Uint8Array.from(v);
 
-// Golden vectors (reference §2.7): Event u32 @0, union @4.
+// Golden vectors (docs/reference/structs.md#usbfn-notification): Event u32 @0, union @4.
 const GOLDEN: readonly (readonly [string, UsbfnNotification, Uint8Array])[] = [
   ['attach', { type: 'attach' }, b(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)],
   ['reset high', { type: 'reset', busSpeed: 2 }, b(2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)],

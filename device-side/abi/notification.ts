@@ -5,7 +5,7 @@
  * Layout (align 4): Event u32 @0; union u (8 bytes) @4: BusSpeed u32 | SetupPacket 8 B |
  * ConfigurationValue u16 | PortType u32 | AlternateInterface { InterfaceNumber u16 @4, AlternateInterfaceNumber u16 @6 }.
  *
- * @see reference §2.7
+ * @see docs/reference/structs.md#usbfn-notification
  */
 import { type SetupPacket } from '../../core/index.js';
 import { requireExactBytes, requireInt, requireTarget } from './decode-error.js';

@@ -1,7 +1,7 @@
 /**
  * USB_DEFAULT_PIPE_SETUP_PACKET (usbspec.h, 8 bytes, 1-byte packed) and its bmRequestType bit fields.
  *
- * @see reference §2.4 (H-SPEC)
+ * @see docs/reference/structs.md#usb-default-pipe-setup-packet (usbspec.h)
  * The field names and request codes are the shared chapter-9 vocabulary (core/chapter9.ts); this file is
  * only the ABI codec.
  *

@@ -2,7 +2,7 @@
  * USBFN_USB_STRING (usbfnbase.h): the 512-byte input of IOCTL_GENERICUSBFN_REGISTER_USB_STRING.
  * StringIndex u8 @0, padding @1, UsbString[255] WCHAR @2 (align 2).
  *
- * @see reference §2.14
+ * @see docs/reference/structs.md#usbfn-usb-string
  */
 import { abiEncodeError, requireExactBytes, requireInt, requireTarget } from './decode-error.js';
 import { MAX_USB_STRING_LENGTH } from './usbfn-types.js';

@@ -1,7 +1,7 @@
 /**
- * Constants and enums of usbfnbase.h (reference §2.1, §2.2). All enums are C `enum`s, 4 bytes on the wire.
+ * Constants and enums of usbfnbase.h (docs/reference/structs.md#constants, #enums). All enums are C `enum`s, 4 bytes on the wire.
  *
- * @see reference §2 (H-FN: microsoft/win32metadata generation/WinSDK/RecompiledIdlHeaders/shared/usbfnbase.h)
+ * @see docs/reference/structs.md (usbfnbase.h; public copy in microsoft/win32metadata generation/WinSDK/RecompiledIdlHeaders/shared/usbfnbase.h)
  */
 import type { UsbSpeed } from '../../core/index.js';
 
@@ -28,7 +28,7 @@ export const MAX_INTERFACE_GUID_SIZE = 78;
 export const MAX_INTERFACE_GUID_LENGTH = 39;
 /**
  * Set in an interrupt endpoint's wMaxPacketSize so the stack does not re-size it per speed. The header
- * says "MSB" but 0x80 is bit 7 of the 16-bit field: ambiguous, treat as opaque (reference §2.1, [1 src]).
+ * says "MSB" but 0x80 is bit 7 of the 16-bit field: ambiguous, treat as opaque (docs/reference/structs.md#constants; single source).
  */
 export const USBFN_INTERRUPT_ENDPOINT_SIZE_NOT_UPDATEABLE_MASK = 0x80;
 

@@ -97,7 +97,7 @@ export function readWideString(
 
 /**
  * WCHARs a REG_MULTI_SZ of `list` needs: each entry + NUL, then the final NUL. An empty list is a single NUL.
- * ASSUMPTION (reference §3.3, inferred): CM_Get_Device_Interface_List_SizeW reports 1 for an empty list.
+ * ASSUMPTION (docs/reference/documented-vs-inferred.md#cm-empty-list): CM_Get_Device_Interface_List_SizeW reports 1 for an empty list.
  */
 export function multiSzChars(list: readonly string[]): number {
   let n = 1;
@@ -106,7 +106,7 @@ export function multiSzChars(list: readonly string[]): number {
 }
 
 /**
- * Encodes a REG_MULTI_SZ: `a\0b\0\0`; empty list = `\0` (reference §3.3, inferred).
+ * Encodes a REG_MULTI_SZ: `a\0b\0\0`; empty list = `\0` (docs/reference/structs.md#multi-sz; inferred).
  * @throws UsageError ABI_ENCODE for an empty entry (it would end the list) or an entry containing NUL.
  */
 export function encodeMultiSz(list: readonly string[]): Uint8Array {

@@ -3,7 +3,7 @@ import { Win32Error } from '../../core/index.js';
 import { IOCTL_GENERICUSBFN_TRANSFER_IN } from './ioctl-codes.js';
 import { NTSTATUS, WIN32_ERROR, ntStatusName, ntStatusToWin32, win32Error, win32ErrorName } from './win32-errors.js';
 
-// reference §4: Win32 name, value, NTSTATUS that maps to it (or null).
+// docs/reference/errors.md#win32-errors: Win32 name, value, NTSTATUS that maps to it (or null).
 const ROWS: readonly (readonly [string, number, number | null])[] = [
   ['ERROR_SUCCESS', 0, 0x00000000],
   ['ERROR_INVALID_FUNCTION', 1, 0xc0000010],

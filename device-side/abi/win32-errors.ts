@@ -2,13 +2,13 @@
  * Win32 error values (winerror.h) and NTSTATUS values (ntstatus.h) a GenericUSBFn.sys client meets,
  * with the RtlNtStatusToDosError mapping the I/O manager applies when an overlapped request completes.
  *
- * @see reference §4 (Win32 errors table; mapping sources W-TEST / PROBE)
+ * @see docs/reference/errors.md#win32-errors (values and the source of each mapping)
  * @see https://learn.microsoft.com/windows/win32/debug/system-error-codes
  */
 import { Win32Error } from '../../core/index.js';
 import { ioctlName } from './ioctl-codes.js';
 
-/** Win32 error values by name (winerror.h). Every row of reference §4 plus the few the harness names. */
+/** Win32 error values by name (winerror.h). Every row of docs/reference/errors.md#win32-errors. */
 export const WIN32_ERROR = {
   ERROR_SUCCESS: 0,
   ERROR_INVALID_FUNCTION: 1,
@@ -47,7 +47,7 @@ export const WIN32_ERROR = {
 /** A name of {@link WIN32_ERROR}. */
 export type Win32ErrorName = keyof typeof WIN32_ERROR;
 
-/** NTSTATUS values by name (ntstatus.h), as unsigned 32-bit numbers. Every NTSTATUS of reference §4. */
+/** NTSTATUS values by name (ntstatus.h), as unsigned 32-bit numbers. Every NTSTATUS of docs/reference/errors.md#win32-errors. */
 export const NTSTATUS = {
   STATUS_SUCCESS: 0x00000000,
   STATUS_PENDING: 0x00000103,
@@ -82,9 +82,10 @@ export type NtStatusName = keyof typeof NTSTATUS;
 const W = WIN32_ERROR;
 
 /**
- * RtlNtStatusToDosError for the rows of reference §4 (W-TEST unless noted).
- * STATUS_NO_SUCH_DEVICE → ERROR_FILE_NOT_FOUND (2) per W-TEST (Windows-checked expectations); Wine 8.0's
- * ntdll returned ERROR_NO_SUCH_DEVICE (433) instead (reference §4 note: unresolved, accept both).
+ * RtlNtStatusToDosError for the rows of docs/reference/errors.md#ntstatus-to-win32 (expectations of Wine's
+ * dlls/ntdll/tests/error.c, checked on Windows, unless noted).
+ * STATUS_NO_SUCH_DEVICE → ERROR_FILE_NOT_FOUND (2) per that test; Wine 8.0's ntdll returned
+ * ERROR_NO_SUCH_DEVICE (433) instead (docs/reference/errors.md#no-such-device: unresolved, accept both).
  */
 const NTSTATUS_TO_WIN32: ReadonlyMap<number, number> = new Map<number, number>([
   [NTSTATUS.STATUS_SUCCESS, W.ERROR_SUCCESS],
@@ -109,7 +110,7 @@ const NTSTATUS_TO_WIN32: ReadonlyMap<number, number> = new Map<number, number>([
   [NTSTATUS.STATUS_NOT_SUPPORTED, W.ERROR_NOT_SUPPORTED],
   [NTSTATUS.STATUS_DEVICE_DOES_NOT_EXIST, W.ERROR_DEV_NOT_EXIST],
   [NTSTATUS.STATUS_CANCELLED, W.ERROR_OPERATION_ABORTED],
-  // PROBE only [1 src] (Wine ntdll): reference §4.
+  // Single source: observed in Wine 8.0's ntdll only (docs/reference/errors.md#win32-errors).
   [NTSTATUS.STATUS_INVALID_DEVICE_STATE, W.ERROR_BAD_COMMAND],
   [NTSTATUS.STATUS_INVALID_BUFFER_SIZE, W.ERROR_INVALID_USER_BUFFER],
   [NTSTATUS.STATUS_DEVICE_REMOVED, W.ERROR_DEVICE_REMOVED],
@@ -139,12 +140,12 @@ export function ntStatusName(status: number): string {
 }
 
 /**
- * RtlNtStatusToDosError for the statuses of reference §4: the Win32 error GetOverlappedResult reports
+ * RtlNtStatusToDosError for the statuses of docs/reference/errors.md#ntstatus-to-win32: the Win32 error GetOverlappedResult reports
  * for a request the driver completed with `status`. Accepts the signed (`-1073741536`) or unsigned
  * (`0xC0000120`) form. FACILITY_NTWIN32 statuses map to their low word; any other unknown status maps to
  * ERROR_MR_MID_NOT_FOUND (317), as Windows does.
  *
- * @note STATUS_NO_SUCH_DEVICE → ERROR_FILE_NOT_FOUND (2) per W-TEST; Wine's ntdll gives
+ * @note STATUS_NO_SUCH_DEVICE → ERROR_FILE_NOT_FOUND (2) per Wine's Windows-checked test; Wine's ntdll gives
  * ERROR_NO_SUCH_DEVICE (433). Code that checks for a vanished device should accept both (`isGone` does).
  * @see https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-rtlntstatustodoserror
  */
@@ -156,7 +157,7 @@ export function ntStatusToWin32(status: number): number {
   return W.ERROR_MR_MID_NOT_FOUND;
 }
 
-/** Default "why / how to fix" text for the errors a client most often meets (STYLE.md §5). */
+/** Default "why / how to fix" text for the errors a client most often meets (docs/architecture.md#error-model). */
 const WIN32_HINT: Readonly<Partial<Record<Win32ErrorName, string>>> = {
   ERROR_INVALID_FUNCTION: 'the driver does not know this IOCTL code; check the code against genericusbfnioctl.h',
   ERROR_FILE_NOT_FOUND: 'the device interface is gone (removed or never arrived); wait for its arrival again',

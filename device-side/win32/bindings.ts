@@ -1,13 +1,14 @@
 /**
  * The native boundary of the Win32 backend: the **only** module of the project that imports koffi, and it
  * does so lazily (`await import('koffi')`) inside {@link loadKoffi}, so importing this file (or anything
- * that imports it) never fails on a machine without koffi's native part (DESIGN.md §3, STYLE.md §1).
+ * that imports it) never fails on a machine without koffi's native part (docs/architecture.md#import-rule).
  *
  * {@link loadWin32Bindings} loads kernel32.dll, ntdll.dll and CfgMgr32.dll and declares, with `__stdcall`
- * (ignored on x64/ARM64, required on x86; reference §3.1, §7), exactly the functions the backend uses.
+ * (ignored on x64/ARM64, required on x86; docs/reference/ioctls.md#opening-the-device), exactly the functions the backend uses.
  * Everything above this file sees plain typed functions on BigInt handles and native memory blocks.
  *
- * @see ../shared/reference/usbfn-abi.md §3 (cfgmgr32), §4 (kernel32), §7 (koffi notes)
+ * @see docs/reference/configuration-manager.md (cfgmgr32), docs/reference/ioctls.md#opening-the-device (kernel32),
+ *   docs/reference/configuration-manager.md#koffi-callbacks (koffi notes)
  * @see https://koffi.dev/ (koffi 3.3.4: pointers are BigInt; `.async` runs on a worker thread)
  */
 import { UsageError } from '../../core/index.js';
@@ -21,7 +22,7 @@ export type KoffiModule = (typeof import('koffi'))['default'];
 export type KoffiType = import('koffi').TypeObject;
 
 /**
- * A Win32 HANDLE as koffi 3 represents it: an untyped BigInt, branded (STYLE.md §4). `0n` is NULL.
+ * A Win32 HANDLE as koffi 3 represents it: an untyped BigInt, branded (docs/architecture.md#naming). `0n` is NULL.
  * INVALID_HANDLE_VALUE is `(HANDLE)-1`: test it with {@link isInvalidHandle}.
  */
 export type Win32Handle = bigint & { readonly __brand: 'Win32Handle' };
@@ -29,7 +30,7 @@ export type Win32Handle = bigint & { readonly __brand: 'Win32Handle' };
 /**
  * A block of native (malloc'ed, never moved by the GC) memory: its address for Win32 calls and a
  * Uint8Array view onto it for JS. Overlapped I/O needs this: the OVERLAPPED and the data buffers must stay
- * at one address until the completion is observed (reference §6.1 CancelIoEx, §7).
+ * at one address until the completion is observed (docs/reference/ioctls.md#overlapped-io).
  */
 export interface NativeBlock {
   readonly address: bigint;
@@ -155,7 +156,7 @@ export interface Win32Api extends OverlappedIoApi {
   /**
    * CM_Unregister_Notification through koffi `.async` (on a worker thread). Never call it synchronously on
    * the main thread: it waits for in-flight callbacks, which koffi queues to the main thread → deadlock
-   * (reference §3.2, §7).
+   * (docs/reference/configuration-manager.md#unregister-rule, #koffi-callbacks).
    */
   CM_Unregister_NotificationAsync(notifyContext: bigint): Promise<number>;
   /** CM_Get_Device_Interface_List_SizeW(pulLen[out, WCHARs], InterfaceClassGuid, pDeviceID, ulFlags), `.async`. */
@@ -214,11 +215,11 @@ let cached: Promise<Win32Bindings> | undefined;
 
 /**
  * Loads kernel32.dll, ntdll.dll and CfgMgr32.dll through koffi and declares the functions of
- * {@link Win32Bindings}; checks every struct layout against the reference at startup. Cached: later
+ * {@link Win32Bindings}; checks every struct layout against docs/reference/structs.md (expected-layouts.ts) at startup. Cached: later
  * calls return the same bindings.
  *
  * @throws UsageError `WIN32_UNAVAILABLE` on a non-Windows platform; `KOFFI_UNAVAILABLE` without koffi's
- * native part; `WIN32_LAYOUT_MISMATCH` if a declared struct differs from the reference (a koffi or ABI bug).
+ * native part; `WIN32_LAYOUT_MISMATCH` if a declared struct differs from the expected layout (a koffi or ABI bug).
  * @example
  * const w = await loadWin32Bindings();
  * const h = w.CreateFileW(link, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, null);
@@ -307,7 +308,7 @@ async function declareBindings(): Promise<Win32Bindings> {
   const RtlNtStatusToDosError = ntdll.func(S, 'RtlNtStatusToDosError', 'uint32', ['uint32']);
 
   const missingExports: string[] = [];
-  // CM_(Un)Register_Notification exist since Windows 8 (D-CM); Wine 8.0's CfgMgr32.dll lacks both.
+  // CM_(Un)Register_Notification exist since Windows 8 (MS Learn CM_Register_Notification); Wine 8.0's CfgMgr32.dll lacks both.
   type TypeSpec = Parameters<KoffiModule['out']>[0];
   type Library = import('koffi').LibraryHandle;
   const optionalFunc = (lib: Library, name: string, result: TypeSpec, args: TypeSpec[]): ReturnType<Library['func']> | null => {
@@ -415,7 +416,7 @@ async function declareBindings(): Promise<Win32Bindings> {
 /**
  * True for NULL and INVALID_HANDLE_VALUE in any of koffi's representations (`null`, `0n`, `-1n`,
  * all-ones unsigned) — CreateFileW and CreateNamedPipeW fail with INVALID_HANDLE_VALUE, CreateIoCompletionPort
- * with NULL (reference §7).
+ * with NULL (docs/reference/configuration-manager.md#koffi-callbacks).
  */
 export function isInvalidHandle(handle: bigint | null, pointerSize: PointerSize): boolean {
   if (handle === null || handle === 0n || handle === -1n) return true;

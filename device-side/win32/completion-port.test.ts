@@ -90,7 +90,7 @@ describe('CompletionPort (overlapped DeviceIoControl over one IOCP)', () => {
 
   it('maps a completed failure status through RtlNtStatusToDosError and still returns what the driver wrote', async () => {
     const { api, file } = setup();
-    // GET_INTERFACE_DESCRIPTOR_SET too small: the driver writes Size, then fails (reference §6.1, §6.2).
+    // GET_INTERFACE_DESCRIPTOR_SET too small: the driver writes Size, then fails (docs/reference/ioctls.md#get-interface-descriptor-set).
     const out = new Uint8Array(12).fill(0xee);
     const p = file.deviceIoControl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, new Uint8Array(12), out);
     api.complete(api.ioctls[0]!, { status: NTSTATUS.STATUS_BUFFER_TOO_SMALL, bytes: 0, write: new Uint8Array([0, 0, 0, 0, 2, 0, 0, 0, 0x40, 0]) });

@@ -3,7 +3,7 @@
  * one I/O completion port, and a **single** asynchronous GetQueuedCompletionStatusEx (koffi `.async`, on a
  * worker thread) drains it. Completions are matched to requests by the address of their OVERLAPPED.
  *
- * Lifetimes (reference §6.1 CancelIoEx, §7): each request owns one native block
+ * Lifetimes (docs/reference/ioctls.md#overlapped-io): each request owns one native block
  * `[OVERLAPPED | input | output]` that is referenced from JS (the `pending` map) until its completion
  * packet has been dequeued — also after CancelIoEx and after CloseHandle — and only then recycled.
  *
@@ -240,7 +240,7 @@ export class CompletionPort {
     if (this.broken !== undefined) return Promise.reject(this.broken);
     const signal = options?.signal;
     if (signal?.aborted) {
-      // Never issued: report it the way a cancelled request completes (reference §6.1 CancelIoEx).
+      // Never issued: report it the way a cancelled request completes (docs/reference/ioctls.md#cancellation).
       return Promise.reject(
         win32Error('DeviceIoControl', WIN32_ERROR.ERROR_OPERATION_ABORTED, {
           ioctl: code,
@@ -403,8 +403,8 @@ export class CompletionPort {
     const out = req.output;
     if (out !== null && req.copyBack) {
       // Success: what lpBytesReturned covers. Failure: the whole buffer, because a METHOD_OUT_DIRECT driver
-      // may write into it and still fail (GET_INTERFACE_DESCRIPTOR_SET fills Size; reference §6.2).
-      // ASSUMPTION (reference §1, §6.2): on success no GenericUSBFn IOCTL writes past lpBytesReturned, so
+      // may write into it and still fail (GET_INTERFACE_DESCRIPTOR_SET fills Size; docs/reference/ioctls.md#get-interface-descriptor-set).
+      // ASSUMPTION (docs/reference/documented-vs-inferred.md#win32-copy-back): on success no GenericUSBFn IOCTL writes past lpBytesReturned, so
       // bytes beyond it keep the caller's values (as they would if the driver wrote nothing there).
       const n = success ? Math.min(bytes, out.byteLength) : out.byteLength;
       if (n > 0) out.set(ov.subarray(req.outputOffset, req.outputOffset + n));
@@ -449,7 +449,7 @@ export class CompletionPort {
   private async closeHandle(state: HandleState, handle: Win32Handle, label: string, drainTimeoutMs: number): Promise<void> {
     if (!state.open) return;
     state.open = false;
-    // Cancel first: IRP_MJ_CLEANUP cancels on real Windows anyway (reference §6.1 handle close); doing it
+    // Cancel first: IRP_MJ_CLEANUP cancels on real Windows anyway (docs/reference/ioctls.md#cancellation); doing it
     // explicitly gives the same 995 completions on every implementation.
     if (state.pending > 0) this.api.CancelIoEx(handle, null);
     if (this.api.CloseHandle(handle) === 0) {

@@ -1,13 +1,13 @@
 /**
  * The expected binary layouts (size, alignment, field offsets and sizes) of every struct the Win32
- * backend declares for koffi, restated from the reference tables. One table, checked in three places:
+ * backend declares for koffi, restated from docs/reference/structs.md. One table, checked in three places:
  * the Linux unit test (`koffi-structs.test.ts`), the Wine tier under Windows node (`.ci/wine/`), and
- * {@link loadWin32Bindings} at startup (reference §7: "check koffi.sizeof against the sizes in §2 at
- * startup").
+ * {@link loadWin32Bindings} at startup (a koffi declaration that disagrees with the header
+ * must fail before any I/O).
  *
  * Pure data: no koffi import, so the table loads anywhere.
  *
- * @see ../shared/reference/usbfn-abi.md §2 (usbfnbase.h / usbspec.h), §3.4–§3.5 (cfgmgr32.h), §4 (minwinbase.h)
+ * @see docs/reference/structs.md (usbfnbase.h / usbspec.h, cfgmgr32.h, minwinbase.h)
  */
 
 /** Pointer width of the target ABI: 8 on x64/ARM64, 4 on x86 (LLP64 vs ILP32). */
@@ -20,7 +20,7 @@ export interface ExpectedField {
   readonly size: number;
 }
 
-/** One struct: its total size, its alignment and the fields the reference lists. */
+/** One struct: its total size, its alignment and the fields docs/reference/structs.md lists. */
 export interface ExpectedLayout {
   /** The C type name, verbatim (`USBFN_CLASS_INFORMATION_PACKET`). */
   readonly name: string;
@@ -33,26 +33,26 @@ const f = (path: string, offset: number, size: number): ExpectedField => ({ path
 
 /**
  * The expected layouts for one pointer size. Only CM_NOTIFY_FILTER (HANDLE in its union), OVERLAPPED
- * and OVERLAPPED_ENTRY differ between x86 and x64; every USBFN/USB struct is byte-identical (reference §2.3).
+ * and OVERLAPPED_ENTRY differ between x86 and x64; every USBFN/USB struct is byte-identical (docs/reference/structs.md#packing).
  */
 export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayout[] {
   const p = pointerSize;
   return [
-    // reference §3.5 "GUID wire layout"
+    // docs/reference/structs.md#guid
     {
       name: 'GUID',
       size: 16,
       align: 4,
       fields: [f('Data1', 0, 4), f('Data2', 4, 2), f('Data3', 6, 2), f('Data4', 8, 8)],
     },
-    // reference §2.4 (usbspec.h, pshpack1)
+    // docs/reference/structs.md#usb-default-pipe-setup-packet (usbspec.h, pshpack1)
     {
       name: 'USB_DEFAULT_PIPE_SETUP_PACKET',
       size: 8,
       align: 1,
       fields: [f('bmRequestType', 0, 1), f('bRequest', 1, 1), f('wValue', 2, 2), f('wIndex', 4, 2), f('wLength', 6, 2)],
     },
-    // reference §2.5 (usbspec.h, pshpack1)
+    // docs/reference/structs.md#usb-endpoint-descriptor (usbspec.h, pshpack1)
     {
       name: 'USB_ENDPOINT_DESCRIPTOR',
       size: 7,
@@ -66,7 +66,7 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('bInterval', 6, 1),
       ],
     },
-    // reference §2.5 note (usbspec.h, pshpack1)
+    // docs/reference/structs.md#usb-interface-descriptor (usbspec.h, pshpack1)
     {
       name: 'USB_INTERFACE_DESCRIPTOR',
       size: 9,
@@ -83,14 +83,14 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('iInterface', 8, 1),
       ],
     },
-    // reference §2.6
+    // docs/reference/structs.md#alternate-interface
     {
       name: 'ALTERNATE_INTERFACE',
       size: 4,
       align: 2,
       fields: [f('InterfaceNumber', 0, 2), f('AlternateInterfaceNumber', 2, 2)],
     },
-    // reference §2.7
+    // docs/reference/structs.md#usbfn-notification
     {
       name: 'USBFN_NOTIFICATION',
       size: 12,
@@ -105,21 +105,21 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('u.AlternateInterface', 4, 4),
       ],
     },
-    // reference §2.8
+    // docs/reference/structs.md#usbfn-pipe-information
     {
       name: 'USBFN_PIPE_INFORMATION',
       size: 12,
       align: 4,
       fields: [f('EpDesc', 0, 7), f('PipeId', 8, 4)],
     },
-    // reference §2.9
+    // docs/reference/structs.md#usbfn-class-interface
     {
       name: 'USBFN_CLASS_INTERFACE',
       size: 196,
       align: 4,
       fields: [f('InterfaceNumber', 0, 1), f('PipeCount', 1, 1), f('PipeArr', 4, 192)],
     },
-    // reference §2.10
+    // docs/reference/structs.md#usbfn-class-information-packet
     {
       name: 'USBFN_CLASS_INFORMATION_PACKET',
       size: 748,
@@ -133,14 +133,14 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('SuperSpeedClassInterface', 552, 196),
       ],
     },
-    // reference §2.11
+    // docs/reference/structs.md#usbfn-class-interface-ex
     {
       name: 'USBFN_CLASS_INTERFACE_EX',
       size: 196,
       align: 4,
       fields: [f('BaseInterfaceNumber', 0, 1), f('InterfaceCount', 1, 1), f('PipeCount', 2, 1), f('PipeArr', 4, 192)],
     },
-    // reference §2.12
+    // docs/reference/structs.md#usbfn-class-information-packet-ex
     {
       name: 'USBFN_CLASS_INFORMATION_PACKET_EX',
       size: 748,
@@ -154,28 +154,28 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('HasInterfaceGuid', 746, 1),
       ],
     },
-    // reference §2.13 (variable tail: sizeof reserves 1 byte + 1 pad)
+    // docs/reference/structs.md#usbfn-interface-info (variable tail: sizeof reserves 1 byte + 1 pad)
     {
       name: 'USBFN_INTERFACE_INFO',
       size: 12,
       align: 4,
       fields: [f('InterfaceNumber', 0, 1), f('Speed', 4, 4), f('Size', 8, 2), f('InterfaceDescriptorSet', 10, 1)],
     },
-    // reference §2.14
+    // docs/reference/structs.md#usbfn-usb-string
     {
       name: 'USBFN_USB_STRING',
       size: 512,
       align: 2,
       fields: [f('StringIndex', 0, 1), f('UsbString', 2, 510)],
     },
-    // reference §2.15
+    // docs/reference/structs.md#usbfn-bus-configuration-info
     {
       name: 'USBFN_BUS_CONFIGURATION_INFO',
       size: 82,
       align: 2,
       fields: [f('ConfigurationName', 0, 80), f('IsCurrent', 80, 1), f('IsActive', 81, 1)],
     },
-    // reference §3.4: 416 bytes on both; align 8 on x64 (HANDLE in the union), 4 on x86
+    // docs/reference/structs.md#cm-notify-filter: 416 bytes on both; align 8 on x64 (HANDLE in the union), 4 on x86
     {
       name: 'CM_NOTIFY_FILTER',
       size: 416,
@@ -191,7 +191,7 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('u.DeviceInstance.InstanceId', 16, 400),
       ],
     },
-    // reference §3.5: fixed part; the WCHAR/BYTE arrays run past sizeof
+    // docs/reference/structs.md#cm-notify-event-data: fixed part; the WCHAR/BYTE arrays run past sizeof
     {
       name: 'CM_NOTIFY_EVENT_DATA',
       size: 36,
@@ -209,7 +209,7 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('u.DeviceInstance.InstanceId', 8, 2),
       ],
     },
-    // reference §4 OVERLAPPED table (x64 32/8, x86 20/4)
+    // docs/reference/structs.md#overlapped (x64 32/8, x86 20/4)
     {
       name: 'OVERLAPPED',
       size: p === 8 ? 32 : 20,
@@ -224,7 +224,7 @@ export function expectedLayouts(pointerSize: PointerSize): readonly ExpectedLayo
         f('hEvent', 2 * p + 8, p),
       ],
     },
-    // ASSUMPTION (not in the reference §4): minwinbase.h OVERLAPPED_ENTRY (GetQueuedCompletionStatusEx output):
+    // ASSUMPTION (docs/reference/documented-vs-inferred.md#win32-overlapped-entry): minwinbase.h OVERLAPPED_ENTRY (GetQueuedCompletionStatusEx output):
     // { ULONG_PTR lpCompletionKey; LPOVERLAPPED lpOverlapped; ULONG_PTR Internal; DWORD dwNumberOfBytesTransferred; }
     // Natural alignment gives x64 32/8 and x86 16/4. Exercised for real by the Wine tier.
     {

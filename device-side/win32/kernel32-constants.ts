@@ -1,20 +1,20 @@
 /**
  * kernel32 constants the Win32 backend passes to CreateFileW / CreateNamedPipeW / DeviceIoControl
- * (winnt.h, fileapi.h, winbase.h). Values from reference §4 where listed there.
+ * (winnt.h, fileapi.h, winbase.h). Values as listed in docs/reference/ioctls.md#opening-the-device.
  *
- * @see ../shared/reference/usbfn-abi.md §4 (Constants)
+ * @see docs/reference/ioctls.md#opening-the-device
  */
 
-// Access rights (reference §4). The IOCTLs need both: their Access bits are FILE_READ_DATA|FILE_WRITE_DATA.
+// Access rights (docs/reference/ioctls.md#ctl-code). The IOCTLs need both: their Access bits are FILE_READ_DATA|FILE_WRITE_DATA.
 export const GENERIC_READ = 0x8000_0000;
 export const GENERIC_WRITE = 0x4000_0000;
 
-// Share modes (reference §4).
+// Share modes (fileapi.h).
 export const FILE_SHARE_READ = 0x1;
 export const FILE_SHARE_WRITE = 0x2;
 export const FILE_SHARE_DELETE = 0x4;
 
-// Creation disposition and flags (reference §4).
+// Creation disposition and flags (fileapi.h, winbase.h).
 export const OPEN_EXISTING = 3;
 export const FILE_ATTRIBUTE_NORMAL = 0x80;
 export const FILE_FLAG_OVERLAPPED = 0x4000_0000;

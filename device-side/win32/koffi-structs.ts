@@ -3,8 +3,8 @@
  * GenericUSBFn.sys, with explicit-width types only (uint8/uint16/uint32/int32/uint64) so that the layout
  * does not depend on the host's C `long`/`int` model.
  *
- * - usbspec.h structs are wrapped in 1-byte packing in the SDK → `koffi.pack` (reference §2.3);
- * - usbfnbase.h has no pack pragma → natural alignment `koffi.struct` (reference §2.3, §7);
+ * - usbspec.h structs are wrapped in 1-byte packing in the SDK → `koffi.pack` (docs/reference/structs.md#packing);
+ * - usbfnbase.h has no pack pragma → natural alignment `koffi.struct` (docs/reference/structs.md#packing);
  * - cfgmgr32.h / minwinbase.h use natural alignment; their pointer-sized members (HANDLE, ULONG_PTR,
  *   PVOID) are declared as uint64 or uint32 according to an explicit {@link PointerSize}, so both the x64
  *   and the x86 layouts can be checked on any host.
@@ -13,7 +13,7 @@
  * more than once, e.g. for both pointer sizes in one test). The koffi module itself is passed in: only
  * bindings.ts imports koffi.
  *
- * @see ../shared/reference/usbfn-abi.md §2, §3.4, §3.5, §4, §7
+ * @see docs/reference/structs.md
  */
 import type { KoffiModule, KoffiType } from './bindings.js';
 import type { ExpectedLayout, PointerSize } from './expected-layouts.js';
@@ -44,16 +44,16 @@ export interface Win32Structs {
 /** Struct names of {@link Win32Structs} (every key but `pointerSize`). */
 export type Win32StructName = Exclude<keyof Win32Structs, 'pointerSize'>;
 
-// usbfnbase.h constants used as array lengths (reference §2.1).
+// usbfnbase.h constants used as array lengths (docs/reference/structs.md#constants).
 const MAX_NUM_USBFN_PIPES = 16;
 const MAX_INTERFACE_NAME_LENGTH = 40;
 const MAX_INTERFACE_GUID_LENGTH = 39;
 const MAX_USB_STRING_LENGTH = 255;
 const MAX_CONFIGURATION_NAME_LENGTH = 40;
-const MAX_DEVICE_ID_LEN = 200; // cfgmgr32.h (reference §3.3)
+const MAX_DEVICE_ID_LEN = 200; // cfgmgr32.h (docs/reference/configuration-manager.md#constants)
 
 /**
- * Declares every struct of reference §2–§4 for koffi.
+ * Declares every struct of docs/reference/structs.md for koffi.
  *
  * @param koffi the loaded koffi module (from {@link loadKoffi}).
  * @param pointerSize 8 for x64/ARM64 (default: the running process's), 4 for x86.
@@ -73,9 +73,9 @@ export function declareStructs(koffi: KoffiModule, pointerSize: PointerSize = ho
     Data4: koffi.array('uint8', 8, 'Typed'),
   });
 
-  // usbspec.h: whole file in pshpack1 (reference §2.3).
+  // usbspec.h: whole file in pshpack1 (docs/reference/structs.md#packing).
   const USB_DEFAULT_PIPE_SETUP_PACKET = koffi.pack({
-    bmRequestType: 'uint8', // union BM_REQUEST_TYPE { bitfield struct; UCHAR B } (reference §2.4)
+    bmRequestType: 'uint8', // union BM_REQUEST_TYPE { bitfield struct; UCHAR B } (docs/reference/structs.md#usb-default-pipe-setup-packet)
     bRequest: 'uint8',
     wValue: 'uint16', // union { LowByte@2, HiByte@3 ; USHORT W }
     wIndex: 'uint16', // union { LowByte@4, HiByte@5 ; USHORT W }
@@ -101,7 +101,7 @@ export function declareStructs(koffi: KoffiModule, pointerSize: PointerSize = ho
     iInterface: 'uint8',
   });
 
-  // usbfnbase.h: natural alignment (reference §2.3).
+  // usbfnbase.h: natural alignment (docs/reference/structs.md#packing).
   const ALTERNATE_INTERFACE = koffi.struct({
     InterfaceNumber: 'uint16',
     AlternateInterfaceNumber: 'uint16',
@@ -166,7 +166,7 @@ export function declareStructs(koffi: KoffiModule, pointerSize: PointerSize = ho
     IsActive: 'uint8',
   });
 
-  // cfgmgr32.h (reference §3.4, §3.5).
+  // cfgmgr32.h (docs/reference/structs.md#cm-notify-filter, #cm-notify-event-data).
   const CM_NOTIFY_FILTER = koffi.struct({
     cbSize: 'uint32',
     Flags: 'uint32',
@@ -193,7 +193,7 @@ export function declareStructs(koffi: KoffiModule, pointerSize: PointerSize = ho
     }),
   });
 
-  // minwinbase.h (reference §4).
+  // minwinbase.h (docs/reference/structs.md#overlapped).
   const OVERLAPPED = koffi.struct({
     Internal: ptr, // ULONG_PTR: the NTSTATUS (STATUS_PENDING 0x103 while pending)
     InternalHigh: ptr, // ULONG_PTR: bytes transferred
@@ -253,7 +253,7 @@ export function fieldLayout(koffi: KoffiModule, type: KoffiType, path: string): 
   return { offset, size: current.size };
 }
 
-/** One difference between a declared koffi struct and the reference. */
+/** One difference between a declared koffi struct and the expected layout (expected-layouts.ts). */
 export interface LayoutMismatch {
   readonly struct: string;
   readonly what: string;

@@ -1,5 +1,5 @@
 /**
- * `Win32UsbFnPort`: the real {@link UsbFnPort} (DESIGN.md §2.1) over koffi → kernel32 / CfgMgr32 →
+ * `Win32UsbFnPort`: the real {@link UsbFnPort} (docs/architecture.md#seams) over koffi → kernel32 / CfgMgr32 →
  * GenericUSBFn.sys, used in `lab` mode on the Windows USB function device.
  *
  * - `open` ← CreateFileW(GENERIC_READ|GENERIC_WRITE, share 0, OPEN_EXISTING, FILE_FLAG_OVERLAPPED); the handle
@@ -7,11 +7,11 @@
  * - `ioctl` ← overlapped DeviceIoControl, any number outstanding, drained by a single worker-thread wait;
  *   abort → CancelIoEx(handle, that OVERLAPPED) → ERROR_OPERATION_ABORTED (995).
  * - `watch*` ← CM_Register_Notification with a koffi-registered PCM_NOTIFY_CALLBACK; `unregister` ←
- *   CM_Unregister_Notification through koffi `.async` (never on the main thread: reference §3.2, §7).
+ *   CM_Unregister_Notification through koffi `.async` (never on the main thread: docs/reference/configuration-manager.md#koffi-callbacks).
  * - `getInterfaceList(Size)` ← CM_Get_Device_Interface_List(_Size)W (through `.async`).
  *
- * @see ../shared/reference/usbfn-abi.md §3, §4, §6.1, §7
- * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
+ * @see docs/reference/configuration-manager.md, docs/reference/ioctls.md#opening-the-device, docs/reference/errors.md
+ * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx ("Communicating with GenericUSBFn.sys from a user-mode service")
  */
 import { type Clock, RealClock, UsageError } from '../../core/index.js';
 import {
@@ -147,9 +147,9 @@ class Win32CmRegistration implements CmRegistration {
 
   /**
    * CM_Unregister_Notification through koffi `.async`, then koffi.unregister() of the callback.
-   * Callbacks already queued may still run until this resolves (D-CM); none runs afterwards.
+   * Callbacks already queued may still run until this resolves (CM_Unregister_Notification remarks); none runs afterwards.
    * @throws UsageError UNREGISTER_IN_CALLBACK from inside this registration's own callback (a deadlock on
-   * Windows, D-CM; the sim reports SimulatorError SIM_UNREGISTER_IN_CALLBACK); ConfigRetError
+   * Windows, docs/reference/configuration-manager.md#unregister-rule; the sim reports SimulatorError SIM_UNREGISTER_IN_CALLBACK); ConfigRetError
    * CR_INVALID_POINTER on a second call; ConfigRetError from CM_Unregister_Notification.
    */
   unregister(): Promise<void> {
@@ -165,7 +165,7 @@ class Win32CmRegistration implements CmRegistration {
       );
     }
     if (this.#state !== 'registered') {
-      // ASSUMPTION (reference §3.3, as the simulator): a second unregister is reported as CR_INVALID_POINTER
+      // ASSUMPTION (docs/reference/documented-vs-inferred.md#cm-second-unregister, as the simulator): a second unregister is reported as CR_INVALID_POINTER
       // without calling CM (the HCMNOTIFICATION may already be freed and reused).
       return Promise.reject(
         configRetError('CM_Unregister_Notification', CONFIGRET.CR_INVALID_POINTER, {
@@ -182,7 +182,7 @@ class Win32CmRegistration implements CmRegistration {
         throw configRetError('CM_Unregister_Notification', cr, { target: this.id });
       }
       this.#state = 'unregistered';
-      // Only now: CM_Unregister_Notification has returned, so no callback can be in flight (reference §7).
+      // Only now: CM_Unregister_Notification has returned, so no callback can be in flight (docs/reference/configuration-manager.md#koffi-callbacks).
       this.#api.unregisterCallback(this.#callback);
       this.#onGone(this);
     });

@@ -1,6 +1,6 @@
 /**
  * `NodeUsbHost`: the `UsbHost` seam over real libusb through the `usb` 2.x package's legacy API
- * (DESIGN.md §2.2). The package loads lazily inside {@link NodeUsbHost.create}, so importing this file
+ * (docs/architecture.md#seams). The package loads lazily inside {@link NodeUsbHost.create}, so importing this file
  * costs nothing in sim runs.
  */
 import { type Clock, RealClock, withTimeout, type UsbSpeed, AbortedError } from '../../core/index.js';

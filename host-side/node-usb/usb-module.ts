@@ -101,7 +101,7 @@ export interface UsbModuleLike {
 export const LIBUSB_TRANSFER_TYPE = { CONTROL: 0, ISOCHRONOUS: 1, BULK: 2, INTERRUPT: 3 } as const;
 
 /**
- * Loads `usb` lazily (DESIGN.md §3: native modules load inside factories, so sim runs need no libusb).
+ * Loads `usb` lazily (docs/architecture.md#import-rule: native modules load inside factories, so sim runs need no libusb).
  * @throws UsageError LIBUSB_UNAVAILABLE with the reason and the fix.
  */
 export async function loadUsbModule(): Promise<UsbModuleLike> {

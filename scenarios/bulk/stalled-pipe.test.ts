@@ -1,7 +1,8 @@
 /**
  * A halted pipe holds the device's transfers: while bulk IN is halted the loopback's echo stays queued
  * (not failed) in the controller, and it reaches the host once the halt is cleared.
- * @see reference §6.1 (D-UFX: SET_PIPE_STATE holds the pipe's transfers); USB 2.0 §9.4.5
+ * @see docs/reference/ioctls.md#set-pipe-state (MS Learn "Writing a function controller client driver": a halted
+ * pipe holds its transfers); USB 2.0 §9.4.5
  * @see Microsoft HLK "Windows USB Device" stalled bulk pipe test
  */
 import { expect, phase, test } from '../../harness/index.js';

@@ -3,7 +3,7 @@
  * short or zero-length packet when the host asks for more. With TRANSFER_IN_APPEND_ZERO_PKT the device
  * appends one and the host's read completes; with plain TRANSFER_IN the read waits until its timeout.
  * @see USB 2.0 §5.8.3 (a transfer ends with a short packet or exactly the requested length)
- * @see reference §1 (IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT); Microsoft HLK "Windows USB Device" ZLP test
+ * @see docs/reference/ioctls.md#transfer-in-append-zero-pkt; Microsoft HLK "Windows USB Device" ZLP test
  */
 import { expect, isTimeout, param, phase, test, type LibusbError } from '../../harness/index.js';
 

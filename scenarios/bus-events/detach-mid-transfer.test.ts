@@ -2,8 +2,9 @@
  * Unplugging in the middle of a bulk transfer: the host's transfer ends with LIBUSB_TRANSFER_NO_DEVICE,
  * the device's pending transfers are purged and it sees Detach; after the cable is plugged back and the
  * host reopens the device, everything works.
- * @see reference §6.1 (D-UFX: detach purges the endpoints, then UsbfnEventDetach), §6.2
- * @see DESIGN.md §4 item 5 (Detach → pending transfers end cancelled)
+ * @see docs/reference/ioctls.md#call-order (UFX: detach purges the endpoints, then UsbfnEventDetach);
+ * docs/reference/documented-vs-inferred.md#drv-purge-cancelled
+ * @see docs/architecture.md#service-lifecycle step 5 (Detach → pending transfers end cancelled)
  */
 import { assumption, delay, expect, isGone, param, phase, test } from '../../harness/index.js';
 

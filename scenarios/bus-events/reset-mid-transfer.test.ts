@@ -2,8 +2,9 @@
  * A port reset in the middle of a bulk transfer: the host's transfer ends cancelled, the device's pending
  * transfers are purged (ERROR_OPERATION_ABORTED) before it sees the Reset event, and after the host
  * configures it again everything works on the same handle.
- * @see USB 2.0 §7.1.7.5 (reset), §9.1.1.3; reference §6.1 (D-UFX: purge first, then the event), §6.2
- * @see DESIGN.md §4 item 5 (Reset → pending transfers end cancelled, wait for Configured again)
+ * @see USB 2.0 §7.1.7.5 (reset), §9.1.1.3; docs/reference/ioctls.md#call-order (UFX: purge first, then the event);
+ * docs/reference/documented-vs-inferred.md#drv-purge-cancelled
+ * @see docs/architecture.md#service-lifecycle step 5 (Reset → pending transfers end cancelled, wait for Configured again)
  */
 import { assumption, expect, isCancelled, param, phase, test } from '../../harness/index.js';
 

@@ -1,7 +1,8 @@
 /**
  * SET_INTERFACE: the host selects an alternate setting of the function's interface; GenericUSBFn.sys
  * reports UsbfnEventSetInterface to the service, and the interface's data toggles start at DATA0.
- * @see USB 2.0 §9.4.10 (SET_INTERFACE resets the toggles of the interface's endpoints); reference §2.7
+ * @see USB 2.0 §9.4.10 (SET_INTERFACE resets the toggles of the interface's endpoints);
+ * docs/reference/structs.md#usbfn-event (UsbfnEventSetInterface)
  */
 import { delay, expect, phase, test } from '../../harness/index.js';
 

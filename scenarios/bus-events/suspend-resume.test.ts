@@ -1,7 +1,7 @@
 /**
  * Suspend and resume: when the host stops the bus the device sees Suspend after 3 ms of idle, then
  * Resume; the configuration survives and traffic works afterwards.
- * @see USB 2.0 §7.1.7.6 (suspend), §7.1.7.7 (resume), §9.1.1.6; DESIGN.md §4 item 5
+ * @see USB 2.0 §7.1.7.6 (suspend), §7.1.7.7 (resume), §9.1.1.6; docs/architecture.md#service-lifecycle step 5
  */
 import { delay, expect, phase, test } from '../../harness/index.js';
 

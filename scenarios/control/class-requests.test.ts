@@ -2,7 +2,8 @@
  * Class requests addressed to the function's interface reach the device-side function (GenericUSBFn.sys
  * forwards them as UsbfnEventSetupPacket) and are answered with an IN data stage, an OUT data stage, or
  * no data stage.
- * @see USB 2.0 §9.3, §8.5.3 (control transfers); reference §6.1 (D-OV: pipe-0 data stage then handshake);
+ * @see USB 2.0 §9.3, §8.5.3 (control transfers); docs/reference/ioctls.md#control-requests (pipe-0 data stage then
+ * handshake);
  * HLK "Windows USB Device" EP0 transfers
  */
 import { expect, param, phase, test, findPatternMismatch, TEST_REQUEST } from '../../harness/index.js';

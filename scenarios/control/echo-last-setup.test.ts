@@ -1,7 +1,7 @@
 /**
  * The function reports the setup packet of the previous class request it saw, field for field, so a host
  * can check what reached the device (bmRequestType, bRequest, wValue, wIndex, wLength).
- * @see USB 2.0 §9.3 (Table 9-2); STYLE.md §8.5 (observable through USB)
+ * @see USB 2.0 §9.3 (Table 9-2); docs/architecture.md#observable-through-usb
  */
 import { expect, phase, test, TEST_REQUEST } from '../../harness/index.js';
 

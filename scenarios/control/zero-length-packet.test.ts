@@ -2,8 +2,8 @@
  * A control read whose data is an exact multiple of EP0's wMaxPacketSize (64 at high speed) but shorter
  * than wLength ends with a zero-length packet, so the host completes it at once with exactly that many
  * bytes instead of waiting for more (which would end in a timeout).
- * @see USB 2.0 §8.5.3.2 (a data stage ends with a short or zero-length packet); reference §6.1 (ZLP rules,
- * simulator/usbfn/generic-usbfn-model.ts ASSUMPTION on pipe 0); HLK "Windows USB Device" EP0 ZLP
+ * @see USB 2.0 §8.5.3.2 (a data stage ends with a short or zero-length packet); docs/reference/documented-vs-inferred.md#drv-append-zlp-ep0
+ * (the ZLP rule on pipe 0); HLK "Windows USB Device" EP0 ZLP
  */
 import { assumption, expect, param, phase, test, fillPattern } from '../../harness/index.js';
 import type { UsbInResult } from '../../host-side/index.js';

@@ -1,7 +1,7 @@
 /**
  * Enumeration as the host sees it: the device, configuration and string descriptors the host reads with
  * GET_DESCRIPTOR carry the values of the function's USBFN configuration (the lab registry holds the same).
- * @see USB 2.0 §9.4.3, §9.6.1, §9.6.3, §9.6.7; reference §5 (USBFN registry); HLK "Windows USB Device" descriptor checks
+ * @see USB 2.0 §9.4.3, §9.6.1, §9.6.3, §9.6.7; docs/reference/registry.md (USBFN registry); HLK "Windows USB Device" descriptor checks
  */
 import { expect, loopbackFunctionConfig, phase, test, TEST_FUNCTION_ENDPOINTS, USB_DT } from '../../harness/index.js';
 import { LANGID_EN_US } from '../../host-side/index.js';

@@ -1,7 +1,7 @@
 /**
  * Endpoint sizes per speed: the host reads the bulk endpoints' wMaxPacketSize and EP0's bMaxPacketSize0
  * that the speed allows (64 at full speed, 512 at high speed, 1024 with an SS companion at SuperSpeed).
- * @see USB 2.0 §5.8.3, §9.6.1, §9.6.6; USB 3.2 §9.6.1, §9.6.7; reference §5 (per-speed sizes)
+ * @see USB 2.0 §5.8.3, §9.6.1, §9.6.6; USB 3.2 §9.6.1, §9.6.7; docs/reference/registry.md#per-speed-packet-sizes
  */
 import { describe, expect, phase, test } from '../../harness/index.js';
 import { readConfigurationDescriptor, readDeviceDescriptor } from './get-descriptor.js';

@@ -1,6 +1,6 @@
 /**
  * GET_STATUS to the device, the function's interface and its endpoints, as the host reads it.
- * @see USB 2.0 §9.4.5 (Figures 9-4, 9-5, 9-6); reference §6.1 (D-UFX answers chapter-9 requests)
+ * @see USB 2.0 §9.4.5 (Figures 9-4, 9-5, 9-6); docs/reference/ioctls.md#control-requests (UFX answers chapter-9 requests)
  */
 import { expect, phase, test, USB_REQUEST, type UsbRecipient } from '../../harness/index.js';
 import { type UsbDeviceHandle } from '../../host-side/index.js';

@@ -2,8 +2,8 @@
  * Re-enumeration cycles: after each port reset or unplug/replug the host finds the same function again,
  * loopback works, and the device-side service keeps the one interface handle it opened (a bus reset or a
  * cable unplug is a bus event, not a PnP removal of the function's devnode).
- * @see USB 2.0 §9.1.2 (reset → default state), §7.1.7.5; reference §6.1 (D-UFX Reset/Detach events);
- * HLK "Windows USB Device" re-enumeration; DESIGN.md §4 step 5
+ * @see USB 2.0 §9.1.2 (reset → default state), §7.1.7.5; docs/reference/structs.md#usbfn-event (Reset/Detach events);
+ * HLK "Windows USB Device" re-enumeration; docs/architecture.md#service-lifecycle step 5
  */
 import { expect, param, phase, test } from '../../harness/index.js';
 

@@ -1,7 +1,8 @@
 /**
  * SET_CONFIGURATION 1 → 0 → 1 from the host: the device side sees UnConfigured then Configured, and the
  * function works again afterwards.
- * @see USB 2.0 §9.4.7; reference §6.1 (D-UFX: UsbfnEventUnConfigured / UsbfnEventConfigured); DESIGN.md §4 step 5
+ * @see USB 2.0 §9.4.7; docs/reference/ioctls.md#call-order (UsbfnEventUnConfigured / UsbfnEventConfigured);
+ * docs/architecture.md#service-lifecycle step 5
  */
 import { expect, phase, test } from '../../harness/index.js';
 

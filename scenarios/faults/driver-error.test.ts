@@ -1,7 +1,8 @@
 /**
  * A driver error on a transfer reaches the device-side event log as the right typed Win32Error (error
  * value, name and IOCTL), is reported over USB by the test protocol, and does not stop the function (the failed buffer is queued again).
- * @see reference §4 (Win32 error values), §6.1; STYLE.md §5 (Win32Error); DESIGN.md §5 "Faults" (driver error)
+ * @see docs/reference/errors.md#win32-errors; docs/architecture.md#error-model (Win32Error);
+ * docs/simulator.md#faults-the-sim-fixture (driver error)
  */
 import { expect, param, phase, test } from '../../harness/index.js';
 import type { DeviceLogEntry } from '../../device-side/index.js';

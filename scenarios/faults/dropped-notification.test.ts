@@ -2,7 +2,8 @@
  * A lost CM notification: the device interface's arrival never reaches the service (CM notifications
  * have no history and may be dropped under low memory). The service lists the interfaces again while it
  * waits (every 5 s of the scenario clock by default), so it finds the interface without a new arrival.
- * @see reference §3.2 (CM_Register_Notification: no history); DESIGN.md §4 items 1–2, §5 (dropped notifications)
+ * @see docs/reference/configuration-manager.md#no-history; docs/architecture.md#service-lifecycle steps 1–2;
+ * docs/simulator.md#faults-the-sim-fixture (dropped notifications)
  */
 import { describe, expect, phase, test } from '../../harness/index.js';
 

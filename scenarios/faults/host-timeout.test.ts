@@ -1,7 +1,7 @@
 /**
  * A host transfer that never reaches the device (lost on the way: the host controller times it out)
  * ends with LIBUSB_TRANSFER_TIMED_OUT at its timeout, and the next transfer on that pipe works.
- * @see libusb (LIBUSB_TRANSFER_TIMED_OUT); DESIGN.md §5 "Faults" (host timeout)
+ * @see libusb (LIBUSB_TRANSFER_TIMED_OUT); docs/simulator.md#faults-the-sim-fixture (host timeout)
  */
 import { expect, isTimeout, param, phase, test } from '../../harness/index.js';
 

@@ -1,7 +1,8 @@
 /**
  * The register-then-list race: an interface that arrives after CM_Register_Notification and before
  * CM_Get_Device_Interface_ListW is reported twice (notification and list); the service opens it once.
- * @see DESIGN.md §4 item 2; reference §3.2 (D-CM: notifications have no history, register before listing)
+ * @see docs/architecture.md#service-lifecycle step 2; docs/reference/configuration-manager.md#register-then-list
+ * (notifications have no history: register before listing)
  */
 import { describe, eventually, expect, phase, test } from '../../harness/index.js';
 
@@ -15,7 +16,7 @@ describe('arrival between registration and listing', () => {
       sim.simulation.powerOn();
       await starting;
       await device.whenActive();
-      // The notification is delivered asynchronously (D-CM), possibly after the list was opened.
+      // The notification is delivered asynchronously (docs/reference/configuration-manager.md#callback), possibly after the list was opened.
       await eventually(clock, 'the arrival notification in the device log', async () =>
         (await device.eventLog()).some((e) => e.kind === 'interfaceArrival'),
       );

@@ -1,7 +1,7 @@
 /**
  * Custom events: a driver's IoReportTargetDeviceChange reaches the service's handle registration as
  * CM_NOTIFY_ACTION_DEVICECUSTOMEVENT with its GUID and data, and the service hands it to the function.
- * @see DESIGN.md §4 item 7; reference §3.5 (CM_NOTIFY_EVENT_DATA.u.DeviceHandle)
+ * @see docs/architecture.md#service-lifecycle step 7; docs/reference/structs.md#cm-notify-event-data (u.DeviceHandle)
  */
 import { delay, expect, phase, test } from '../../harness/index.js';
 

@@ -1,7 +1,7 @@
 /**
  * Notifications have no history: a CM_Register_Notification made after an interface arrived sees nothing
  * of that arrival, only what happens after it (which is why the service lists after registering).
- * @see DESIGN.md §4 item 7; reference §3.2 (D-CM)
+ * @see docs/architecture.md#service-lifecycle step 7; docs/reference/configuration-manager.md#no-history
  */
 import { delay, expect, phase, test } from '../../harness/index.js';
 

@@ -2,8 +2,9 @@
  * Query-remove (PnP "eject", driver update): the service closes its handle so the removal can complete,
  * unless its function vetoes; when another component vetoes after the service closed, the service reopens
  * on QUERYREMOVEFAILED (from a deferred routine, never from inside its callback).
- * @see DESIGN.md §4 item 7; reference §3.3 (DEVICEQUERYREMOVE, DEVICEQUERYREMOVEFAILED, DEVICEREMOVECOMPLETE)
- * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_register_notification (D-CM)
+ * @see docs/architecture.md#service-lifecycle step 7; docs/reference/configuration-manager.md#query-remove
+ * (DEVICEQUERYREMOVE, DEVICEQUERYREMOVEFAILED, DEVICEREMOVECOMPLETE)
+ * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_register_notification
  */
 import { assumption, delay, expect, phase, test } from '../../harness/index.js';
 

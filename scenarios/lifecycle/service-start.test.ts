@@ -1,8 +1,9 @@
 /**
  * Service start order: the device-side service finds its interface whether it starts before the device's
  * function devnode arrives (arrival notification) or after (the initial interface list).
- * @see DESIGN.md §4 items 1–3; reference §3 (CM_Register_Notification, CM_Get_Device_Interface_ListW)
- * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
+ * @see docs/architecture.md#service-lifecycle steps 1–3; docs/reference/configuration-manager.md#register-then-list
+ * (CM_Register_Notification, CM_Get_Device_Interface_ListW)
+ * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx
  */
 import { describe, expect, phase, test } from '../../harness/index.js';
 

@@ -1,7 +1,7 @@
 /**
  * Shutting the service down: outstanding I/O cancelled, every notification unregistered, the handle
  * closed; the device's function can then be opened again by a new service.
- * @see DESIGN.md §4 item 8
+ * @see docs/architecture.md#service-lifecycle step 8
  */
 import { expect, phase, test } from '../../harness/index.js';
 

@@ -1,7 +1,8 @@
 /**
  * Surprise removal (driver crash, devnode yanked): no query; the device's pending I/O ends cancelled, the
  * service tears down on REMOVECOMPLETE / interface removal and waits; the device can arrive again.
- * @see DESIGN.md §4 item 7; reference §3.3 (DEVICEREMOVECOMPLETE without DEVICEQUERYREMOVE), §6.2
+ * @see docs/architecture.md#service-lifecycle step 7; docs/reference/configuration-manager.md#surprise-removal
+ * (DEVICEREMOVECOMPLETE without DEVICEQUERYREMOVE); docs/reference/documented-vs-inferred.md#drv-removed-while-open
  * @see docs/simulator-driver.md "Handles" (device removed while open)
  */
 import { assumption, delay, expect, isCancelled, phase, test } from '../../harness/index.js';

@@ -2,7 +2,7 @@
  * Host timeouts run on the scenario clock: a bulk IN with nothing queued on the device (it NAKs) ends
  * exactly at its timeout with LIBUSB_TRANSFER_TIMED_OUT. In sim a 30-second timeout costs no wall time.
  * @see libusb_bulk_transfer (LIBUSB_ERROR_TIMEOUT / LIBUSB_TRANSFER_TIMED_OUT); USB 2.0 §8.4.5 (NAK);
- * DESIGN.md §2.3 (virtual time)
+ * docs/architecture.md#seams (Clock: virtual time)
  */
 import { expect, isTimeout, LibusbError, param, phase, test } from '../../harness/index.js';
 

@@ -3,7 +3,7 @@
  * packets per 125 µs microframe at high speed (53.248 MB/s), 19 × 64-byte packets per 1 ms frame at full
  * speed (1.216 MB/s). The source/sink function keeps transfers queued on the device so the host is the
  * only pacing.
- * @see USB 2.0 §5.8.4 and Tables 5-9 / 5-10 (bulk transaction limits); DESIGN.md §7; docs/simulator-link.md;
+ * @see USB 2.0 §5.8.4 and Tables 5-9 / 5-10 (bulk transaction limits); bench/README.md; docs/simulator-link.md;
  * Linux usbtest / HLK "Windows USB Device" performance
  */
 import { describe, expect, param, phase, test, type Clock } from '../../harness/index.js';

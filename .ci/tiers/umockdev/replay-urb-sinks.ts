@@ -7,7 +7,7 @@
  */
 import type { UrbEvent, UrbSink } from '../../../simulator/capture/urb-event.js';
 
-/** urb->transfer_flags URB_ZERO_PACKET (reference usb-captures.md §D.1). */
+/** urb->transfer_flags URB_ZERO_PACKET (docs/reference/captures.md#usbmon-header). */
 export const URB_ZERO_PACKET = 0x40;
 /** Added to a split URB's tag for its zero-length companion (sim tags are small counters). */
 const ZLP_TAG_OFFSET = 0x1_0000_0000;
