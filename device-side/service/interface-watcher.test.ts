@@ -212,6 +212,7 @@ describe('InterfaceWatcher: handle notifications (step 7)', () => {
       const { clock, port, watcher, log } = await started();
       notifyHandle(port, LINK, 'QUERYREMOVE');
       notifyHandle(port, LINK, action);
+      await settle(); // a deferred routine is a timer, not just a later promise job
       expect(port.calls.filter((c) => c.startsWith('CM_Unregister_Notification'))).toEqual([]);
       expect(port.registrations).toBe(2);
       await clock.advance(0);
@@ -253,7 +254,8 @@ describe('InterfaceWatcher: handle notifications (step 7)', () => {
     notifyHandle(port, LINK, 'QUERYREMOVE');
     const mark = port.calls.length;
     notifyHandle(port, LINK, 'QUERYREMOVEFAILED');
-    expect(port.calls.length).toBe(mark); // nothing inside the callback
+    await settle();
+    expect(port.calls.length).toBe(mark); // nothing inside the callback, nor right after it
     await clock.advance(0);
     expect(port.calls.slice(mark)).toEqual([`CM_Unregister_Notification(${oldId})`, 'CreateFileW', 'CM_Register_Notification(DEVICEHANDLE)']);
     expect(port.unregisterInCallback).toBe(0);
