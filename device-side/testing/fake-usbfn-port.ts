@@ -11,7 +11,7 @@
  *
  * Order checks: {@link FakeUsbFnPort.calls} names every Win32/cfgmgr32 call in call order, the IOCTLs of the
  * files it opens included, and an `unregister()` made from inside that registration's own callback fails
- * (it deadlocks on Windows, D-CM) and is counted in {@link FakeUsbFnPort.unregisterInCallback}.
+ * (CM_Unregister_Notification deadlocks there on Windows) and is counted in {@link FakeUsbFnPort.unregisterInCallback}.
  */
 import { RealClock, type Clock, HarnessError } from '../../core/index.js';
 import {
