@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigRetError } from '../core/index.js';
 import { CONFIGRET } from './abi/index.js';
 import { listInterfaces } from './list-interfaces.js';
-import { FakeUsbFnPort } from './testing/fake-usbfn-port.js';
+import { FakeUsbFnPort } from './testing/index.js';
 
 const GUID = '{6E29B7D8-0A39-4A4F-9B1B-3C8C3A5E1B20}';
 const q = { interfaceClassGuid: GUID };

@@ -24,7 +24,7 @@ import {
   type UsbfnClassInformationPacket,
   type UsbfnNotification,
 } from './abi/index.js';
-import { FakeUsbFnFile } from './testing/fake-usbfn-port.js';
+import { FakeUsbFnFile } from './testing/index.js';
 import { UsbFnClient } from './usbfn-client.js';
 import type { IoctlOptions, UsbFnFile } from './usbfn-port.js';
 

@@ -9,7 +9,7 @@
  *
  * The echo reuses the OUT buffer (no copy); IN transfers go out in the order the OUT transfers arrived.
  */
-import type { FunctionContext, UsbFunction } from '../service/function-api.js';
+import type { FunctionContext, UsbFunction } from '../service/index.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
 import { ZLP_POLICY } from '../../core/index.js';
 

@@ -5,8 +5,7 @@
  * so a host that knows the seed can generate and check any slice (test-protocol.ts `patternByte`).
  */
 import { isCancelled, fillPattern, findPatternMismatch, TEST_REQUEST, ZLP_POLICY } from '../../core/index.js';
-import type { FunctionContext, UsbFunction } from '../service/function-api.js';
-import { MAX_QUEUE_FAILURES_IN_A_ROW } from '../service/function-context.js';
+import { MAX_QUEUE_FAILURES_IN_A_ROW, type FunctionContext, type UsbFunction } from '../service/index.js';
 import { DEFAULT_PATTERN_SEED } from './loopback-function.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
 

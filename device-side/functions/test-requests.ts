@@ -3,7 +3,7 @@
  * answers to the introspection requests. Each test function owns one {@link TestFunctionState}.
  */
 import { isCancelled, Win32Error, type SetupPacket, ECHO_MAX_BYTES, encodeTestCounters, fillPattern, STALL_MODE, TEST_REQUEST, ZLP_POLICY, type TestCounters } from '../../core/index.js';
-import type { FunctionContext, SetupReply } from '../service/function-api.js';
+import type { FunctionContext, SetupReply } from '../service/index.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

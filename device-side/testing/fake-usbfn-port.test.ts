@@ -58,4 +58,41 @@ describe('FakeUsbFnPort', () => {
     port.failNext('CM_Register_Notification', CONFIGRET.CR_FAILURE);
     await expect(port.watchHandle(f, () => 0)).rejects.toMatchObject({ crName: 'CR_FAILURE' });
   });
+
+  it('names every call in order, the IOCTLs and CloseHandle of its files included', async () => {
+    const port = new FakeUsbFnPort();
+    port.interfaces = ['L1'];
+    const reg = await port.watchInterfaces('{6e29b7d8-0a39-4a4f-9b1b-3c8c3a5e1b20}', () => 0);
+    await port.getInterfaceListSize({ interfaceClassGuid: 'g' });
+    const f = (await port.open('L1')) as FakeUsbFnFile;
+    f.respond(IOCTL_GENERICUSBFN_TRANSFER_IN, { complete: true });
+    await f.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, new Uint8Array(4), null);
+    await port.watchHandle(f, () => 0);
+    await f.close();
+    await reg.unregister();
+    expect(port.calls).toEqual([
+      'CM_Register_Notification(DEVICEINTERFACE)',
+      'CM_Get_Device_Interface_List_SizeW',
+      'CreateFileW',
+      'IOCTL_GENERICUSBFN_TRANSFER_IN',
+      'CM_Register_Notification(DEVICEHANDLE)',
+      'CloseHandle',
+      `CM_Unregister_Notification(${reg.id})`,
+    ]);
+  });
+
+  it('rejects an unregister made from inside the registration\'s own callback (it deadlocks on Windows)', async () => {
+    const port = new FakeUsbFnPort();
+    let inside: Promise<void> | undefined;
+    const reg = await port.watchInstance('USB\\X', () => {
+      inside = reg.unregister();
+      return 0;
+    });
+    port.notify('deviceInstance', 0, new Uint8Array(36));
+    await expect(inside).rejects.toMatchObject({ code: 'FAKE_UNREGISTER_IN_CALLBACK' });
+    expect(port.unregisterInCallback).toBe(1);
+    expect(port.registrations).toBe(1);
+    await reg.unregister(); // outside the callback it works
+    expect(port.registrations).toBe(0);
+  });
 });

@@ -8,6 +8,10 @@
  * handler with {@link FakeUsbFnFile.onIoctl}; a `pending` response stays outstanding until the test settles
  * it through the recorded {@link FakeIoctlCall}, aborts it (→ CancelIoEx → ERROR_OPERATION_ABORTED) or
  * closes the file (→ ERROR_OPERATION_ABORTED, IRP_MJ_CLEANUP). An unscripted IOCTL fails with a clear error.
+ *
+ * Order checks: {@link FakeUsbFnPort.calls} names every Win32/cfgmgr32 call in call order, the IOCTLs of the
+ * files it opens included, and an `unregister()` made from inside that registration's own callback fails
+ * (CM_Unregister_Notification deadlocks there on Windows) and is counted in {@link FakeUsbFnPort.unregisterInCallback}.
  */
 import { RealClock, type Clock, HarnessError } from '../../core/index.js';
 import {
@@ -145,6 +149,8 @@ export class FakeUsbFnFile implements UsbFnFile {
   readonly calls: FakeIoctlCall[] = [];
   /** How many requests were cancelled through their AbortSignal (the port's CancelIoEx path). */
   cancelIoExCount = 0;
+  /** Where this file names its calls (IOCTL names, `CloseHandle`); {@link FakeUsbFnPort.open} sets its own. */
+  journal: string[] | undefined;
   readonly #queued = new Map<number, FakeIoctlResponse[]>();
   readonly #handlers = new Map<number, FakeIoctlHandler>();
   readonly #pending = new Set<FakeIoctlCall>();
@@ -198,6 +204,7 @@ export class FakeUsbFnFile implements UsbFnFile {
       call.fail(WIN32_ERROR.ERROR_OPERATION_ABORTED, undefined, 'cancelled (CancelIoEx)', 'cancelled');
     };
     this.calls.push(call);
+    this.journal?.push(call.name);
     this.#pending.add(call);
     const info = ioctlInfo(code);
     if (info === undefined) {
@@ -229,10 +236,14 @@ export class FakeUsbFnFile implements UsbFnFile {
   /** CloseHandle: pending requests fail with ERROR_OPERATION_ABORTED (IRP_MJ_CLEANUP); later ones with ERROR_INVALID_HANDLE. */
   async close(): Promise<void> {
     if (!this.#open) return;
+    this.journal?.push('CloseHandle');
     this.#open = false;
     for (const c of [...this.#pending]) c.fail(WIN32_ERROR.ERROR_OPERATION_ABORTED, undefined, 'handle closed', 'cancelled');
   }
 }
+
+/** CM_NOTIFY_FILTER_TYPE_* names for {@link FakeUsbFnPort.calls}. */
+const FILTER_NAMES = { deviceInterface: 'DEVICEINTERFACE', deviceHandle: 'DEVICEHANDLE', deviceInstance: 'DEVICEINSTANCE' } as const;
 
 /** A scripted Configuration Manager + CreateFileW. */
 export class FakeUsbFnPort implements UsbFnPort {
@@ -248,8 +259,18 @@ export class FakeUsbFnPort implements UsbFnPort {
   readonly files: FakeUsbFnFile[] = [];
   /** Files {@link open} returns next (else a new FakeUsbFnFile). */
   readonly nextFiles: FakeUsbFnFile[] = [];
+  /**
+   * Every call in call order: `CM_Get_Device_Interface_List_SizeW`, `CM_Get_Device_Interface_ListW`,
+   * `CM_Register_Notification(DEVICEINTERFACE|DEVICEHANDLE|DEVICEINSTANCE)`, `CM_Unregister_Notification(<id>)`,
+   * `CreateFileW`, and the IOCTL names and `CloseHandle` of the files it opened.
+   */
+  readonly calls: string[] = [];
+  /** unregister() calls made from inside that registration's own callback (each one rejected). */
+  unregisterInCallback = 0;
   readonly #failures = new Map<string, number[]>();
   readonly #listeners = new Map<string, { kind: string; key: string; listener: CmNotifyListener }>();
+  /** Registrations whose callback is running now. */
+  readonly #inCallback = new Set<string>();
   #nextId = 1;
 
   constructor(options: { clock?: Clock } = {}) {
@@ -269,6 +290,7 @@ export class FakeUsbFnPort implements UsbFnPort {
   }
 
   async getInterfaceListSize(query: InterfaceListQuery): Promise<number> {
+    this.calls.push('CM_Get_Device_Interface_List_SizeW');
     const cr = this.#failure('CM_Get_Device_Interface_List_SizeW');
     if (cr !== undefined) throw configRetError('CM_Get_Device_Interface_List_SizeW', cr, { target: query.interfaceClassGuid });
     const chars = multiSzChars(this.interfaces);
@@ -279,6 +301,7 @@ export class FakeUsbFnPort implements UsbFnPort {
 
   async getInterfaceList(query: InterfaceListQuery, bufferChars: number): Promise<Uint8Array> {
     this.listCalls++;
+    this.calls.push('CM_Get_Device_Interface_ListW');
     const cr = this.#failure('CM_Get_Device_Interface_ListW');
     if (cr !== undefined) throw configRetError('CM_Get_Device_Interface_ListW', cr, { target: query.interfaceClassGuid });
     if (multiSzChars(this.interfaces) > bufferChars) {
@@ -289,7 +312,8 @@ export class FakeUsbFnPort implements UsbFnPort {
     return out;
   }
 
-  #register(kind: string, key: string, listener: CmNotifyListener): CmRegistration {
+  #register(kind: 'deviceInterface' | 'deviceHandle' | 'deviceInstance', key: string, listener: CmNotifyListener): CmRegistration {
+    this.calls.push(`CM_Register_Notification(${FILTER_NAMES[kind]})`);
     const cr = this.#failure('CM_Register_Notification');
     if (cr !== undefined) throw configRetError('CM_Register_Notification', cr, { target: key });
     const id = `fake-${this.#nextId++}`;
@@ -297,6 +321,14 @@ export class FakeUsbFnPort implements UsbFnPort {
     return {
       id,
       unregister: async () => {
+        this.calls.push(`CM_Unregister_Notification(${id})`);
+        if (this.#inCallback.has(id)) {
+          this.unregisterInCallback++;
+          throw new HarnessError(
+            'FAKE_UNREGISTER_IN_CALLBACK',
+            `[FAKE_UNREGISTER_IN_CALLBACK] CM_Unregister_Notification(${id}) called from inside its own callback: this deadlocks on Windows; unregister from a deferred routine`,
+          );
+        }
         if (!this.#listeners.delete(id)) throw configRetError('CM_Unregister_Notification', CONFIGRET.CR_INVALID_POINTER, { target: id });
       },
     };
@@ -320,8 +352,14 @@ export class FakeUsbFnPort implements UsbFnPort {
    */
   notify(kind: 'deviceInterface' | 'deviceHandle' | 'deviceInstance', action: number, eventData: Uint8Array, key?: string): number[] {
     const results: number[] = [];
-    for (const r of [...this.#listeners.values()]) {
-      if (r.kind === kind && (key === undefined || r.key === key)) results.push(r.listener(action, eventData));
+    for (const [id, r] of [...this.#listeners]) {
+      if (r.kind !== kind || (key !== undefined && r.key !== key)) continue;
+      this.#inCallback.add(id);
+      try {
+        results.push(r.listener(action, eventData));
+      } finally {
+        this.#inCallback.delete(id);
+      }
     }
     return results;
   }
@@ -332,9 +370,11 @@ export class FakeUsbFnPort implements UsbFnPort {
   }
 
   async open(symbolicLink: string): Promise<UsbFnFile> {
+    this.calls.push('CreateFileW');
     const err = this.#failure('CreateFileW');
     if (err !== undefined) throw win32Error('CreateFileW', err, { target: symbolicLink });
     const file = this.nextFiles.shift() ?? new FakeUsbFnFile(symbolicLink);
+    file.journal ??= this.calls;
     this.files.push(file);
     return file;
   }

@@ -9,7 +9,7 @@ import {
   WIN32_ERROR,
 } from '../abi/index.js';
 import { CompletionPort } from './completion-port.js';
-import { FakeOverlappedIoApi } from './fake-overlapped-io-api.js';
+import { FakeOverlappedIoApi } from './testing/index.js';
 
 const pipe = (id: number): Uint8Array => new Uint8Array([id, 0, 0, 0]);
 

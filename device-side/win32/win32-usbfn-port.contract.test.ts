@@ -5,7 +5,7 @@
  * vitest cannot run, as plain checks. Section (b) needs GenericUSBFn.sys: a lab rig only.
  */
 import { describeUsbFnPortContract } from '../usbfn-port.contract.js';
-import { FakeWin32Api } from './fake-win32-api.js';
+import { FakeWin32Api } from './testing/index.js';
 import { Win32UsbFnPort } from './win32-usbfn-port.js';
 
 describeUsbFnPortContract('Win32UsbFnPort (FakeWin32Api)', () => Win32UsbFnPort.create({ api: new FakeWin32Api() }));

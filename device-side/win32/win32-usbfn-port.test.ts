@@ -11,7 +11,7 @@ import {
 } from '../abi/index.js';
 import { listInterfaces } from '../list-interfaces.js';
 import type { UsbFnFile } from '../usbfn-port.js';
-import { FakeWin32Api } from './fake-win32-api.js';
+import { FakeWin32Api } from './testing/index.js';
 import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from './kernel32-constants.js';
 import { Win32UsbFnPort } from './win32-usbfn-port.js';
 

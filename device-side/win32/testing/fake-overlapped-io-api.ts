@@ -10,8 +10,8 @@
  *
  * Test-only; it is not used by the backend.
  */
-import { ntStatusToWin32, NTSTATUS, WIN32_ERROR } from '../abi/index.js';
-import type { NativeBlock, OverlappedIoApi, OverlappedLayout, Win32Handle } from './bindings.js';
+import { ntStatusToWin32, NTSTATUS, WIN32_ERROR } from '../../abi/index.js';
+import type { NativeBlock, OverlappedIoApi, OverlappedLayout, Win32Handle } from '../bindings.js';
 
 /** One DeviceIoControl call as the fake driver saw it. */
 export interface FakeIoctl {

@@ -7,8 +7,8 @@
  * handles, callbacks invoked with a native event-data pointer), not Configuration Manager's behaviour:
  * tests fire notifications explicitly with {@link fire}. Test-only.
  */
-import { CONFIGRET, WIN32_ERROR, decodeGuid, encodeMultiSz, multiSzChars } from '../abi/index.js';
-import type { CmNotifyCallback, Win32Api, Win32Handle } from './bindings.js';
+import { CONFIGRET, WIN32_ERROR, decodeGuid, encodeMultiSz, multiSzChars } from '../../abi/index.js';
+import type { CmNotifyCallback, Win32Api, Win32Handle } from '../bindings.js';
 import { FakeOverlappedIoApi } from './fake-overlapped-io-api.js';
 
 /** One CreateFileW call. */
