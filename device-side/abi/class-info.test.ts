@@ -39,7 +39,7 @@ const pipeBytes = (addr: number, mps: number, pipeId: number): number[] => [
 const utf16 = (s: string): number[] => [...s].flatMap((c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8]);
 const GUID = '{6E29B7D8-0A39-4A4F-9B1B-3C8C3A5E1B20}';
 
-describe('USBFN_PIPE_INFORMATION (reference §2.8)', () => {
+describe('USBFN_PIPE_INFORMATION (docs/reference/structs.md#usbfn-pipe-information)', () => {
   it('is 12 bytes: EpDesc @0, padding @7, PipeId @8', () => {
     expect(USBFN_PIPE_INFORMATION_SIZE).toBe(12);
     expect(USBFN_PIPE_INFORMATION_OFFSETS).toEqual({ EpDesc: 0, PipeId: 8 });
@@ -50,7 +50,7 @@ describe('USBFN_PIPE_INFORMATION (reference §2.8)', () => {
   });
 });
 
-describe('USBFN_CLASS_INTERFACE (reference §2.9)', () => {
+describe('USBFN_CLASS_INTERFACE (docs/reference/structs.md#usbfn-class-interface)', () => {
   const ci = { interfaceNumber: 0x42, pipes: [pipe(0x81, 512, 1), pipe(0x02, 512, 2)] };
   const golden = new Uint8Array(196);
   golden.set([0x42, 2, 0, 0], 0); // InterfaceNumber @0, PipeCount @1, padding @2-3
@@ -78,7 +78,7 @@ describe('USBFN_CLASS_INTERFACE (reference §2.9)', () => {
   });
 });
 
-describe('USBFN_CLASS_INTERFACE_EX (reference §2.11)', () => {
+describe('USBFN_CLASS_INTERFACE_EX (docs/reference/structs.md#usbfn-class-interface-ex)', () => {
   it('is 196 bytes: Base @0, Count @1, PipeCount @2, padding @3, PipeArr @4', () => {
     expect(USBFN_CLASS_INTERFACE_EX_SIZE).toBe(196);
     expect(USBFN_CLASS_INTERFACE_EX_OFFSETS).toEqual({ BaseInterfaceNumber: 0, InterfaceCount: 1, PipeCount: 2, PipeArr: 4 });
@@ -94,7 +94,7 @@ describe('USBFN_CLASS_INTERFACE_EX (reference §2.11)', () => {
   });
 });
 
-describe('USBFN_CLASS_INFORMATION_PACKET (reference §2.10)', () => {
+describe('USBFN_CLASS_INFORMATION_PACKET (docs/reference/structs.md#usbfn-class-information-packet)', () => {
   const packet: UsbfnClassInformationPacket = {
     fullSpeed: { interfaceNumber: 1, pipes: [pipe(0x81, 64, 1)] },
     highSpeed: { interfaceNumber: 2, pipes: [pipe(0x81, 512, 1), pipe(0x01, 512, 2)] },
@@ -147,7 +147,7 @@ describe('USBFN_CLASS_INFORMATION_PACKET (reference §2.10)', () => {
   });
 });
 
-describe('USBFN_CLASS_INFORMATION_PACKET_EX (reference §2.12)', () => {
+describe('USBFN_CLASS_INFORMATION_PACKET_EX (docs/reference/structs.md#usbfn-class-information-packet-ex)', () => {
   it('is 748 bytes with a different field order; golden vector both ways', () => {
     expect(USBFN_CLASS_INFORMATION_PACKET_EX_SIZE).toBe(748);
     expect(USBFN_CLASS_INFORMATION_PACKET_EX_OFFSETS).toEqual({

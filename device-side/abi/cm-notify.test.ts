@@ -25,7 +25,7 @@ const GUID_BYTES = [0x67, 0x45, 0x23, 0x01, 0xab, 0x89, 0xef, 0xcd, 0x01, 0x23, 
 const u32 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
 const utf16z = (s: string): number[] => [...[...s].flatMap((c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8]), 0, 0];
 
-describe('cfgmgr32 constants (reference §3.3)', () => {
+describe('cfgmgr32 constants (docs/reference/configuration-manager.md#constants)', () => {
   it('has the header values', () => {
     expect([CM_NOTIFY_FILTER_FLAG_ALL_INTERFACE_CLASSES, CM_NOTIFY_FILTER_FLAG_ALL_DEVICE_INSTANCES, CM_NOTIFY_FILTER_VALID_FLAGS]).toEqual([1, 2, 3]);
     expect(CM_NOTIFY_FILTER_TYPE).toEqual({
@@ -57,7 +57,7 @@ describe('cfgmgr32 constants (reference §3.3)', () => {
   });
 });
 
-describe('CM_NOTIFY_FILTER (reference §3.4)', () => {
+describe('CM_NOTIFY_FILTER (docs/reference/structs.md#cm-notify-filter)', () => {
   const header = (flags: number, type: number): number[] => [...u32(416), ...u32(flags), ...u32(type), ...u32(0)];
 
   it('is 416 bytes; DEVICEINTERFACE golden vector (ClassGuid @16)', () => {
@@ -119,7 +119,7 @@ describe('CM_NOTIFY_FILTER (reference §3.4)', () => {
   });
 });
 
-describe('CM_NOTIFY_EVENT_DATA (reference §3.5)', () => {
+describe('CM_NOTIFY_EVENT_DATA (docs/reference/structs.md#cm-notify-event-data)', () => {
   it('has sizeof 36', () => {
     expect(CM_NOTIFY_EVENT_DATA_SIZE).toBe(36);
   });

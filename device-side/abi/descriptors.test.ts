@@ -36,7 +36,7 @@ const intf = {
 };
 const intfBytes = Uint8Array.of(0x09, 0x04, 0x01, 0x02, 0x03, 0xff, 0x5a, 0xa5, 0x07);
 
-describe('USB_ENDPOINT_DESCRIPTOR (reference §2.5)', () => {
+describe('USB_ENDPOINT_DESCRIPTOR (docs/reference/structs.md#usb-endpoint-descriptor)', () => {
   it('is 7 bytes and round-trips the golden vector', () => {
     expect(USB_ENDPOINT_DESCRIPTOR_SIZE).toBe(7);
     expect(USB_DT.ENDPOINT).toBe(5);

@@ -12,7 +12,7 @@ const BYTES = Uint8Array.of(
   0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, // Data4[8] as written
 );
 
-describe('GUID (reference §3.5 wire layout)', () => {
+describe('GUID (docs/reference/structs.md#guid wire layout)', () => {
   it('parses and formats the golden vector both ways', () => {
     expect(GUID_SIZE).toBe(16);
     expect(parseGuid(TEXT)).toEqual(BYTES);

@@ -13,7 +13,7 @@ import {
 
 const set = Uint8Array.of(9, 4, 0, 0, 1, 0xff, 0, 0, 0, 7, 5, 0x81, 2, 0, 2, 0); // interface + one endpoint (16 B)
 
-describe('USBFN_INTERFACE_INFO (reference §2.13)', () => {
+describe('USBFN_INTERFACE_INFO (docs/reference/structs.md#usbfn-interface-info)', () => {
   it('has sizeof 12, a 10-byte header and the header offsets', () => {
     expect(USBFN_INTERFACE_INFO_SIZE).toBe(12);
     expect(USBFN_INTERFACE_INFO_HEADER_BYTES).toBe(10);

@@ -45,7 +45,7 @@ const ROWS = [
   ['IOCTL_GENERICUSBFN_REGISTER_USB_STRING', IOCTL_GENERICUSBFN_REGISTER_USB_STRING, 0x10, 1, 0x0022c041, 2277441, 'immediate'],
 ] as const;
 
-describe('IOCTL codes (reference §1)', () => {
+describe('IOCTL codes (docs/reference/ioctls.md#summary)', () => {
   it('method, device type and access constants have the winioctl.h values', () => {
     expect([METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER]).toEqual([0, 1, 2, 3]);
     expect(FILE_DEVICE_UNKNOWN).toBe(0x22);
@@ -57,7 +57,7 @@ describe('IOCTL codes (reference §1)', () => {
     expect(CTL_CODE(0xffff, 0xfff, 3, 3)).toBe(0xffffffff);
   });
 
-  it.each(ROWS)('%s = hex and decimal of reference §1', (name, code, fn, method, hex, dec, completes) => {
+  it.each(ROWS)('%s = hex and decimal of docs/reference/ioctls.md', (name, code, fn, method, hex, dec, completes) => {
     expect(code).toBe(hex);
     expect(code).toBe(dec);
     expect(code).toBe((0x0022c000 | (fn << 2) | method) >>> 0);
@@ -71,7 +71,7 @@ describe('IOCTL codes (reference §1)', () => {
     expect(new Set(IOCTL_TABLE.map((i) => i.code)).size).toBe(14);
   });
 
-  it('buffer rules match reference §1', () => {
+  it('buffer rules match docs/reference/ioctls.md', () => {
     const byName = (n: string) => IOCTL_TABLE.find((i) => i.name === n);
     for (const n of ['TRANSFER_IN', 'TRANSFER_IN_APPEND_ZERO_PKT', 'TRANSFER_OUT', 'CONTROL_STATUS_HANDSHAKE_IN', 'CONTROL_STATUS_HANDSHAKE_OUT', 'GET_PIPE_STATE', 'SET_PIPE_STATE']) {
       expect(byName(`IOCTL_GENERICUSBFN_${n}`)?.input).toEqual({ kind: 'exact', bytes: 4, struct: 'USBFNPIPEID' });

@@ -39,7 +39,7 @@ const GOLDEN: readonly (readonly [string, UsbfnNotification, Uint8Array])[] = [
   ['UsbfnEventMaximum', { type: 'unknown', event: 12, raw: new Uint8Array(8) }, b(12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)],
 ];
 
-describe('USBFN_NOTIFICATION (reference §2.7)', () => {
+describe('USBFN_NOTIFICATION (docs/reference/structs.md#usbfn-notification)', () => {
   it('is 12 bytes with the union at offset 4', () => {
     expect(USBFN_NOTIFICATION_SIZE).toBe(12);
     expect(USBFN_NOTIFICATION_UNION_OFFSET).toBe(4);

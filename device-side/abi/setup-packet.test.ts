@@ -9,7 +9,7 @@ import {
   parseBmRequestType,
 } from './setup-packet.js';
 
-describe('USB_DEFAULT_PIPE_SETUP_PACKET (reference §2.4)', () => {
+describe('USB_DEFAULT_PIPE_SETUP_PACKET (docs/reference/structs.md#usb-default-pipe-setup-packet)', () => {
   const packet = { bmRequestType: 0xa1, bRequest: 0x01, wValue: 0x0302, wIndex: 0x0504, wLength: 0x0706 };
   // prettier-ignore
   const bytes = Uint8Array.of(
@@ -43,7 +43,7 @@ describe('USB_DEFAULT_PIPE_SETUP_PACKET (reference §2.4)', () => {
   });
 });
 
-describe('bmRequestType bit fields (PROBE: Dir=1→0x80, Type=1→0x20, Recipient=1→0x01)', () => {
+describe('bmRequestType bit fields (usbspec.h bit fields as compiled: Dir=1→0x80, Type=1→0x20, Recipient=1→0x01)', () => {
   it.each([
     [0x80, { direction: 'in', type: 'standard', recipient: 'device' }],
     [0x20, { direction: 'out', type: 'class', recipient: 'device' }],

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/index.js';
 import { AbiDecodeError } from './decode-error.js';
 import { USBFN_USB_STRING_OFFSETS, USBFN_USB_STRING_SIZE, decodeUsbfnUsbString, encodeUsbfnUsbString } from './usb-string.js';
 
-describe('USBFN_USB_STRING (reference §2.14)', () => {
+describe('USBFN_USB_STRING (docs/reference/structs.md#usbfn-usb-string)', () => {
   it('is 512 bytes: StringIndex @0, padding @1, UsbString @2', () => {
     expect(USBFN_USB_STRING_SIZE).toBe(512);
     expect(USBFN_USB_STRING_OFFSETS).toEqual({ StringIndex: 0, UsbString: 2 });

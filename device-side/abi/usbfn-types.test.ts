@@ -30,7 +30,7 @@ import {
   usbfnEventName,
 } from './usbfn-types.js';
 
-describe('usbfnbase.h constants (reference §2.1)', () => {
+describe('usbfnbase.h constants (docs/reference/structs.md#constants)', () => {
   it('has the header values', () => {
     expect(MAX_NUM_USBFN_ENDPOINTS).toBe(15);
     expect(MAX_NUM_USBFN_PIPES).toBe(16);
@@ -60,7 +60,7 @@ describe('usbfnbase.h constants (reference §2.1)', () => {
   });
 });
 
-describe('usbfnbase.h enums (reference §2.2)', () => {
+describe('usbfnbase.h enums (docs/reference/structs.md#enums)', () => {
   it('USBFN_EVENT', () => {
     expect(Object.entries(USBFN_EVENT)).toEqual([
       ['UsbfnEventMinimum', 0],

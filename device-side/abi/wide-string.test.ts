@@ -33,7 +33,7 @@ describe('REG_MULTI_SZ', () => {
     expect(multiSzChars(['a', 'bc'])).toBe(6);
   });
 
-  it('encodes an empty list as a single NUL (reference §3.3, inferred)', () => {
+  it('encodes an empty list as a single NUL (docs/reference/structs.md#multi-sz, inferred)', () => {
     expect(encodeMultiSz([])).toEqual(Uint8Array.of(0, 0));
     expect(multiSzChars([])).toBe(1);
     expect(decodeMultiSz(Uint8Array.of(0, 0))).toEqual([]);

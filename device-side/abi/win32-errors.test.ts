@@ -33,7 +33,7 @@ const ROWS: readonly (readonly [string, number, number | null])[] = [
   ['ERROR_INVALID_USER_BUFFER', 1784, 0xc0000206],
 ];
 
-describe('WIN32_ERROR and ntStatusToWin32 (reference §4)', () => {
+describe('WIN32_ERROR and ntStatusToWin32 (docs/reference/errors.md#win32-errors)', () => {
   it.each(ROWS)('%s = %i', (name, value, status) => {
     expect((WIN32_ERROR as Record<string, number>)[name]).toBe(value);
     expect(win32ErrorName(value)).toBe(name);
@@ -53,7 +53,7 @@ describe('WIN32_ERROR and ntStatusToWin32 (reference §4)', () => {
     });
   });
 
-  it('has the NTSTATUS values of reference §4', () => {
+  it('has the NTSTATUS values of docs/reference/errors.md', () => {
     expect(NTSTATUS).toMatchObject({
       STATUS_SUCCESS: 0,
       STATUS_PENDING: 0x103,
@@ -73,7 +73,7 @@ describe('WIN32_ERROR and ntStatusToWin32 (reference §4)', () => {
     expect(ntStatusName(0x12345)).toBe('UNKNOWN_NTSTATUS');
   });
 
-  it('maps STATUS_NO_SUCH_DEVICE and STATUS_DELETE_PENDING per W-TEST', () => {
+  it('maps STATUS_NO_SUCH_DEVICE and STATUS_DELETE_PENDING per the Windows-checked Wine test', () => {
     expect(ntStatusToWin32(NTSTATUS.STATUS_NO_SUCH_DEVICE)).toBe(2);
     expect(ntStatusToWin32(NTSTATUS.STATUS_DELETE_PENDING)).toBe(5);
   });

@@ -251,7 +251,7 @@ async function declareBindings(): Promise<Win32Bindings> {
     const list = mismatches.map((m) => `${m.struct} ${m.what}: expected ${m.expected}, got ${m.actual}`).join('; ');
     throw new UsageError(
       'WIN32_LAYOUT_MISMATCH',
-      `koffi ${koffi.version} lays out ${mismatches.length} struct field(s) differently from the reference: ${list}. ` +
+      `koffi ${koffi.version} lays out ${mismatches.length} struct field(s) differently from docs/reference/structs.md: ${list}. ` +
         'Do not run the Win32 backend on this koffi/architecture; report it with this message.',
     );
   }

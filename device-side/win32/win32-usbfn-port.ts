@@ -158,7 +158,7 @@ class Win32CmRegistration implements CmRegistration {
         new UsageError(
           'UNREGISTER_IN_CALLBACK',
           `CM_Unregister_Notification(${this.id}) was called from inside that registration's own callback. ` +
-            'It waits for in-flight callbacks to return, so on Windows this deadlocks (D-CM). ' +
+            'It waits for in-flight callbacks to return, so on Windows this deadlocks (CM_Unregister_Notification docs). ' +
             'Defer it (queueMicrotask, setImmediate) and return from the callback first.',
           { registrationId: this.id },
         ),
