@@ -3,7 +3,7 @@
 //      (bench/ and .ci/ sit on top and may use every floor);
 //   2. import another folder only through its index.ts (a folder's index.ts is its public API); files in
 //      the importer's own folder or an ancestor folder may be imported directly.
-// The folder graph must also stay acyclic and files small: `npm run lint` runs .ci/import-graph.ts too.
+// The folder graph must also stay acyclic and files small: `npm run lint` runs .ci/lint/house-rules.ts too.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -21,7 +21,7 @@ import { test as base } from 'vitest';
 import { attachCapture, attachJson, labelScenario } from './allure.js';
 import { ModeNotSupportedError } from '../core/index.js';
 import { openRig, type Mode, type Rig, type Session, type WorldOptions } from './rig.js';
-import { scenarioPath } from './cli/scenario-filter.js';
+import { scenarioPath } from './scenario-filter.js';
 import { formatSeed, scenarioSeed, SEED_ENV } from './seed.js';
 import type { SimControls } from './sim-controls.js';
 

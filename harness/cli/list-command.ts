@@ -9,7 +9,7 @@ import { UsageError } from '../../core/index.js';
 import { runChild } from './child-process.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { ROOT, toolCommand } from './paths.js';
-import { SCENARIO_PATH_SEPARATOR, scenarioSelection } from './scenario-filter.js';
+import { SCENARIO_PATH_SEPARATOR, scenarioSelection } from '../scenario-filter.js';
 
 export const listCommand: Command = {
   name: 'list',

@@ -14,7 +14,7 @@ import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from './paths.js';
 import { buildReport, serveBuiltReport } from './report-command.js';
-import { closestNames, scenarioSelection } from './scenario-filter.js';
+import { closestNames, scenarioSelection } from '../scenario-filter.js';
 
 const MODES = ['sim', 'lab'] as const;
 type RunMode = (typeof MODES)[number];

@@ -4,7 +4,7 @@
  * (`<file> > <describe> > <title>`). Each becomes vitest's name pattern, which vitest matches against
  * "<describe…> <title>" joined by spaces (the file is a separate filter).
  */
-import { UsageError } from '../../core/index.js';
+import { UsageError } from '../core/index.js';
 
 /** Escapes every regular-expression metacharacter. */
 export function escapeRegExp(text: string): string {

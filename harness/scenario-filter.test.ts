@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../core/index.js';
+import { UsageError } from '../core/index.js';
 import { closestNames, escapeRegExp, scenarioPath, scenarioSelection } from './scenario-filter.js';
 
 describe('scenario selection', () => {
