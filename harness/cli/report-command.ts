@@ -13,7 +13,9 @@ import { UsageError } from '../../core/index.js';
 import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { ALLURE_CONFIG, REPORT_DIR, REPORTS_DIR, RESULTS_DIR, SINGLE_FILE_REPORT, toolCommand } from './paths.js';
+import { formatRunSummary } from '../report/index.js';
 import { serveReport } from './report-server.js';
+import { summarizeResults } from './results-summary.js';
 
 const STAMP = join(REPORT_DIR, '.usbfn-hil-results.json');
 
@@ -124,6 +126,7 @@ export const reportCommand: Command = {
     if (port !== undefined && !values.serve) throw new UsageError('INVALID_ARGUMENT', '--port is for --serve: add --serve, or leave --port out');
     const dirs = values.merge ? positionals.map((d) => resolve(d)) : [RESULTS_DIR];
     const code = await buildReport({ dirs, singleFile: values['single-file'], force: values.force });
+    if (code === 0 && values.merge) console.log(formatRunSummary(summarizeResults(dirs)));
     if (code !== 0 || !values.serve) return code;
     return serveBuiltReport(port ?? 0);
   },

@@ -15,12 +15,15 @@ import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from './paths.js';
 import { buildReport, serveBuiltReport } from './report-command.js';
 import { closestNames, scenarioSelection } from '../scenario-filter.js';
+import { modeArgs, listScenarios } from './scenario-listing.js';
+import { commitSeed, filesOfShard, parseShard } from './shard.js';
 
 const MODES = ['sim', 'lab'] as const;
 type RunMode = (typeof MODES)[number];
 
 const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <regex> | --scenario <path>]
-                     [--seed <n>] [--report [--single-file]] [--serve [--port <n>]] [<file>...]
+                     [--seed <n>] [--shard <i>/<N>] [--report [--single-file]] [--serve [--port <n>]]
+                     [<file>...]
   Runs the scenario suite and writes reports/allure-results (scenarios only).
   --mode sim        the simulator (default): any OS, no hardware
   --mode lab        a real device through its agent and this host's libusb (needs usbfn-hil.lab.json)
@@ -28,6 +31,9 @@ const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <
   --grep <regex>    only scenarios whose name matches the regular expression
   --scenario <path> exactly one scenario, '<file> > <describe> > <title>' as a replay line prints it
   --seed <n>        the run seed (decimal or 0x-hex); default USBFN_HIL_SEED or a fresh one
+  --shard <i>/<N>   run the i-th of N shards (whole files, balanced by scenario count); every shard uses
+                    the same run seed (given, or derived from the git commit); merge the shards' results
+                    with: usbfn-hil report --merge <dir>...
   --report          build the HTML report after the run (--single-file: also one self-contained file)
   --serve           build and serve the report on 127.0.0.1 after the run (--port <n>: its port)
   <file>...         only these scenario files (paths under scenarios/)
@@ -69,11 +75,13 @@ export const runCommand: Command = {
         'single-file': { type: 'boolean', default: false },
         serve: { type: 'boolean', default: false },
         port: { type: 'string' },
+        shard: { type: 'string' },
       },
       true,
     );
     const mode = parseMode(values.mode);
-    const seed = values.seed === undefined ? undefined : parseSeed(values.seed, '--seed');
+    let seed = values.seed === undefined ? undefined : parseSeed(values.seed, '--seed');
+    const shard = parseShard(values.shard);
     const port = parsePort(values.port);
     if (port !== undefined && !values.serve) throw new UsageError('INVALID_ARGUMENT', '--port is for --serve: add --serve, or leave --port out');
     const selection = scenarioSelection(values);
@@ -82,14 +90,34 @@ export const runCommand: Command = {
     }
     await preflight(mode);
 
+    let shardFiles: string[] = [];
+    if (shard !== undefined) {
+      if (seed === undefined && (process.env[SEED_ENV] ?? '') === '') {
+        const derived = commitSeed();
+        seed = derived.seed;
+        console.log(`usbfn-hil: run seed 0x${seed.toString(16).padStart(8, '0')} derived from commit ${derived.commit.slice(0, 12)} (the same on every shard)`);
+      }
+      const listed = await listScenarios(mode, selection.namePattern, [...selection.files, ...positionals]);
+      const counts = new Map<string, number>();
+      for (const t of listed) counts.set(t.file, (counts.get(t.file) ?? 0) + 1);
+      shardFiles = filesOfShard(counts, shard);
+      const n = shardFiles.reduce((sum, f) => sum + counts.get(f)!, 0);
+      console.log(`usbfn-hil: shard ${shard.index}/${shard.count}: ${shardFiles.length} files, ${n} of ${listed.length} scenarios`);
+      if (shardFiles.length === 0) {
+        rmSync(RESULTS_DIR, { recursive: true, force: true });
+        console.log('usbfn-hil: nothing to run in this shard (more shards than scenario files)');
+        return 0;
+      }
+    }
+
     // Each run's results stand alone; the history file keeps trends across runs.
     rmSync(RESULTS_DIR, { recursive: true, force: true });
     const env: NodeJS.ProcessEnv = { ...process.env, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1' };
     if (seed !== undefined) env[SEED_ENV] = String(seed);
     const vitest = toolCommand('vitest');
-    const args = [...vitest.args, 'run', '--project', mode, '--tags-filter', mode === 'sim' ? '!lab-only' : '!sim-only'];
+    const args = [...vitest.args, 'run', ...modeArgs(mode)];
     if (selection.namePattern !== undefined) args.push('--testNamePattern', selection.namePattern);
-    args.push(...selection.files, ...positionals);
+    args.push(...(shard === undefined ? [...selection.files, ...positionals] : shardFiles));
     console.log(`usbfn-hil: running the ${mode} suite${selection.description === undefined ? '' : ` (${selection.description})`}`);
     const started = Date.now();
     const code = await runChild(vitest.cmd, args, env);
