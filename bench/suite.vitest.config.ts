@@ -14,7 +14,7 @@ if (resultsDir === undefined || resultsDir === '') {
 
 type ReporterEntry = string | [string, Record<string, unknown>];
 const reporters = ((base.test?.reporters ?? []) as ReporterEntry[]).map((r): ReporterEntry =>
-  Array.isArray(r) && r[0] === 'allure-vitest/reporter' ? [r[0], { ...r[1], resultsDir }] : r,
+  Array.isArray(r) && r[0].includes('allure') ? [r[0], { ...r[1], resultsDir }] : r,
 );
 
 export default defineConfig({
