@@ -116,9 +116,10 @@ export class StartedSimWorld implements Session {
   }
 
   /**
-   * Another handle on the function, found, claimed and configured within one deadline, without an agent
-   * (for raw transfers). The world closes it when it closes.
-   * @throws TimeoutError when the steps together exceed `timeoutMs`.
+   * A handle on the function, found, claimed and configured within one deadline, without an agent (for raw
+   * transfers). The world closes it when it closes.
+   * @throws TimeoutError when the steps together exceed `timeoutMs`; LibusbError LIBUSB_ERROR_BUSY while the
+   * agent's handle holds the interface.
    */
   async openHandle(options: Pick<AgentOptions, 'timeoutMs'> = {}): Promise<UsbDeviceHandle> {
     const handle = await openFunctionHandle(this.#openOptions(options));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Clock, type ClockTimer, encodeTestCounters, patternByte, TEST_REQUEST, USB_REQUEST, UsageError } from '../../core/index.js';
 import { buildSetup, encodeSetup } from '../setup-packet.js';
-import type { UsbControlSetup, UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferOptions, UsbBulkOutOptions } from '../usb-host.js';
+import type { UsbBulkInOptions, UsbBulkOutOptions, UsbControlSetup, UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferOptions } from '../usb-host.js';
 import { HostAgent } from './host-agent.js';
 import { TestProtocolError } from './test-protocol-error.js';
 
@@ -70,7 +70,7 @@ class FakeFunctionHandle implements UsbDeviceHandle {
   /** Bytes already handed to reads (so `corruptAt` is a stream offset). */
   taken = 0;
   readonly #readers: { length: number; resolve: (r: UsbInResult) => void }[] = [];
-  async bulkIn(_endpoint: number, length: number): Promise<UsbInResult> {
+  async bulkIn(_endpoint: number, length: number, _options?: UsbBulkInOptions): Promise<UsbInResult> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     // Wait for data like a NAKing device, queued reads served in order as on one endpoint; deliver at
