@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { serviceWorld, until, type ServiceWorld } from './testing/service-world.js';
+import { serviceWorld, until, type ServiceWorld } from './testing/index.js';
 
 // #region counter-function
 import type { FunctionContext, UsbFunction } from '../../device-side/index.js';

@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CM_NOTIFY_ACTION, createLoopbackFunction } from '../../device-side/index.js';
-import { PROBE_REQUEST, probeFunction } from './testing/probe-function.js';
-import { serviceWorld, until } from './testing/service-world.js';
+import { PROBE_REQUEST, probeFunction, serviceWorld, until } from './testing/index.js';
 
 describe('UsbFnService: recovery', () => {
   it('finds an interface whose arrival notification was lost by listing again while it waits', async () => {

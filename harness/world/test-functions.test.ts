@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createLoopbackFunction, createSourceSinkFunction, DEFAULT_PATTERN_SEED } from '../../device-side/index.js';
 import { fillPattern, TEST_COUNTERS_BYTES, TEST_REQUEST, ZLP_POLICY, isTimeout } from '../../core/index.js';
 import type { UrbEvent } from '../../simulator/index.js';
-import { serviceWorld, until, type ServiceWorld } from './testing/service-world.js';
+import { serviceWorld, until, type ServiceWorld } from './testing/index.js';
 
 const SIZES = [0, 1, 511, 512, 513, 1024 * 1024] as const;
 

@@ -8,9 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CM_NOTIFY_ACTION, IOCTL_GENERICUSBFN_GET_CLASS_INFO } from '../../device-side/index.js';
 import { TimeoutError, Win32Error } from '../../core/index.js';
-import { PROBE_REQUEST, probeFunction } from './testing/probe-function.js';
-import { simFileOf } from './testing/recording-usbfn-port.js';
-import { serviceWorld, until } from './testing/service-world.js';
+import { PROBE_REQUEST, probeFunction, simFileOf, serviceWorld, until } from './testing/index.js';
 
 const A = CM_NOTIFY_ACTION;
 
