@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Win32Error, AbortedError, type SetupPacket, decodeTestCounters, fillPattern, STALL_MODE, TEST_REQUEST, ZLP_POLICY } from '../../core/index.js';
-import type { FunctionContext, ResolvedPipe, SetupReply } from '../service/function-api.js';
+import type { FunctionContext, ResolvedPipe, SetupReply } from '../index.js';
 import { answerTestRequest, TestFunctionState } from './test-requests.js';
 
 const IN = 0xa1;
