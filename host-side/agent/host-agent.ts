@@ -138,9 +138,10 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * The host-side operations on one opened function.
  *
  * Bulk helpers leave the IN pipe as they found it: a loopback also reads the zero-length packet that ends
- * its echo. The agent knows whether one follows from the ZLP policy it last set with {@link setZlpPolicy}
- * (RESET_STATE, {@link resetState}, restores APPEND_ON_MULTIPLE, the test functions' default); a policy
- * another agent set on the same device is not known to this one.
+ * its echo. The agent knows whether one follows from the ZLP policy it last set with {@link setZlpPolicy};
+ * until then, and after {@link resetState}, it takes the built-in test functions' default,
+ * APPEND_ON_MULTIPLE. A policy another agent set on the same device is not known to this one (a wrong guess
+ * shows as a loopback that times out waiting for the ZLP, never as silently wrong data).
  *
  * @example
  * const agent = await HostAgent.open({ handle, interfaceNumber: 0, clock });
