@@ -1,12 +1,15 @@
 /**
- * One simulated world for a benchmark, wired like the `sim` rig (harness/rig-sim.ts): the real device-side
- * service and loopback test function over `SimUsbFnPort`, the real `HostAgent` over `SimUsbHost`, on a
- * virtual clock. No capture sink: a benchmark measures the model, not the pcap writer.
+ * One simulated world for a benchmark, built like every other with `simWorld()` (harness/world): the real
+ * device-side service and loopback test function over `SimUsbFnPort`, the real `HostAgent` over
+ * `SimUsbHost`, on a virtual clock. No capture sink: a benchmark measures the model, not the pcap writer.
  */
-import { createLoopbackFunction, type LoopbackFunction } from '../device-side/functions/loopback-function.js';
-import { UsbFnService } from '../device-side/service/usbfn-service.js';
-import { HostAgent, type UsbDeviceHandle } from '../host-side/index.js';
-import { createSimulation, loopbackFunctionConfig, type Simulation } from '../simulator/index.js';
+import { createLoopbackFunction, type LoopbackFunction, type UsbFnService } from '../device-side/index.js';
+import type { HostAgent, UsbDeviceHandle } from '../host-side/index.js';
+import type { Simulation } from '../simulator/index.js';
+// harness/index.ts also exports the vitest fixtures, which load only inside a vitest run; bench/run.ts runs
+// without vitest, so it enters the harness through the world's own index.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports
+import { simWorld } from '../harness/world/index.js';
 
 /** A started world: simulation, service, function and an agent on the opened, claimed device. */
 export interface BenchWorld extends AsyncDisposable {
@@ -18,34 +21,24 @@ export interface BenchWorld extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const WAIT_MS = 10_000;
-
 /**
- * Builds and starts a world at `speed`, waits until the host configured the device.
+ * Builds and starts a world at `speed` and opens the agent (its bulk endpoints read from the device);
+ * `timeoutMs` is the agent's per-transfer timeout.
  * @throws TimeoutError when the device does not enumerate or configure within 10 s of scenario time.
  */
 export async function openBenchWorld(options: { speed?: 'full' | 'high'; seed?: number; timeoutMs?: number } = {}): Promise<BenchWorld> {
-  const speed = options.speed ?? 'high';
-  const simulation = createSimulation({ config: loopbackFunctionConfig(), seed: options.seed ?? 1, speed });
   const fn = createLoopbackFunction();
-  const service = new UsbFnService({ port: simulation.port, interfaceClassGuid: simulation.function().interfaceGuid, fn });
-  await service.start();
-  const config = loopbackFunctionConfig();
-  const info = await simulation.host.waitForDevice({ vendorId: config.idVendor, productId: config.idProduct }, { timeoutMs: WAIT_MS });
-  const handle = await simulation.host.open(info, { timeoutMs: WAIT_MS });
-  await handle.claimInterface(simulation.function().interfaceNumber);
-  await service.whenConfigured({ timeoutMs: WAIT_MS });
-  const agent = new HostAgent({
-    handle,
-    interfaceNumber: simulation.function().interfaceNumber,
-    clock: simulation.clock,
-    maxPacketSize: speed === 'full' ? 64 : 512,
-    timeoutMs: options.timeoutMs,
-  });
-  const close = async (): Promise<void> => {
-    await handle.close();
-    await service.stop();
-    await simulation.dispose();
-  };
-  return { simulation, service, fn, handle, agent, close, [Symbol.asyncDispose]: close };
+  const world = await simWorld()
+    .withSpeed(options.speed ?? 'high')
+    .withSeed(options.seed ?? 1)
+    .withFunction(fn)
+    .start();
+  try {
+    const agent = await world.agent({ transferTimeoutMs: options.timeoutMs });
+    const close = (): Promise<void> => world.close();
+    return { simulation: world.simulation, service: world.service, fn, handle: agent.handle, agent, close, [Symbol.asyncDispose]: close };
+  } catch (err) {
+    await world.close();
+    throw err;
+  }
 }

@@ -3,8 +3,31 @@
  */
 export { test, expect, describe } from './fixtures.js';
 export { phase, param, attachCapture, attachJson, PCAP_CONTENT_TYPE } from './allure.js';
-export { openRig, type DeviceSide, type DeviceStatus, type Mode, type Rig, type Session, type SessionCapture, type TestFunctionKind, type WorldOptions } from './rig.js';
-export { SimControls, type SimEndpointState, type UrbStep } from './sim-controls.js';
+export {
+  openRig,
+  type AgentOptions,
+  type DeviceSide,
+  type DeviceStatus,
+  type DeviceWaitOptions,
+  type Mode,
+  type Rig,
+  type Session,
+  type SessionCapture,
+  type TestFunctionKind,
+  type WorldOptions,
+} from './rig.js';
+export {
+  SimControls,
+  type SimControlHandler,
+  type SimControlReply,
+  type SimEndpointState,
+  type SimInterfaceHandle,
+  type SimSetup,
+  type UrbStep,
+} from './sim-controls.js';
+export { simWorld, SimWorldBuilder, StartedSimWorld, DEFAULT_SIM_WAIT_MS, type SimServiceOptions } from './world/index.js';
+export { withDeadline, type Deadline } from './deadline.js';
+export { openFunctionHandle, openHostAgent, type OpenFunctionOptions } from './open-function.js';
 export * from '../core/index.js';
 export { formatSeed, parseSeed, scenarioSeed, SEED_ENV } from './seed.js';
 export { loadLabConfig, validateLabConfig, type LabConfig } from './lab-config.js';

@@ -40,16 +40,31 @@ export interface DeviceSide {
   status(): Promise<DeviceStatus>;
   /** The device-side event log (lifecycle, bus events, typed errors). */
   eventLog(): Promise<readonly DeviceLogEntry[]>;
-  /** Waits until the host configured the device (transfers allowed). @throws TimeoutError */
-  whenConfigured(options?: { timeoutMs?: number }): Promise<void>;
-  /** Waits until the service opened the interface and activated the bus. @throws TimeoutError */
-  whenActive(options?: { timeoutMs?: number }): Promise<void>;
-  /** Waits until the service is waiting for an interface (after a removal). @throws TimeoutError */
-  whenWaiting(options?: { timeoutMs?: number }): Promise<void>;
+  /** Waits until the host configured the device (transfers allowed). @throws TimeoutError, AbortedError */
+  whenConfigured(options?: DeviceWaitOptions): Promise<void>;
+  /** Waits until the service opened the interface and activated the bus. @throws TimeoutError, AbortedError */
+  whenActive(options?: DeviceWaitOptions): Promise<void>;
+  /** Waits until the service is waiting for an interface (after a removal). @throws TimeoutError, AbortedError */
+  whenWaiting(options?: DeviceWaitOptions): Promise<void>;
   /** Starts the service (when the world was opened with `startService: false`). */
   startService(): Promise<void>;
   /** Stops the service (cancel I/O, unregister, close). */
   stopService(): Promise<void>;
+}
+
+/** Bound and cancellation of a device-side wait. */
+export interface DeviceWaitOptions {
+  /** Default: the world's own bound (10 s in sim). */
+  readonly timeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** How a session opens the function from the host. */
+export interface AgentOptions {
+  /** One deadline for finding, opening, claiming and configuring the function (default: the world's bound). */
+  readonly timeoutMs?: number | undefined;
+  /** Per-transfer timeout of the agent's operations (default 5000 ms). */
+  readonly transferTimeoutMs?: number | undefined;
 }
 
 export interface DeviceStatus {
@@ -80,12 +95,14 @@ export interface Session extends AsyncDisposable {
   /** Simulator controls; undefined in lab (the `sim` fixture turns that into ModeNotSupportedError). */
   readonly sim: SimControls | undefined;
   /**
-   * Finds the function on the host, opens it, claims its interface and waits until the device is
-   * configured; the same agent on repeated calls until {@link reopenAgent}.
+   * Finds the function on the host, opens it, claims its interface, waits until the device is configured
+   * and reads its bulk endpoints, all within one deadline; the same agent on repeated calls until
+   * {@link reopenAgent}.
+   * @throws TimeoutError when the steps together exceed `timeoutMs`.
    */
-  agent(options?: { timeoutMs?: number }): Promise<HostAgent>;
+  agent(options?: AgentOptions): Promise<HostAgent>;
   /** Closes the current agent's handle and opens a fresh one (after a re-enumeration). */
-  reopenAgent(options?: { timeoutMs?: number }): Promise<HostAgent>;
+  reopenAgent(options?: AgentOptions): Promise<HostAgent>;
   /** Things a report should carry: name → JSON-able value or bytes. */
   artifacts(): Promise<{ deviceLog: unknown; extras: Record<string, unknown> }>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 /**
  * Unit tests of the device half of the test protocol: answerTestRequest and TestFunctionState, with a small
- * fake FunctionContext. End to end over the simulation: simulator/integration/test-functions.test.ts.
+ * fake FunctionContext. End to end over the simulation: harness/world/test-functions.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { Win32Error, AbortedError, type SetupPacket, decodeTestCounters, fillPattern, STALL_MODE, TEST_REQUEST, ZLP_POLICY } from '../../core/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Clock, type ClockTimer, encodeTestCounters, patternByte, TEST_REQUEST } from '../../core/index.js';
+import { type Clock, type ClockTimer, encodeTestCounters, patternByte, TEST_REQUEST, USB_REQUEST, UsageError } from '../../core/index.js';
 import { buildSetup, encodeSetup } from '../setup-packet.js';
-import type { UsbControlSetup, UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferOptions, UsbBulkOutOptions } from '../usb-host.js';
+import type { UsbBulkInOptions, UsbBulkOutOptions, UsbControlSetup, UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferOptions } from '../usb-host.js';
 import { HostAgent } from './host-agent.js';
 import { TestProtocolError } from './test-protocol-error.js';
 
@@ -16,15 +16,28 @@ class StepClock implements Clock {
   }
 }
 
-/** A tiny in-memory device: a loopback FIFO on 0x01→0x81 and a control log. */
+/** A zero-length packet queued in the fake's IN FIFO. */
+const ZLP = -1;
+
+/**
+ * A tiny in-memory device: a loopback FIFO on 0x01→0x81 and a control log. With `appendZlp` the echo of an
+ * empty write or of a multiple of 512 is followed by a zero-length packet, which ends a read that asked for
+ * more (USB 2.0 §5.8.3) and is otherwise the next read's.
+ */
 class FakeFunctionHandle implements UsbDeviceHandle {
   readonly info = { id: 'fake', busNumber: 1, deviceAddress: 1, vendorId: 0x1209, productId: 1, deviceVersion: 0, speed: 'high' as const, interfaces: [] };
   readonly controls: { setup: Uint8Array; data?: Uint8Array; options?: UsbTransferOptions }[] = [];
   readonly outs: { endpoint: number; length: number; zlp: boolean | undefined }[] = [];
+  /** Bytes of the IN pipe, and {@link ZLP} markers. */
   fifo: number[] = [];
   corruptAt = -1;
   inReply: Uint8Array = new Uint8Array(0);
+  /** What GET_DESCRIPTOR(CONFIGURATION) returns (truncated to wLength). */
+  configuration: Uint8Array = new Uint8Array(0);
   stallControl = false;
+  appendZlp = false;
+  /** Most bytes one read gets (short transfers). */
+  chunkBytes = 700;
   inFlight = 0;
   maxInFlight = 0;
   constructor(readonly clock: StepClock) {}
@@ -32,6 +45,9 @@ class FakeFunctionHandle implements UsbDeviceHandle {
   async controlIn(setup: UsbControlSetup, length: number, options?: UsbTransferOptions): Promise<UsbInResult> {
     this.controls.push({ setup: encodeSetup(buildSetup(setup, 'in', length)), options });
     if (this.stallControl) return { status: 'stall', data: new Uint8Array(0) };
+    if (setup.requestType === 'standard' && setup.request === USB_REQUEST.GET_DESCRIPTOR && setup.value >> 8 === 0x02) {
+      return { status: 'ok', data: this.configuration.subarray(0, length) };
+    }
     return { status: 'ok', data: this.inReply.subarray(0, length) };
   }
   async controlOut(setup: UsbControlSetup, data = new Uint8Array(0), options?: UsbTransferOptions): Promise<UsbOutResult> {
@@ -47,13 +63,14 @@ class FakeFunctionHandle implements UsbDeviceHandle {
     this.inFlight--;
     this.clock.t += 1;
     for (let i = 0; i < data.length; i++) this.fifo.push(this.fifo.length + this.taken === this.corruptAt ? (data[i]! ^ 0xff) : data[i]!);
+    if (this.appendZlp && data.length % 512 === 0) this.fifo.push(ZLP);
     this.#pump();
     return { status: 'ok', bytesWritten: data.length };
   }
   /** Bytes already handed to reads (so `corruptAt` is a stream offset). */
   taken = 0;
   readonly #readers: { length: number; resolve: (r: UsbInResult) => void }[] = [];
-  async bulkIn(_endpoint: number, length: number): Promise<UsbInResult> {
+  async bulkIn(_endpoint: number, length: number, _options?: UsbBulkInOptions): Promise<UsbInResult> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     // Wait for data like a NAKing device, queued reads served in order as on one endpoint; deliver at
@@ -69,9 +86,13 @@ class FakeFunctionHandle implements UsbDeviceHandle {
   #pump(): void {
     while (this.#readers.length > 0 && this.fifo.length > 0) {
       const reader = this.#readers.shift()!;
-      const n = Math.min(reader.length, 700, this.fifo.length);
+      const zlpAt = this.fifo.indexOf(ZLP);
+      const n = Math.min(reader.length, this.chunkBytes, zlpAt < 0 ? this.fifo.length : zlpAt);
       this.taken += n;
-      reader.resolve({ status: 'ok', data: Uint8Array.from(this.fifo.splice(0, n)) });
+      const data = Uint8Array.from(this.fifo.splice(0, n));
+      // A ZLP right behind the data ends a read that asked for more; a full read leaves it queued.
+      if (this.fifo[0] === ZLP && n < reader.length) this.fifo.shift();
+      reader.resolve({ status: 'ok', data });
     }
   }
   async claimInterface(): Promise<void> {}
@@ -87,10 +108,55 @@ class FakeFunctionHandle implements UsbDeviceHandle {
 function make(opts: { interfaceNumber?: number } = {}) {
   const clock = new StepClock();
   const handle = new FakeFunctionHandle(clock);
-  const agent = new HostAgent({ handle, interfaceNumber: opts.interfaceNumber ?? 2, clock, timeoutMs: 1234 });
+  const agent = new HostAgent({ handle, interfaceNumber: opts.interfaceNumber ?? 2, bulkOutEndpoint: 0x01, bulkInEndpoint: 0x81, maxPacketSize: 512, clock, timeoutMs: 1234 });
   return { clock, handle, agent };
 }
 const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
+const bytes = (s: string): Uint8Array => Uint8Array.from(s.replace(/#[^\n]*/g, '').replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
+
+/** A full-speed configuration: interface 2 with an interrupt IN 0x81, bulk OUT 0x02 and bulk IN 0x83 of 64 bytes. */
+const FULL_SPEED_CONFIGURATION = bytes(`
+  09 02 2700 01 01 00 80 32   # configuration: wTotalLength 39, 1 interface, value 1
+  09 04 02 00 03 ff 00 00 00  # interface 2 alt 0, 3 endpoints, vendor
+  07 05 81 03 0800 01         # EP 0x81 interrupt IN 8
+  07 05 02 02 4000 00         # EP 0x02 bulk OUT 64
+  07 05 83 02 4000 00         # EP 0x83 bulk IN 64
+`);
+
+describe('HostAgent.open: the endpoints come from the device', () => {
+  it('reads GET_DESCRIPTOR(CONFIGURATION), header then wTotalLength, and takes the bulk pair of its interface', async () => {
+    const clock = new StepClock();
+    const handle = new FakeFunctionHandle(clock);
+    handle.configuration = FULL_SPEED_CONFIGURATION;
+    const agent = await HostAgent.open({ handle, interfaceNumber: 2, clock, readTimeoutMs: 321 });
+    expect(agent).toMatchObject({ interfaceNumber: 2, bulkOutEndpoint: 0x02, bulkInEndpoint: 0x83, maxPacketSize: 64 });
+    expect(handle.controls.map((c) => hex(c.setup))).toEqual(['800600020000' + '0900', '800600020000' + '2700']);
+    expect(handle.controls.every((c) => c.options?.timeoutMs === 321)).toBe(true);
+  });
+
+  it('fails with a typed error when the request stalls, the interface is absent or has no bulk pair', async () => {
+    const clock = new StepClock();
+    const handle = new FakeFunctionHandle(clock);
+    handle.configuration = FULL_SPEED_CONFIGURATION;
+    await expect(HostAgent.open({ handle, interfaceNumber: 0, clock })).rejects.toMatchObject({ name: 'UsageError', code: 'INVALID_ARGUMENT' });
+    await expect(HostAgent.open({ handle, interfaceNumber: 2, alternateSetting: 1, clock })).rejects.toBeInstanceOf(UsageError);
+    handle.configuration = bytes(`09 02 1900 01 01 00 80 32  09 04 02 00 01 ff 00 00 00  07 05 02 02 4000 00`);
+    await expect(HostAgent.open({ handle, interfaceNumber: 2, clock })).rejects.toThrow(/^\[TEST_PROTOCOL\] .*has no bulk IN endpoint/);
+    handle.configuration = FULL_SPEED_CONFIGURATION.subarray(0, 20); // wTotalLength says 39
+    await expect(HostAgent.open({ handle, interfaceNumber: 2, clock })).rejects.toMatchObject({ code: 'DECODE' });
+    handle.stallControl = true;
+    await expect(HostAgent.open({ handle, interfaceNumber: 2, clock })).rejects.toBeInstanceOf(TestProtocolError);
+  });
+
+  it('rejects explicit endpoint values that cannot be right', () => {
+    const clock = new StepClock();
+    const handle = new FakeFunctionHandle(clock);
+    const base = { handle, interfaceNumber: 0, clock, bulkOutEndpoint: 0x01, bulkInEndpoint: 0x81, maxPacketSize: 512 };
+    expect(() => new HostAgent({ ...base, bulkInEndpoint: 0x01 })).toThrow(RangeError);
+    expect(() => new HostAgent({ ...base, bulkOutEndpoint: 0x81 })).toThrow(RangeError);
+    expect(() => new HostAgent({ ...base, maxPacketSize: 0 })).toThrow(/wMaxPacketSize/);
+  });
+});
 
 describe('HostAgent class requests and test protocol', () => {
   it('addresses class requests to the function interface with the agent timeout', async () => {
@@ -162,6 +228,37 @@ describe('HostAgent bulk', () => {
     expect(handle.outs).toEqual([{ endpoint: 0x01, length: 2048, zlp: true }]);
   });
 
+  it('reads the ZLP that ends the echo of a multiple of wMaxPacketSize or of nothing, leaving the IN pipe empty', async () => {
+    const { handle, agent } = make();
+    handle.appendZlp = true;
+    handle.chunkBytes = Infinity;
+    for (const n of [4096, 512, 0]) {
+      expect(await agent.loopback(n, { seed: n })).toMatchObject({ ok: true, bytesRead: n });
+      expect(handle.fifo).toEqual([]);
+    }
+    // The next read on the pipe gets the next echo, not a leftover zero-length packet.
+    await handle.bulkOut(0x01, Uint8Array.of(7, 8, 9));
+    expect([...(await handle.bulkIn(0x81, 512)).data]).toEqual([7, 8, 9]);
+  });
+
+  it('asks for the exact length once the device appends no ZLP (SET_ZLP_POLICY NEVER), and again after RESET_STATE', async () => {
+    const { handle, agent } = make();
+    handle.chunkBytes = Infinity;
+    const reads: number[] = [];
+    const bulkIn = handle.bulkIn.bind(handle);
+    handle.bulkIn = (endpoint, length, options) => {
+      reads.push(length);
+      return bulkIn(endpoint, length, options);
+    };
+    await agent.setZlpPolicy('NEVER');
+    expect(await agent.loopback(1024, { seed: 1 })).toMatchObject({ ok: true });
+    await agent.resetState();
+    handle.appendZlp = true;
+    expect(await agent.loopback(1024, { seed: 2 })).toMatchObject({ ok: true });
+    expect(reads).toEqual([1024, 1024 + 512]);
+    expect(handle.fifo).toEqual([]);
+  });
+
   it('reports the first mismatching offset', async () => {
     const { handle, agent } = make();
     handle.corruptAt = 1000;
@@ -200,6 +297,16 @@ describe('HostAgent pipelined loopback', () => {
     expect(handle.maxInFlight).toBeLessThanOrEqual(6);
     expect(handle.fifo).toHaveLength(0); // nothing was left unread
     expect(handle.inFlight).toBe(0); // and no read was left queued
+  });
+
+  it('reads the ZLP that ends the last echo of exact multiples, so nothing is left on the IN pipe', async () => {
+    const { handle, agent } = make();
+    handle.appendZlp = true;
+    handle.chunkBytes = Infinity;
+    const r = await agent.loopbackPipelined(1024, 5, 3, { seed: 6 });
+    expect(r).toMatchObject({ status: 'ok', transfers: 5, bytesRead: 5 * 1024, ok: true });
+    expect(handle.fifo).toEqual([]);
+    expect(handle.inFlight).toBe(0);
   });
 
   it('reports the stream offset of the first wrong byte', async () => {

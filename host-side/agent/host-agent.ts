@@ -7,24 +7,45 @@
 import { type Clock, ECHO_MAX_BYTES, STALL_MODE, TEST_COUNTERS_BYTES, TEST_REQUEST, ZLP_POLICY, decodeTestCounters, type SetupPacket, type TestCounters, type TestRequestName } from '../../core/index.js';
 import { classInterface, decodeSetup } from '../setup-packet.js';
 import type { UsbDeviceHandle, UsbInResult, UsbOutResult, UsbTransferStatus } from '../usb-host.js';
+import { readFunctionEndpoints } from './function-endpoints.js';
 import { PatternCache } from './pattern-cache.js';
 import { ReceiveBufferPool } from './receive-buffer-pool.js';
 import { TestProtocolError } from './test-protocol-error.js';
 
+/**
+ * Options of the constructor: every endpoint value explicit (unit tests with a fake handle). On a device,
+ * use {@link HostAgent.open}, which reads them from the device.
+ */
 export interface HostAgentOptions {
   readonly handle: UsbDeviceHandle;
   /** bInterfaceNumber of the function (wIndex low byte of every class request). */
   readonly interfaceNumber: number;
-  /** Bulk OUT endpoint of the function (default 0x01). */
-  readonly bulkOutEndpoint?: number | undefined;
-  /** Bulk IN endpoint of the function (default 0x81). */
-  readonly bulkInEndpoint?: number | undefined;
-  /** wMaxPacketSize of the bulk endpoints at the current speed (default 512, high speed). */
-  readonly maxPacketSize?: number | undefined;
+  /** bEndpointAddress of the function's bulk OUT endpoint. */
+  readonly bulkOutEndpoint: number;
+  /** bEndpointAddress of the function's bulk IN endpoint. */
+  readonly bulkInEndpoint: number;
+  /** wMaxPacketSize (bits 10..0) of the bulk IN endpoint at the speed the device runs at. */
+  readonly maxPacketSize: number;
   /** The harness clock: throughput is measured on it (virtual in sim, real in lab). */
   readonly clock: Clock;
   /** Per-transfer timeout (default 5000 ms). */
   readonly timeoutMs?: number | undefined;
+}
+
+/** Options of {@link HostAgent.open}: the endpoints come from the device's configuration descriptor. */
+export interface HostAgentOpenOptions {
+  /** The opened device, its interface claimed. */
+  readonly handle: UsbDeviceHandle;
+  /** bInterfaceNumber of the function. */
+  readonly interfaceNumber: number;
+  /** The alternate setting whose bulk pair the agent uses (default 0, the setting after SET_CONFIGURATION). */
+  readonly alternateSetting?: number | undefined;
+  readonly clock: Clock;
+  /** Per-transfer timeout of the agent's operations (default 5000 ms). */
+  readonly timeoutMs?: number | undefined;
+  /** Bound on each GET_DESCRIPTOR of the open (default `timeoutMs`): pass what is left of a caller's deadline. */
+  readonly readTimeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of one class request. */
@@ -116,8 +137,14 @@ const DEFAULT_TIMEOUT_MS = 5000;
 /**
  * The host-side operations on one opened function.
  *
+ * Bulk helpers leave the IN pipe as they found it: a loopback also reads the zero-length packet that ends
+ * its echo. The agent knows whether one follows from the ZLP policy it last set with {@link setZlpPolicy};
+ * until then, and after {@link resetState}, it takes the built-in test functions' default,
+ * APPEND_ON_MULTIPLE. A policy another agent set on the same device is not known to this one (a wrong guess
+ * shows as a loopback that times out waiting for the ZLP, never as silently wrong data).
+ *
  * @example
- * const agent = new HostAgent({ handle, interfaceNumber: 0, clock });
+ * const agent = await HostAgent.open({ handle, interfaceNumber: 0, clock });
  * await agent.resetState();
  * const r = await agent.loopback(4096, { seed: 7 });
  * expect(r.ok).toBe(true);
@@ -127,6 +154,7 @@ export class HostAgent {
   readonly interfaceNumber: number;
   readonly bulkOutEndpoint: number;
   readonly bulkInEndpoint: number;
+  /** wMaxPacketSize of the bulk IN endpoint at the device's current speed. */
   readonly maxPacketSize: number;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
@@ -134,15 +162,54 @@ export class HostAgent {
   readonly #patterns = new PatternCache();
   /** Receive buffers of loopback reads, which are verified and dropped. */
   readonly #rxPool = new ReceiveBufferPool();
+  /** The device's ZLP policy as this agent last set it (SET_ZLP_POLICY; RESET_STATE restores the default). */
+  #zlpPolicy: number = ZLP_POLICY.APPEND_ON_MULTIPLE;
 
+  /**
+   * An agent with explicit endpoint values (unit tests); {@link HostAgent.open} reads them from the device.
+   * @throws RangeError for an endpoint address of the wrong direction or a wMaxPacketSize that is not 1..2047.
+   */
   constructor(options: HostAgentOptions) {
+    if ((options.bulkOutEndpoint & 0x80) !== 0 || (options.bulkInEndpoint & 0x80) === 0) {
+      throw new RangeError(
+        `bulk endpoints 0x${options.bulkOutEndpoint.toString(16)} (OUT) and 0x${options.bulkInEndpoint.toString(16)} (IN) have the wrong direction bit: OUT addresses are 0x01..0x0f, IN 0x81..0x8f`,
+      );
+    }
+    if (!Number.isInteger(options.maxPacketSize) || options.maxPacketSize < 1 || options.maxPacketSize > 0x7ff) {
+      throw new RangeError(`maxPacketSize ${options.maxPacketSize} is not a wMaxPacketSize (1..2047): pass the bulk IN endpoint's, or use HostAgent.open`);
+    }
     this.handle = options.handle;
     this.interfaceNumber = options.interfaceNumber;
-    this.bulkOutEndpoint = options.bulkOutEndpoint ?? 0x01;
-    this.bulkInEndpoint = options.bulkInEndpoint ?? 0x81;
-    this.maxPacketSize = options.maxPacketSize ?? 512;
+    this.bulkOutEndpoint = options.bulkOutEndpoint;
+    this.bulkInEndpoint = options.bulkInEndpoint;
+    this.maxPacketSize = options.maxPacketSize;
     this.#clock = options.clock;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * An agent on an opened, claimed function whose bulk endpoints and wMaxPacketSize come from the device:
+   * one GET_DESCRIPTOR(CONFIGURATION) (header, then wTotalLength), as the device reports it at its current speed.
+   * @throws TestProtocolError when the descriptor request stalls or the interface has no bulk OUT / IN pair;
+   * UsageError INVALID_ARGUMENT (no such interface) or DECODE (malformed descriptors); LibusbError on timeouts,
+   * cancellation or device loss.
+   * @see USB 2.0 §9.4.3, §9.6.6
+   */
+  static async open(options: HostAgentOpenOptions): Promise<HostAgent> {
+    const endpoints = await readFunctionEndpoints(options.handle, options.interfaceNumber, {
+      alternateSetting: options.alternateSetting,
+      timeoutMs: options.readTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      signal: options.signal,
+    });
+    return new HostAgent({
+      handle: options.handle,
+      interfaceNumber: options.interfaceNumber,
+      bulkOutEndpoint: endpoints.bulkOutEndpoint,
+      bulkInEndpoint: endpoints.bulkInEndpoint,
+      maxPacketSize: endpoints.bulkInMaxPacketSize,
+      clock: options.clock,
+      timeoutMs: options.timeoutMs,
+    });
   }
 
   // ---- class requests to the function's interface -------------------------------------------
@@ -196,6 +263,7 @@ export class HostAgent {
   /** RESET_STATE: counters, last error, echo buffer, stall rules and policies. */
   async resetState(options: ClassRequestOptions = {}): Promise<void> {
     await this.#out('RESET_STATE', undefined, options);
+    this.#zlpPolicy = ZLP_POLICY.APPEND_ON_MULTIPLE;
   }
 
   /** SET_STALL_POLICY for `bRequest`. */
@@ -219,6 +287,7 @@ export class HostAgent {
   /** SET_ZLP_POLICY for IN transfers that are a multiple of wMaxPacketSize. */
   async setZlpPolicy(policy: keyof typeof ZLP_POLICY, options: ClassRequestOptions = {}): Promise<void> {
     await this.#out('SET_ZLP_POLICY', undefined, { ...options, value: ZLP_POLICY[policy] });
+    this.#zlpPolicy = ZLP_POLICY[policy];
   }
 
   /** READ_PATTERN: `length` bytes of the seeded pattern from `offset` (wValue). */
@@ -236,14 +305,15 @@ export class HostAgent {
   /**
    * Loopback: writes `length` bytes of the seeded pattern to the OUT endpoint (ending with a ZLP when the
    * length is a multiple of wMaxPacketSize, so the device's read completes) while reading them back from
-   * the IN endpoint, then checks every byte.
+   * the IN endpoint, then checks every byte. The zero-length packet that ends the echo (an empty echo, or a
+   * multiple of wMaxPacketSize under APPEND_ON_MULTIPLE) is read too, so the IN pipe is left empty.
    * @throws LibusbError on timeouts, cancellation or device loss.
    */
   async loopback(length: number, options: BulkOptions & { seed?: number | undefined } = {}): Promise<LoopbackResult> {
     const seed = options.seed ?? 1;
     const out = this.#patterns.view(seed, 0, length);
-    const rx = this.#rxPool.acquire(length + this.maxPacketSize);
-    const reading = this.#readAll(length, options, rx);
+    const rx = this.#rxPool.acquire(this.#readCapacity(length));
+    const reading = this.#readAll(length, options, rx, this.#echoEndsWithZlp(length));
     reading.catch(() => undefined); // awaited below; a write failure must not leave it unhandled
     try {
       const w = await this.handle.bulkOut(this.bulkOutEndpoint, out, { timeoutMs: options.timeoutMs ?? this.#timeoutMs, signal: options.signal, zeroLengthPacket: true });
@@ -268,8 +338,9 @@ export class HostAgent {
    * Loopback of `count` transfers of `transferBytes` each with `depth` OUT transfers and up to `depth` IN
    * transfers queued on the host at once (HLK loopback stress, usbtest queued bulk): every transfer carries
    * the seeded pattern from offset 0 and every byte read back is checked. The IN side reads the echo as one
-   * ordered stream, skipping the zero-length packets that end exact-multiple transfers, and never leaves
-   * a read queued behind the last transfer.
+   * ordered stream, skipping the zero-length packets that end exact-multiple transfers, never leaves a read
+   * queued behind the last transfer, and reads the zero-length packet that ends the last echo (so the IN
+   * pipe is left empty; more bytes there end the run with status `babble`).
    * @throws RangeError for non-positive sizes or counts; LibusbError on timeouts, cancellation or device loss
    * (the other queued transfers are cancelled first).
    */
@@ -373,6 +444,13 @@ export class HostAgent {
     for (let i = 0; i < Math.min(depth, count); i++) lanes.push(writer().catch(fail));
     await Promise.all(lanes);
     if (failure !== undefined) throw failure;
+    if (status === 'ok' && this.#echoEndsWithZlp(transferBytes)) {
+      // The ZLP that ends the last echo is still on the IN pipe (the reader stops at the last byte): take it,
+      // so the next read on the pipe starts with new data.
+      const r = await this.handle.bulkIn(this.bulkInEndpoint, mps, { timeoutMs, signal: options.signal });
+      if (r.status !== 'ok') status = r.status;
+      else if (r.data.length > 0) status = 'babble';
+    }
     return {
       status,
       transfers,
@@ -386,6 +464,7 @@ export class HostAgent {
 
   /** Reads `length` bytes from the source (IN endpoint) and checks them against the pattern from `offset`. */
   async sourceRead(length: number, options: BulkOptions & { seed: number; offset?: number | undefined }): Promise<SourceReadResult> {
+    // The source streams on its own: what follows these bytes belongs to the next read, so none is drained.
     const r = await this.#readAll(length, options);
     return { status: r.status, bytesRead: r.data.length, firstMismatch: this.#patterns.mismatch(r.data, options.seed, options.offset ?? 0), data: r.data };
   }
@@ -460,19 +539,31 @@ export class HostAgent {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** The device ends the echo of `length` bytes with a ZLP: an empty transfer is one, and APPEND_ON_MULTIPLE adds one after a multiple. */
+  #echoEndsWithZlp(length: number): boolean {
+    return length === 0 || (length % this.maxPacketSize === 0 && this.#zlpPolicy === ZLP_POLICY.APPEND_ON_MULTIPLE);
+  }
+
+  /** Receive bytes `#readAll` may need for `length`: whole packets past a short read, plus one for a ZLP. */
+  #readCapacity(length: number): number {
+    return length + 2 * this.maxPacketSize;
+  }
+
   /**
-   * Reads until `length` bytes arrived (skipping zero-length packets) or a non-ok status, into `target`
-   * (at least `length + maxPacketSize` bytes) or a fresh buffer.
+   * Reads until `length` bytes arrived (skipping zero-length packets before them) or a non-ok status, into
+   * `target` (at least `#readCapacity(length)` bytes) or a fresh buffer. With `endsWithZlp` the last read asks for
+   * one packet more, so the device's closing ZLP ends it instead of staying queued on the pipe.
    */
-  async #readAll(length: number, options: BulkOptions, target?: Uint8Array): Promise<{ status: UsbTransferStatus; data: Uint8Array }> {
+  async #readAll(length: number, options: BulkOptions, target?: Uint8Array, endsWithZlp = false): Promise<{ status: UsbTransferStatus; data: Uint8Array }> {
     const mps = this.maxPacketSize;
-    // Whole-packet reads can end up to one packet past `length` (see below).
-    const buf = target ?? new Uint8Array(length + mps);
+    const buf = target ?? new Uint8Array(this.#readCapacity(length));
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const zlpRoom = endsWithZlp ? mps : 0;
     let got = 0;
-    while (got < length) {
+    let ended = !endsWithZlp;
+    while (got < length || !ended) {
       // Ask for whole packets so a device that rounds up cannot babble.
-      const want = Math.ceil((length - got) / mps) * mps;
+      const want = Math.ceil((length - got) / mps) * mps + zlpRoom;
       const dst = buf.subarray(got, got + want);
       const r = await this.handle.bulkIn(this.bulkInEndpoint, want, { timeoutMs, signal: options.signal, buffer: dst });
       const n = Math.min(r.data.length, length - got);
@@ -481,6 +572,9 @@ export class HostAgent {
       got += n;
       if (r.status !== 'ok') return { status: r.status, data: buf.subarray(0, got) };
       if (r.data.length > n) return { status: 'babble', data: buf.subarray(0, got) };
+      // A read that ends short of its request ends the device's transfer (USB 2.0 §5.8.3): with every byte
+      // in, that short packet or ZLP closed the echo.
+      if (got === length && r.data.length < want) ended = true;
     }
     return { status: 'ok', data: buf.subarray(0, length) };
   }

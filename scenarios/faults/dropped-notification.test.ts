@@ -14,9 +14,9 @@ describe('with the device unpowered when the service starts', () => {
     expect((await device.status()).service).toBe('waitingForInterface');
     sim.dropNotification('CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL');
     const poweredAt = clock.now();
-    await phase('power the device (its arrival notification is lost)', () => sim.simulation.powerOn());
+    await phase('power the device (its arrival notification is lost)', () => sim.powerOn());
     await phase('wait for the service to find it on its own', () => device.whenActive({ timeoutMs: 10_000 }));
-    const lost = sim.simulation.cm.log.filter((e) => e.kind === 'delivery' && e.outcome === 'dropped');
+    const lost = sim.cmLog().filter((e) => e.kind === 'delivery' && e.outcome === 'dropped');
     expect(lost).toEqual([expect.objectContaining({ actionName: 'CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL' })]);
     const log = await device.eventLog();
     expect(log.filter((e) => e.kind === 'interfaceArrival')).toHaveLength(0);

@@ -13,7 +13,7 @@ describe('arrival between registration and listing', () => {
     await phase('start the service and power the device in the same instant', async () => {
       const starting = device.startService();
       // Registration is made synchronously by start(); the device arrives before the list is read.
-      sim.simulation.powerOn();
+      sim.powerOn();
       await starting;
       await device.whenActive();
       // The notification is delivered asynchronously (docs/reference/configuration-manager.md#callback), possibly after the list was opened.

@@ -7,10 +7,9 @@ import { delay, expect, phase, test } from '../../harness/index.js';
 
 test('a late registration sees only events after it', { tags: ['sim-only', 'hotplug'] }, async ({ clock, device, sim }) => {
   await device.whenActive();
-  const fn = sim.simulation.function();
   const seen: number[] = [];
   const reg = await phase('register after the arrival', () =>
-    sim.simulation.port.watchInterfaces(fn.interfaceGuid, (action) => {
+    sim.watchInterfaces((action) => {
       seen.push(action);
       return 0;
     }),

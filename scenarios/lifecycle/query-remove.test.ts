@@ -38,7 +38,7 @@ test('opens the interface again when the device returns after a query-remove', {
 });
 
 test('keeps the device when the function vetoes a query-remove', { tags: ['sim-only', 'hotplug'] }, async ({ agent, clock, device, sim }) => {
-  sim.functionState.vetoQueryRemove = true;
+  sim.vetoQueryRemove();
   const outcome = await phase('query-remove the function', () => sim.queryRemove());
   expect(outcome).toBe('vetoed');
   await delay(clock, 1);
@@ -58,7 +58,7 @@ test('reopens its handle when a query-remove it allowed fails elsewhere', { tags
   const link = (await device.status()).symbolicLink;
   expect(link).toBeDefined();
   // Another component holds the interface open: PnP vetoes the removal (PNP_VetoOutstandingOpen).
-  const other = sim.simulation.cm.openHandle(link ?? '');
+  const other = sim.openHandle(link);
   expect(other).toBeDefined();
   try {
     const outcome = await phase('query-remove while another handle is open', () => sim.queryRemove());

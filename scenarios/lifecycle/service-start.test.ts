@@ -17,7 +17,7 @@ describe('service started before the device arrives', () => {
       expect(listed?.detail).toEqual({ links: [] });
     });
     await phase('power the device', async () => {
-      sim.simulation.powerOn();
+      sim.powerOn();
       await device.whenActive();
     });
     const log = await device.eventLog();
@@ -26,7 +26,7 @@ describe('service started before the device arrives', () => {
   });
 
   test('serves the host once the arrived device is configured', { tags: ['sim-only', 'hotplug'] }, async ({ sim, session }) => {
-    sim.simulation.powerOn();
+    sim.powerOn();
     const agent = await phase('open the function', () => session.agent());
     const result = await phase('loop back', () => agent.loopback(512, { seed: 3 }));
     expect(result.ok).toBe(true);

@@ -1,14 +1,18 @@
 /**
- * Runs replay operations on the simulator: the device-side service with the loopback test function on
- * `createSimulation`, the host side over SimUsbHost, every URB of the link captured. The capture is placed
- * at the bus/address the umockdev description uses, so the replay finds it.
+ * Runs replay operations on a simulated world (`simWorld()`: the device-side service with the loopback test
+ * function, the host side over SimUsbHost), every URB of the link captured. The capture is placed at the
+ * bus/address the umockdev description uses, so the replay finds it.
  */
-import { createLoopbackFunction } from '../../../device-side/functions/loopback-function.js';
-import { UsbFnService } from '../../../device-side/service/usbfn-service.js';
-import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
-import { createSimulation } from '../../../simulator/simulation.js';
+import { UsbmonPcapWriter } from '../../../simulator/index.js';
+// harness/index.ts also exports the vitest fixtures, which load only inside a vitest run; this tier runs as a
+// plain node script (run.sh), so it enters the harness through the world's own index.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports
+import { simWorld } from '../../../harness/world/index.js';
 import { type ReplayOp, type ReplayResult, runOperations } from './replay-operations.js';
 import { Relocate } from './replay-urb-sinks.js';
+
+/** Bound on finding, opening, claiming and configuring the function, on the simulation's virtual clock. */
+const OPEN_TIMEOUT_MS = 5000;
 
 export async function simulatedRun(
   ops: readonly ReplayOp[],
@@ -16,15 +20,11 @@ export async function simulatedRun(
   seed = 1,
 ): Promise<{ capture: UsbmonPcapWriter; results: ReplayResult[] }> {
   const capture = new UsbmonPcapWriter();
-  await using sim = createSimulation({ seed, capture: new Relocate(capture, at.busNumber, at.deviceAddress) });
-  const service = new UsbFnService({ port: sim.port, interfaceClassGuid: sim.function().interfaceGuid, fn: createLoopbackFunction() });
-  await service.start();
-  try {
-    const info = await sim.host.waitForDevice({ vendorId: 0x1209, productId: 0x0001 }, { timeoutMs: 5000 });
-    await using dev = await sim.host.open(info);
-    await dev.claimInterface(sim.function().interfaceNumber);
-    return { capture, results: await runOperations(dev, ops) };
-  } finally {
-    await service.stop();
-  }
+  await using world = await simWorld()
+    .withSeed(seed)
+    .withUrbSink(new Relocate(capture, at.busNumber, at.deviceAddress))
+    .start();
+  // A raw handle (no agent): the capture holds exactly the operations the replay client runs.
+  const dev = await world.openHandle({ timeoutMs: OPEN_TIMEOUT_MS });
+  return { capture, results: await runOperations(dev, ops) };
 }

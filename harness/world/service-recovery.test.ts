@@ -3,17 +3,16 @@
  * fails, endpoints re-queried after SET_INTERFACE, and a failed receive reported over USB.
  */
 import { describe, expect, it } from 'vitest';
-import { CM_NOTIFY_ACTION } from '../../device-side/abi/index.js';
-import { createLoopbackFunction } from '../../device-side/functions/loopback-function.js';
-import { PROBE_REQUEST, ServiceWorld, probeFunction, until } from './service-world.js';
+import { CM_NOTIFY_ACTION, createLoopbackFunction } from '../../device-side/index.js';
+import { PROBE_REQUEST, probeFunction, serviceWorld, until } from './testing/index.js';
 
 describe('UsbFnService: recovery', () => {
   it('finds an interface whose arrival notification was lost by listing again while it waits', async () => {
-    await using w = new ServiceWorld(probeFunction(), { powered: false });
-    w.sim.cm.dropNotifications({ action: CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL });
+    await using w = await serviceWorld(probeFunction(), { powered: false });
+    w.simulation.cm.dropNotifications({ action: CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL });
     await w.service.start();
-    w.sim.powerOn();
-    await until(w.sim, () => w.sim.cm.log.some((e) => 'outcome' in e && e.outcome === 'dropped'), 'dropped arrival');
+    w.simulation.powerOn();
+    await until(w.simulation, () => w.simulation.cm.log.some((e) => 'outcome' in e && e.outcome === 'dropped'), 'dropped arrival');
     expect(w.service.state).toBe('waitingForInterface');
     const before = w.clock.now();
     await w.service.whenActive({ timeoutMs: 10_000 });
@@ -24,28 +23,28 @@ describe('UsbFnService: recovery', () => {
   });
 
   it('does not rescan when rescanIntervalMs is 0', async () => {
-    await using w = new ServiceWorld(probeFunction(), { powered: false, rescanIntervalMs: 0 });
-    w.sim.cm.dropNotifications({ action: CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL });
+    await using w = await serviceWorld(probeFunction(), { powered: false, rescanIntervalMs: 0 });
+    w.simulation.cm.dropNotifications({ action: CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL });
     await w.service.start();
-    w.sim.powerOn();
+    w.simulation.powerOn();
     await expect(w.service.whenActive({ timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(w.service.log.ofKind('rescan')).toHaveLength(0);
   });
 
   it('closes and reopens the interface when its bus-event loop fails', async () => {
-    await using w = new ServiceWorld(probeFunction(), { attached: false });
+    await using w = await serviceWorld(probeFunction(), { attached: false });
     w.driver.failNext({ ioctl: 'BUS_EVENT_NOTIFICATION', win32: 31 });
     await w.service.start();
-    await until(w.sim, () => w.service.log.ofKind('busEventLoopFailed').length > 0, 'busEventLoopFailed');
-    await until(w.sim, () => w.service.openCount === 2 && w.service.state === 'active', 'reopened', 10_000);
+    await until(w.simulation, () => w.service.log.ofKind('busEventLoopFailed').length > 0, 'busEventLoopFailed');
+    await until(w.simulation, () => w.service.openCount === 2 && w.service.state === 'active', 'reopened', 10_000);
     expect(w.service.log.ofKind('teardown').at(-1)?.detail).toEqual({ reason: 'busEventLoopFailed' });
-    w.sim.attach();
+    w.simulation.attach();
     const { agent } = await w.connectHost();
     expect(await agent.classIn(PROBE_REQUEST.IN, 3)).toMatchObject({ status: 'ok', data: Uint8Array.of(0xc0, 0xff, 0xee) });
   });
 
   it('starts a new configuration context after SET_INTERFACE, so bulk traffic continues', async () => {
-    await using w = new ServiceWorld(createLoopbackFunction({ depth: 2, bufferBytes: 4096 }));
+    await using w = await serviceWorld(createLoopbackFunction({ depth: 2, bufferBytes: 4096 }));
     await w.service.start();
     const { handle, agent } = await w.connectHost();
     expect((await agent.loopback(100, { seed: 1 })).ok).toBe(true);
@@ -55,7 +54,7 @@ describe('UsbFnService: recovery', () => {
   });
 
   it('reports a failed bulk receive over USB (GET_LAST_ERROR names TRANSFER_OUT)', async () => {
-    await using w = new ServiceWorld(createLoopbackFunction({ depth: 1, bufferBytes: 4096 }));
+    await using w = await serviceWorld(createLoopbackFunction({ depth: 1, bufferBytes: 4096 }));
     await w.service.start();
     const { agent } = await w.connectHost();
     w.driver.failNext({ ioctl: 'TRANSFER_OUT', win32: 31 });

@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ServiceWorld, until } from './service-world.js';
+import { serviceWorld, until, type ServiceWorld } from './testing/index.js';
 
 // #region counter-function
-import type { FunctionContext, UsbFunction } from '../../device-side/service/function-api.js';
+import type { FunctionContext, UsbFunction } from '../../device-side/index.js';
 
 /** Class requests of the counter function (bmRequestType 0xA1 / 0x21, wIndex = its interface number). */
 export const COUNTER_REQUEST = {
@@ -90,27 +90,23 @@ export function createCounterFunction(): CounterFunction {
 // #endregion counter-function
 
 // #region run-in-simulator
-import { UsbFnService } from '../../device-side/service/usbfn-service.js';
-import { HostAgent } from '../../host-side/agent/host-agent.js';
-import { createSimulation } from '../simulation.js';
+import { simWorld } from './sim-world.js';
 
 describe('the counter function over the simulator', () => {
   it('answers its class requests and echoes bulk data', async () => {
-    await using sim = createSimulation({ seed: 42 }); // one device (the test function's USBFN configuration) + host
+    // One simulated device (the test function's USBFN configuration) and its host, on a virtual clock. The
+    // real service runs the function: register → list → open → GET_CLASS_INFO → ACTIVATE_USB_BUS.
     const fn = createCounterFunction();
-    const service = new UsbFnService({ port: sim.port, interfaceClassGuid: sim.function().interfaceGuid, fn });
-    await service.start(); // register → list → open → GET_CLASS_INFO → ACTIVATE_USB_BUS
+    await using world = await simWorld().withSeed(42).withFunction(fn).start();
 
-    // The host side: enumerate, open, claim the function's interface.
-    const info = await sim.host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 2_000 });
-    const handle = await sim.host.open(info);
-    await handle.claimInterface(0);
-    await service.whenConfigured({ timeoutMs: 2_000 });
-    const agent = new HostAgent({ handle, interfaceNumber: 0, clock: sim.clock });
+    // The host side: enumerate, open, claim the function's interface, wait until the device is configured,
+    // and read its bulk endpoints from the device (GET_DESCRIPTOR(CONFIGURATION)).
+    const agent = await world.agent({ timeoutMs: 2_000 });
+    const handle = agent.handle;
 
     // Bulk echo (raw handle).
-    await handle.bulkOut(0x01, Uint8Array.of(1, 2, 3));
-    const echo = await handle.bulkIn(0x81, 512);
+    await handle.bulkOut(agent.bulkOutEndpoint, Uint8Array.of(1, 2, 3));
+    const echo = await handle.bulkIn(agent.bulkInEndpoint, 512);
     expect([...echo.data]).toEqual([1, 2, 3]);
 
     // Class requests (HostAgent builds bmRequestType = class | interface, wIndex = interface number).
@@ -122,15 +118,14 @@ describe('the counter function over the simulator', () => {
     await expect(agent.classNoData(COUNTER_REQUEST.RESET)).resolves.toMatchObject({ status: 'ok' });
     await expect(agent.classIn(0x7f, 4)).resolves.toMatchObject({ status: 'stall' }); // unknown: stalled
 
-    await handle.close();
-    await service.stop(); // cancel I/O, unregister, close
+    await world.device.stopService(); // cancel I/O, unregister, close
     expect(fn.ended).toEqual(['stopped']);
   });
 });
 // #endregion run-in-simulator
 
 describe('the counter function: more of the function API', () => {
-  const world = async (): Promise<ServiceWorld<CounterFunction>> => new ServiceWorld(createCounterFunction());
+  const world = async (): Promise<ServiceWorld<CounterFunction>> => await serviceWorld(createCounterFunction());
 
   it('stalls ADD with a wrong-length data stage and GET_COUNT sent as OUT', async () => {
     await using w = await world();
@@ -167,11 +162,11 @@ describe('the counter function: more of the function API', () => {
   it('sees its configuration end on detach, and a new one after re-attach', async () => {
     await using w = await world();
     await w.startConfigured();
-    w.sim.detach();
-    await until(w.sim, () => w.fn.ended.length > 0, 'end of the configuration');
+    w.simulation.detach();
+    await until(w.simulation, () => w.fn.ended.length > 0, 'end of the configuration');
     expect(w.fn.ended).toEqual(['detach']);
     expect(w.service.state).toBe('active'); // the handle stays open: the cable comes back, the host configures again
-    w.sim.attach();
+    w.simulation.attach();
     await w.service.whenConfigured({ timeoutMs: 1_000 });
   });
 

@@ -6,10 +6,10 @@
  * @see DESIGN.md §6 (HLK loopback / ZLP / EP0 cases), STYLE.md §8.5
  */
 import { describe, expect, it } from 'vitest';
-import { createLoopbackFunction, DEFAULT_PATTERN_SEED } from '../../device-side/functions/loopback-function.js';
-import { createSourceSinkFunction } from '../../device-side/functions/source-sink-function.js';
+import { createLoopbackFunction, createSourceSinkFunction, DEFAULT_PATTERN_SEED } from '../../device-side/index.js';
 import { fillPattern, TEST_COUNTERS_BYTES, TEST_REQUEST, ZLP_POLICY, isTimeout } from '../../core/index.js';
-import { ServiceWorld, until } from './service-world.js';
+import type { UrbEvent } from '../../simulator/index.js';
+import { serviceWorld, until, type ServiceWorld } from './testing/index.js';
 
 const SIZES = [0, 1, 511, 512, 513, 1024 * 1024] as const;
 
@@ -24,19 +24,25 @@ describe('loopback function', () => {
     describe(`ZLP policy ${policy}`, () => {
       for (const size of SIZES) {
         it(`echoes ${size} bytes byte-exact${size % 512 === 0 ? `, ${policy === 'NEVER' ? 'without' : 'then'} a zero-length packet` : ''}`, async () => {
-          await using w = new ServiceWorld(createLoopbackFunction());
+          const urbs: UrbEvent[] = [];
+          await using w = await serviceWorld(createLoopbackFunction(), { urbSink: { record: (e) => urbs.push(e) } });
           await w.service.start();
           const { handle, agent } = await w.connectHost();
           await agent.setZlpPolicy(policy);
           const t = w.clock.now();
           const r = await agent.loopback(size, { seed: size + 1 });
           expect(r).toMatchObject({ ok: true, bytesWritten: size, bytesRead: size, firstMismatch: -1 });
-          // What follows the echo on the IN endpoint: a ZLP only for a multiple of wMaxPacketSize under APPEND
-          // (or an empty transfer, which is itself one zero-length packet); otherwise nothing.
+          // What ends the echo on the IN endpoint: a ZLP only for a multiple of wMaxPacketSize under APPEND
+          // (or an empty transfer, which is itself one zero-length packet); otherwise its last full or short
+          // packet. The loopback reads that ZLP too: its last IN URB asked for one packet more and the ZLP
+          // ended it, so nothing follows the echo on the pipe.
           const zlpExpected = size === 0 || (size % 512 === 0 && policy === 'APPEND_ON_MULTIPLE');
+          const bulkIn = (kind: 'S' | 'C') => urbs.filter((e) => e.transferType === 'bulk' && e.endpoint === 0x81 && e.kind === kind).at(-1)!;
+          const unfilled = bulkIn('S').length - bulkIn('C').length;
+          if (zlpExpected) expect(unfilled).toBe(512);
+          else expect(unfilled).toBeLessThan(512);
           const after = handle.bulkIn(0x81, 512, { timeoutMs: 50 });
-          if (zlpExpected) await expect(after).resolves.toMatchObject({ status: 'ok', data: new Uint8Array(0) });
-          else expect(isTimeout(await after.catch((e: unknown) => e))).toBe(true);
+          expect(isTimeout(await after.catch((e: unknown) => e))).toBe(true);
           // The echo's IN request completed once the host had taken everything, ZLP included.
           const echo = w.ioctls(t).filter((e) => e.pipe === 2 && e.outcome === 'ERROR_SUCCESS');
           expect(echo.map((e) => e.ioctl)).toEqual([
@@ -50,19 +56,19 @@ describe('loopback function', () => {
   }
 
   it('keeps its OUT queue going after one failed transfer, and stops it with queueStopped after 8 in a row', async () => {
-    await using w = new ServiceWorld(createLoopbackFunction({ depth: 2 }), { attached: false });
+    await using w = await serviceWorld(createLoopbackFunction({ depth: 2 }), { attached: false });
     w.driver.failNext({ ioctl: 'TRANSFER_OUT', win32: 31, count: 8 });
     await w.service.start();
-    w.sim.attach();
+    w.simulation.attach();
     await w.service.whenConfigured({ timeoutMs: 1_000 });
-    await until(w.sim, () => w.service.log.ofKind('queueStopped').length > 0, 'queueStopped');
+    await until(w.simulation, () => w.service.log.ofKind('queueStopped').length > 0, 'queueStopped');
     expect(w.service.log.ofKind('functionError')).toHaveLength(8);
     expect(w.service.log.ofKind('queueStopped')[0]?.error).toMatchObject({ code: 'QUEUE_STOPPED' });
     expect(w.ioctls(0, 'TRANSFER_OUT').filter((e) => e.outcome === 'ERROR_GEN_FAILURE')).toHaveLength(8);
   });
 
   it('echoes transfers in the order the host sent them', async () => {
-    await using w = new ServiceWorld(createLoopbackFunction({ depth: 3 }));
+    await using w = await serviceWorld(createLoopbackFunction({ depth: 3 }));
     await w.service.start();
     const { handle } = await w.connectHost();
     for (const n of [3, 1, 2]) await handle.bulkOut(0x01, new Uint8Array(n).fill(n));
@@ -70,11 +76,11 @@ describe('loopback function', () => {
   });
 
   it('counts an echo cancelled by a host reset in the middle of a transfer, and works after it', async () => {
-    await using w = new ServiceWorld(createLoopbackFunction());
+    await using w = await serviceWorld(createLoopbackFunction());
     await w.service.start();
     const { handle, agent } = await w.connectHost();
     await handle.bulkOut(0x01, new Uint8Array(100)); // echoed, but the host never reads it: the IN stays pending
-    await until(w.sim, () => w.ioctls(0, 'TRANSFER_OUT').some((e) => e.bytesReturned === 100), 'OUT completion');
+    await until(w.simulation, () => w.ioctls(0, 'TRANSFER_OUT').some((e) => e.bytesReturned === 100), 'OUT completion');
     const t = w.clock.now();
     await handle.reset();
     await handle.claimInterface(0);
@@ -87,14 +93,14 @@ describe('loopback function', () => {
   });
 
   it('counts an echo cancelled by detach, and nothing is issued on the pipes until configured again', async () => {
-    await using w = new ServiceWorld(createLoopbackFunction());
+    await using w = await serviceWorld(createLoopbackFunction());
     await w.service.start();
     const { handle } = await w.connectHost();
     await handle.bulkOut(0x01, new Uint8Array(10));
-    await until(w.sim, () => w.ioctls(0, 'TRANSFER_OUT').some((e) => e.bytesReturned === 10), 'OUT completion');
+    await until(w.simulation, () => w.ioctls(0, 'TRANSFER_OUT').some((e) => e.bytesReturned === 10), 'OUT completion');
     const t = w.clock.now();
-    w.sim.detach();
-    await until(w.sim, () => w.fn.state.counters.cancelledTransfers === 1, 'cancelled echo');
+    w.simulation.detach();
+    await until(w.simulation, () => w.fn.state.counters.cancelledTransfers === 1, 'cancelled echo');
     await w.clock.idle();
     expect(w.ioctls(t).filter((e) => e.pipe !== undefined && e.pipe > 0).map((e) => e.outcome)).toEqual(
       expect.arrayContaining(['ERROR_OPERATION_ABORTED']),
@@ -106,7 +112,7 @@ describe('loopback function', () => {
 
 describe('source/sink function', () => {
   it('sources the seeded pattern, continuing across transfers', async () => {
-    await using w = new ServiceWorld(createSourceSinkFunction({ inLength: 1000 }));
+    await using w = await serviceWorld(createSourceSinkFunction({ inLength: 1000 }));
     await w.service.start();
     const { agent } = await w.connectHost();
     const r = await agent.sourceRead(3000, { seed: DEFAULT_PATTERN_SEED });
@@ -114,13 +120,13 @@ describe('source/sink function', () => {
   });
 
   it('verifies sink data against the pattern and counts a corrupted write as a pattern error', async () => {
-    await using w = new ServiceWorld(createSourceSinkFunction());
+    await using w = await serviceWorld(createSourceSinkFunction());
     await w.service.start();
     const { agent } = await w.connectHost();
     const seed = DEFAULT_PATTERN_SEED;
     await agent.sinkWrite(3000, { seed, offset: 0 });
     await agent.sinkWrite(1000, { seed, offset: 3000 });
-    await until(w.sim, () => w.fn.state.counters.bulkOutTransfers === 2, 'two sink transfers');
+    await until(w.simulation, () => w.fn.state.counters.bulkOutTransfers === 2, 'two sink transfers');
     expect(w.fn.state.counters.patternErrors).toBe(0);
     await agent.sinkWrite(100, { seed: seed + 1, offset: 4000 }); // wrong pattern
     const c = await agent.getCounters();
@@ -129,17 +135,17 @@ describe('source/sink function', () => {
   });
 
   it('counts source transfers cancelled by detach as cancelled, not failed', async () => {
-    await using w = new ServiceWorld(createSourceSinkFunction({ depth: 2 }));
+    await using w = await serviceWorld(createSourceSinkFunction({ depth: 2 }));
     await w.startConfigured();
-    w.sim.detach();
-    await until(w.sim, () => w.fn.state.counters.cancelledTransfers >= 2, 'cancelled source transfers');
+    w.simulation.detach();
+    await until(w.simulation, () => w.fn.state.counters.cancelledTransfers >= 2, 'cancelled source transfers');
     await w.clock.idle();
     expect(w.fn.state.counters).toMatchObject({ failedTransfers: 0, lastWin32Error: 0 });
     expect(w.service.log.ofKind('functionError')).toEqual([]);
   });
 
   it('SET_NEXT_IN_LENGTH sets the length of the transfers the source queues next', async () => {
-    await using w = new ServiceWorld(createSourceSinkFunction({ depth: 1, inLength: 1024, zlpPolicy: ZLP_POLICY.NEVER }));
+    await using w = await serviceWorld(createSourceSinkFunction({ depth: 1, inLength: 1024, zlpPolicy: ZLP_POLICY.NEVER }));
     await w.service.start();
     const { handle, agent } = await w.connectHost();
     await agent.setNextInLength(100);
@@ -155,7 +161,7 @@ describe('source/sink function', () => {
 
 describe('introspection requests (test protocol)', () => {
   async function loopbackWorld(): Promise<{ w: ServiceWorld<ReturnType<typeof createLoopbackFunction>> } & Awaited<ReturnType<ServiceWorld['connectHost']>>> {
-    const w = new ServiceWorld(createLoopbackFunction());
+    const w = await serviceWorld(createLoopbackFunction());
     await w.service.start();
     return { w, ...(await w.connectHost()) };
   }
@@ -186,7 +192,7 @@ describe('introspection requests (test protocol)', () => {
     await expect(agent.getLastError()).resolves.toEqual({ win32: 0, ioctlFunction: 0, name: '' });
     w.driver.failNext({ ioctl: 'TRANSFER_IN_APPEND_ZERO_PKT', win32: 31 });
     await handle.bulkOut(0x01, new Uint8Array(10));
-    await until(w.sim, () => w.fn.state.lastError !== undefined, 'echo failure');
+    await until(w.simulation, () => w.fn.state.lastError !== undefined, 'echo failure');
     await expect(agent.getLastError()).resolves.toEqual({ win32: 31, ioctlFunction: 0x04, name: 'ERROR_GEN_FAILURE' });
     await expect(agent.getLastError(10)).resolves.toMatchObject({ name: 'ER' }); // truncated to wLength
     expect(await agent.getCounters()).toMatchObject({ failedTransfers: 1, lastWin32Error: 31 });
