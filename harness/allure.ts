@@ -6,6 +6,7 @@
  * (labels, capture, device log) so every scenario gets them without asking.
  */
 import * as allure from 'allure-js-commons';
+import { renderTimelineSvg, type TimelineItem } from './report/index.js';
 
 /** MIME type Wireshark and Allure associate with classic pcap files. */
 export const PCAP_CONTENT_TYPE = 'application/vnd.tcpdump.pcap';
@@ -62,4 +63,9 @@ export async function attachJson(name: string, value: unknown): Promise<void> {
     contentType: 'application/json',
     fileExtension: 'json',
   });
+}
+
+/** Attaches a scenario's transfer timeline as an SVG picture the report shows inline. */
+export async function attachTimeline(name: string, title: string, items: readonly TimelineItem[]): Promise<void> {
+  await allure.attachment(`${name}.svg`, renderTimelineSvg(items, { title }), { contentType: 'image/svg+xml', fileExtension: 'svg' });
 }

@@ -18,7 +18,8 @@
  * });
  */
 import { test as base } from 'vitest';
-import { attachCapture, attachJson, labelScenario } from './allure.js';
+import { attachCapture, attachJson, attachTimeline, labelScenario } from './allure.js';
+import { scenarioTimeline } from './report/index.js';
 import { ModeNotSupportedError } from '../core/index.js';
 import { openRig, type Mode, type Rig, type Session, type WorldOptions } from './rig.js';
 import { scenarioPath } from './scenario-filter.js';
@@ -75,7 +76,9 @@ export const test = base
     onCleanup(async () => {
       try {
         const { deviceLog, extras } = await session.artifacts();
-        await attachCapture('usb-capture', session.capture.pcap());
+        const pcap = session.capture.pcap();
+        await attachTimeline('timeline', name, await scenarioTimeline(pcap, deviceLog, session));
+        await attachCapture('usb-capture', pcap);
         await attachJson('device-event-log', deviceLog);
         for (const [key, value] of Object.entries(extras)) await attachJson(key, value);
       } finally {

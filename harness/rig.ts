@@ -10,6 +10,7 @@ import type { UsbDeviceSpeed, Clock } from '../core/index.js';
 import type { BusState, DeviceLogEntry, ServiceState } from '../device-side/index.js';
 import type { HostAgent, UsbHost } from '../host-side/index.js';
 import type { SimControls } from './sim-controls.js';
+import type { TimelineItem } from './report/index.js';
 
 export type Mode = 'sim' | 'lab';
 
@@ -105,6 +106,11 @@ export interface Session extends AsyncDisposable {
   reopenAgent(options?: AgentOptions): Promise<HostAgent>;
   /** Things a report should carry: name → JSON-able value or bytes. */
   artifacts(): Promise<{ deviceLog: unknown; extras: Record<string, unknown> }>;
+  /**
+   * What the world itself knows of the scenario's timeline beyond the capture and the device event log
+   * (sim: the driver's IOCTLs and CM's deliveries; lab: the device trace's), for the report's timeline.
+   */
+  timelineExtras?(): Promise<readonly TimelineItem[]>;
   close(): Promise<void>;
 }
 

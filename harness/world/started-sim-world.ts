@@ -11,6 +11,7 @@ import type { Simulation } from '../../simulator/index.js';
 import { openFunctionHandle, openHostAgent, type OpenFunctionOptions } from '../open-function.js';
 import type { AgentOptions, DeviceSide, Session, SessionCapture } from '../rig.js';
 import type { SimControls } from '../sim-controls.js';
+import { cmLogItems, driverLogItems, type TimelineItem } from '../report/index.js';
 
 /** The parts a {@link StartedSimWorld} is made of (the builder assembles them). */
 export interface SimWorldParts {
@@ -136,6 +137,10 @@ export class StartedSimWorld implements Session {
         unhandledControlRequests: this.simulation.ufx.unhandled(),
       },
     };
+  }
+
+  async timelineExtras(): Promise<readonly TimelineItem[]> {
+    return [...this.simulation.functions.flatMap((f) => driverLogItems(f.driver.log.entries())), ...cmLogItems(this.simulation.cm.log)];
   }
 
   /**
