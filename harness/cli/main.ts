@@ -26,7 +26,8 @@ const USAGE = `usage:
   usbfn-hil report [--serve] [--port <n>]
       Generates reports/allure-report/index.html from reports/allure-results (Allure 3 CLI, offline).
   usbfn-hil doctor [--vid <id>] [--pid <id>]
-      Lists the USB devices this host can see and explains what blocks access to the function.`;
+      Lists the USB devices this host can see and explains what blocks access to the function; says "ready"
+      only when it found and opened the function. Also lists hubs uhubctl can switch per port and checks host capture.`;
 
 /** Runs a child process with inherited stdio; resolves with its exit code. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -115,7 +116,14 @@ async function commandDoctor(argv: string[]): Promise<number> {
     strict: true,
   });
   const { runDoctor, formatDoctorReport } = await import('../../host-side/index.js');
-  const report = await runDoctor({ vendorId: parseId(values.vid, 'vid'), productId: parseId(values.pid, 'pid') });
+  // Bench checks: hubs uhubctl can switch per port, and host capture (usbmon / USBPcap).
+  const { uhubctlDoctorCheck } = await import('../lab/power/index.js');
+  const { hostCaptureDoctorCheck } = await import('../lab/capture/index.js');
+  const report = await runDoctor({
+    vendorId: parseId(values.vid, 'vid'),
+    productId: parseId(values.pid, 'pid'),
+    checks: [uhubctlDoctorCheck(), hostCaptureDoctorCheck()],
+  });
   console.log(formatDoctorReport(report));
   return report.ok ? 0 : 1;
 }

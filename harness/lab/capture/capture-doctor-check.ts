@@ -21,7 +21,10 @@ export interface CaptureDoctorCheckOptions {
 async function version(runner: CommandRunner, tool: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string | undefined> {
   try {
     const r = await runner.run(tool, ['--version'], { timeoutMs, signal });
-    return r.exitCode === 0 ? (r.stdout.split('\n')[0]?.trim() ?? tool) : undefined;
+    if (r.exitCode !== 0) return undefined;
+    // "Dumpcap (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u3)." → "dumpcap 4.0.17"
+    const v = /\d+\.\d+\.\d+/.exec(r.stdout)?.[0];
+    return v === undefined ? tool : `${tool} ${v}`;
   } catch (err) {
     if (err instanceof CommandError && err.code === COMMAND_ERROR.notFound) return undefined;
     throw err;

@@ -1,7 +1,7 @@
 /**
  * `hotplug.kind: 'none'`: the bench cannot unplug the device. Every action rejects with
- * LAB_POWER_NOT_CONFIGURED, so a scenario that needs hotplug on such a bench fails loudly (the rig skips
- * scenarios tagged `hotplug` before they get here).
+ * LAB_POWER_NOT_CONFIGURED, so a scenario that needs hotplug on such a bench fails loudly instead of
+ * passing without ever unplugging (a lab rig should skip scenarios tagged `hotplug` on such a bench first).
  */
 import type { PowerActionOptions, PowerControl } from './power-control.js';
 import { POWER_ERROR, PowerControlError } from './power-control-error.js';

@@ -62,7 +62,7 @@ export function uhubctlDoctorCheck(options: UhubctlDoctorCheckOptions = {}): Doc
               severity: configured ? 'error' : 'info',
               code: 'UHUBCTL_MISSING',
               title: 'uhubctl is not installed: hotplug kind "uhubctl" (VBUS off/on of a hub port) is unavailable',
-              detail: listing.detail,
+              detail: 'Switching a hub port\'s power from the harness needs uhubctl on this host PC and a hub with per-port power switching.',
               fix: uhubctlInstallFix(context.platform),
             },
           ];
