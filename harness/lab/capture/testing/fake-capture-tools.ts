@@ -1,6 +1,7 @@
 /**
  * Scripts of the capture tools as they behave on a real host (see docs/bench-hardware.md), for
- * {@link FakeProcessSpawner}: dumpcap and tshark print what dumpcap 4.0 / tshark 4.0 print, write the pcap
+ * {@link FakeProcessSpawner}: dumpcap and tshark print what dumpcap 4.0.17 / tshark 4.0.17 printed here
+ * (capturing `lo`, and asked for a `usbmon1` that does not exist), write the pcap
  * global header when the interface opens, and flush the rest of the capture on SIGTERM; USBPcapCMD prints
  * nothing, creates its file when it starts and is terminated to stop.
  */
@@ -42,7 +43,10 @@ export const fakeDumpcapNoDevice: FakeProcessScript = (p) => {
   p.exit(1);
 };
 
-/** dumpcap without read access to /dev/usbmonN. */
+/**
+ * dumpcap without read access to /dev/usbmonN. The text is libpcap's PCAP_ERROR_PERM_DENIED message in
+ * dumpcap's "could not be initiated" frame; not observed on this machine (it has no usbmon).
+ */
 export const fakeDumpcapPermissionDenied: FakeProcessScript = (p) => {
   const iface = p.args[p.args.indexOf('-i') + 1];
   p.print(

@@ -1,6 +1,6 @@
 /**
- * Recorded uhubctl outputs (../fixtures, see its README.md): `uhubctlFixture('ppps-off', 0)` is the
- * result of `uhubctl -l 1-1 -p 2 -a off` on a hub with per-port power switching.
+ * uhubctl outputs (../fixtures, see its README.md for how they were made): `uhubctlFixture('ppps-off', 0)` is
+ * the result of `uhubctl -l 1-1 -p 2 -a off` on a hub with per-port power switching.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { CommandResult } from '../command-runner.js';
