@@ -1,7 +1,13 @@
 /**
  * `usbfn-hil doctor`: what the host can see and, in plain words, why a device cannot be used yet
- * (issue 5). The CLI prints {@link formatDoctorReport}; tests pass a fake host.
+ * (issue 5). The CLI prints {@link formatDoctorReport}; tests pass a fake host and a fake file system.
+ *
+ * "Ready" means one thing: the expected function (`--vid/--pid`) was found and opened (and its interface
+ * claimed, if asked). Anything short of that says what is missing: no USB subsystem on the host, no
+ * device to check, the device absent, no permission. Bench tools above the host side (power switching,
+ * capture) add their findings through {@link DoctorCheck}s, so this file needs nothing from the harness.
  */
+import { access } from 'node:fs/promises';
 import { HarnessError, LibusbError } from '../core/index.js';
 import { NodeUsbHost } from './node-usb/node-usb-host.js';
 import type { UsbDeviceFilter, UsbDeviceInfo, UsbHost } from './usb-host.js';
@@ -29,8 +35,33 @@ export interface DoctorReport {
   readonly backend: string | undefined;
   readonly devices: DoctorDevice[];
   readonly findings: DoctorFinding[];
-  /** No `error` finding. */
+  /** Ready: the expected device was found and opened (claimed, if asked), and no finding is an `error`. */
   readonly ok: boolean;
+}
+
+/** What the doctor needs of the file system (a fake in tests). */
+export interface DoctorFileSystem {
+  /** Whether `path` exists (a file, a directory or a device node). */
+  exists(path: string): Promise<boolean>;
+}
+
+/** What a {@link DoctorCheck} is told about the host. */
+export interface DoctorCheckContext {
+  readonly platform: string;
+  /** Every device libusb listed. */
+  readonly devices: readonly UsbDeviceInfo[];
+  /** The expected device, when it was found. */
+  readonly expected: UsbDeviceInfo | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * An extra check contributed by a layer above the host side (e.g. hubs with per-port power switching,
+ * host capture). It reports blockers as findings; a check that throws becomes a `warning` naming it.
+ */
+export interface DoctorCheck {
+  readonly name: string;
+  run(context: DoctorCheckContext): Promise<DoctorFinding[]>;
 }
 
 export interface DoctorOptions {
@@ -47,7 +78,28 @@ export interface DoctorOptions {
   /** Default: `NodeUsbHost.create()`. The doctor closes the host it gets. */
   readonly createHost?: (() => Promise<UsbHost>) | undefined;
   readonly timeoutMs?: number | undefined;
+  /** Default: the real file system (node:fs). */
+  readonly fileSystem?: DoctorFileSystem | undefined;
+  /** Bench checks run after the USB checks, in order. */
+  readonly checks?: readonly DoctorCheck[] | undefined;
 }
+
+/** The real file system. */
+export const nodeDoctorFileSystem: DoctorFileSystem = {
+  async exists(path) {
+    try {
+      await access(path);
+      return true;
+    } catch (err) {
+      // EACCES on a parent still means the node exists somewhere we cannot look: report it as present and
+      // let the open fail with the permission finding.
+      return (err as NodeJS.ErrnoException).code === 'EACCES';
+    }
+  },
+};
+
+/** Where Linux exposes USB device nodes (usbfs); absent when the kernel has no USB or a container hides it. */
+export const LINUX_USBFS = '/dev/bus/usb';
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
@@ -104,8 +156,11 @@ function busy(info: UsbDeviceInfo, iface: number, platform: string): DoctorFindi
  */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const platform = options.platform ?? process.platform;
+  const fs = options.fileSystem ?? nodeDoctorFileSystem;
   const findings: DoctorFinding[] = [];
   const devices: DoctorDevice[] = [];
+  const noUsbfs = platform === 'linux' && !(await fs.exists(LINUX_USBFS));
+  if (noUsbfs) findings.push(noUsbSubsystem());
   let host: UsbHost;
   try {
     host = await (options.createHost ?? (() => NodeUsbHost.create()))();
@@ -124,8 +179,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     });
     return { platform, backend: undefined, devices, findings, ok: false };
   }
+  let expected: UsbDeviceInfo | undefined;
   try {
-    await examine(host, options, platform, devices, findings);
+    expected = await examine(host, options, platform, devices, findings, noUsbfs);
   } finally {
     await host.close();
   }
@@ -137,16 +193,60 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       detail: 'IOKit lets libusb claim a vendor-specific (0xFF) interface without a driver; class interfaces (CDC, HID, mass storage) are held by Apple kernel drivers.',
     });
   }
-  return { platform, backend: host.backend, devices, findings, ok: !findings.some((f) => f.severity === 'error') };
+  for (const check of options.checks ?? []) {
+    try {
+      findings.push(...(await check.run({ platform, devices: devices.map((d) => d.info), expected })));
+    } catch (e) {
+      findings.push({ severity: 'warning', code: 'CHECK_FAILED', title: `The ${check.name} check could not run`, detail: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const opened = expected !== undefined && devices.some((d) => d.info === expected && d.access === 'ok');
+  return { platform, backend: host.backend, devices, findings, ok: opened && !findings.some((f) => f.severity === 'error') };
 }
 
-async function examine(host: UsbHost, options: DoctorOptions, platform: string, devices: DoctorDevice[], findings: DoctorFinding[]): Promise<void> {
+function noUsbSubsystem(): DoctorFinding {
+  return {
+    severity: 'error',
+    code: 'NO_USB_SUBSYSTEM',
+    title: `This host has no USB subsystem: ${LINUX_USBFS} does not exist`,
+    detail:
+      'libusb opens devices through /dev/bus/usb. It is missing when the kernel was built without USB support (CONFIG_USB), ' +
+      'when a container was started without the host\'s USB device nodes, or in a VM without a USB controller. Nothing can be seen or opened here.',
+    fix: [
+      'In a container: docker run --device /dev/bus/usb -v /run/udev:/run/udev:ro ... (or --privileged), then rerun the doctor.',
+      'In a VM: add a USB controller and pass the device (or the hub it hangs off) through to the VM.',
+      'On bare metal: use a kernel with USB host support (check `ls /sys/bus/usb/devices`).',
+    ].join('\n'),
+  };
+}
+
+/** Lists and opens; returns the expected device when it was found. */
+async function examine(
+  host: UsbHost,
+  options: DoctorOptions,
+  platform: string,
+  devices: DoctorDevice[],
+  findings: DoctorFinding[],
+  noUsbfs: boolean,
+): Promise<UsbDeviceInfo | undefined> {
   let all: UsbDeviceInfo[];
   try {
     all = await host.listDevices();
   } catch (e) {
     findings.push({ severity: 'error', code: 'LIST_FAILED', title: 'Listing USB devices failed', detail: e instanceof Error ? e.message : String(e) });
-    return;
+    return undefined;
+  }
+  if (all.length === 0 && !noUsbfs) {
+    findings.push({
+      severity: 'warning',
+      code: 'NO_USB_DEVICES',
+      title: 'libusb sees no USB device at all, not even a root hub',
+      detail: 'Every host controller shows up as a root hub, so an empty list means libusb cannot see the USB buses of this machine.',
+      fix:
+        platform === 'linux'
+          ? 'In a container, also mount /run/udev (libusb enumerates through udev) and /dev/bus/usb; check `lsusb` lists devices.'
+          : 'Check that the OS lists USB devices (Device Manager, `system_profiler SPUSBDataType`) and rerun.',
+    });
   }
   const expected: UsbDeviceFilter | undefined =
     options.vendorId !== undefined || options.productId !== undefined
@@ -160,13 +260,15 @@ async function examine(host: UsbHost, options: DoctorOptions, platform: string, 
     (expected.interfaceNumber === undefined || d.interfaces.some((i) => i.interfaceNumber === expected.interfaceNumber)) &&
     (expected.interfaceClass === undefined || d.interfaces.some((i) => i.interfaceClass === expected.interfaceClass));
 
+  let found: UsbDeviceInfo | undefined;
   for (const info of all) {
     if (!matches(info)) {
       devices.push({ info, access: 'not-checked' });
       continue;
     }
-    const access = await checkAccess(host, info, options, platform, findings);
-    devices.push({ info, access });
+    found ??= info;
+    const result = await checkAccess(host, info, options, platform, findings);
+    devices.push({ info, access: result });
   }
   if (expected !== undefined && !all.some(matches)) {
     const want = [
@@ -194,17 +296,18 @@ async function examine(host: UsbHost, options: DoctorOptions, platform: string, 
       ].join('\n'),
     });
   }
-  if (expected === undefined && all.length > 0) {
+  if (expected === undefined) {
     findings.push({
-      severity: 'info',
+      severity: 'warning',
       code: 'NO_EXPECTED_DEVICE',
-      title: 'No expected device given: nothing was opened',
+      title: 'No expected device given: nothing was opened, so this host is not known to be ready',
       detail: 'Pass the VID/PID of the device under test (usbfn-hil doctor --vid 0x1209 --pid 0x0001) to check access to it.',
     });
   }
-  if (findings.length === 0 && expected !== undefined) {
+  if (found !== undefined && !findings.some((f) => f.severity === 'error')) {
     findings.push({ severity: 'ok', code: 'READY', title: 'The expected device is attached and usable', detail: 'Open (and claim, if asked) succeeded.' });
   }
+  return found;
 }
 
 async function checkAccess(host: UsbHost, info: UsbDeviceInfo, options: DoctorOptions, platform: string, findings: DoctorFinding[]): Promise<string> {
@@ -262,6 +365,12 @@ function explain(e: unknown, info: UsbDeviceInfo, iface: number | undefined, pla
   return name;
 }
 
+function resultLine(report: DoctorReport): string {
+  if (report.ok) return 'Result: ready.';
+  if (report.findings.some((f) => f.severity === 'error')) return 'Result: not ready (see [FAIL] above).';
+  return 'Result: not ready: no device was checked. Give the function\'s --vid and --pid (e.g. usbfn-hil doctor --vid 0x1209 --pid 0x0001).';
+}
+
 const MARK: Readonly<Record<DoctorSeverity, string>> = { ok: '[ok]   ', info: '[info] ', warning: '[warn] ', error: '[FAIL] ' };
 
 /** The report as text for a terminal. */
@@ -285,6 +394,6 @@ export function formatDoctorReport(report: DoctorReport): string {
       for (const l of f.fix.split('\n')) lines.push(`         ${l}`);
     }
   }
-  lines.push('', report.ok ? 'Result: ready.' : 'Result: not ready (see [FAIL] above).');
+  lines.push('', resultLine(report));
   return lines.join('\n');
 }

@@ -71,5 +71,14 @@ export type {
 } from './agent/host-agent.js';
 export { TestProtocolError } from './agent/test-protocol-error.js';
 
-export { formatDoctorReport, runDoctor, udevRule } from './doctor.js';
-export type { DoctorDevice, DoctorFinding, DoctorOptions, DoctorReport, DoctorSeverity } from './doctor.js';
+export { formatDoctorReport, LINUX_USBFS, nodeDoctorFileSystem, runDoctor, udevRule } from './doctor.js';
+export type {
+  DoctorCheck,
+  DoctorCheckContext,
+  DoctorDevice,
+  DoctorFileSystem,
+  DoctorFinding,
+  DoctorOptions,
+  DoctorReport,
+  DoctorSeverity,
+} from './doctor.js';
