@@ -5,7 +5,7 @@
  */
 
 /** Error codes that mean "infrastructure", never the product. */
-const INFRASTRUCTURE = /^(LAB_AGENT_[A-Z_]*|BENCH_[A-Z_]*|INVALID_CONFIG|MODE_NOT_SUPPORTED|LAB_[A-Z_]*)$/;
+const INFRASTRUCTURE = /^(LAB_[A-Z_]+|BENCH_[A-Z_]+|INVALID_CONFIG|MODE_NOT_SUPPORTED|WIN32_UNAVAILABLE|LIBUSB_UNAVAILABLE)$/;
 
 export function isInfrastructureCode(code: unknown): boolean {
   return typeof code === 'string' && INFRASTRUCTURE.test(code);
