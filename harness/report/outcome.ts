@@ -13,9 +13,35 @@ export function isInfrastructureCode(code: unknown): boolean {
 
 export type ScenarioOutcome = 'passed' | 'failed' | 'broken' | 'skipped';
 
+/** An error as a reporter sees it (vitest serializes errors to plain objects across workers). */
+export interface ReportedError {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly stack?: unknown;
+  readonly expected?: unknown;
+  readonly actual?: unknown;
+}
+
+/** An expectation that did not hold (vitest/chai assertions). */
+export function isAssertion(err: ReportedError): boolean {
+  return /assert/i.test(String(err.name ?? '')) || 'expected' in err || 'actual' in err || /@vitest\/expect/.test(String(err.stack ?? ''));
+}
+
+/**
+ * How a failure is filed: an assertion or a typed product error (a stable code that is not
+ * infrastructure: WIN32, LIBUSB, TIMEOUT, SERVICE_CRASHED, …) is `failed`; an infrastructure code, or an
+ * untyped exception (a harness or scenario bug), is `broken`.
+ */
+export function failureOutcome(err: ReportedError | undefined): 'failed' | 'broken' {
+  if (err === undefined) return 'broken';
+  if (isInfrastructureCode(err.code)) return 'broken';
+  if (typeof err.code === 'string' || isAssertion(err)) return 'failed';
+  return 'broken';
+}
+
 /** The outcome of a finished scenario from its vitest state and first error. */
-export function scenarioOutcome(state: 'passed' | 'failed' | 'skipped' | 'pending', firstError: { code?: unknown } | undefined): ScenarioOutcome {
+export function scenarioOutcome(state: 'passed' | 'failed' | 'skipped' | 'pending', firstError: ReportedError | undefined): ScenarioOutcome {
   if (state === 'passed') return 'passed';
-  if (state === 'failed') return isInfrastructureCode(firstError?.code) ? 'broken' : 'failed';
+  if (state === 'failed') return failureOutcome(firstError);
   return 'skipped';
 }

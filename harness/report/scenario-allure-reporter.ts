@@ -2,14 +2,14 @@
  * allure-vitest's reporter with the harness's conventions, so that a report holds what a reader came for:
  * - only scenarios (the unit project's results are left out: they belong in the test runner's output);
  * - steps are the protocol phases scenarios name (`phase(...)`), not an auto-recorded step per `expect`;
- * - a failure is `failed` when the product misbehaved and `broken` only when the bench or the harness
- *   did (the agent unreachable, a bad lab configuration, a mode that cannot run the scenario): Allure's
- *   default calls every non-assertion error broken, which would file a Win32 error of the device beside a
- *   lost network cable.
+ * - a failure is `failed` when the product misbehaved (an assertion, or a typed error of the device or host
+ *   code: WIN32, LIBUSB, TIMEOUT, …) and `broken` when the bench or the harness did (the agent unreachable,
+ *   a bad lab configuration, an untyped exception): Allure's default calls every non-assertion error
+ *   broken, which would file a Win32 error of the device beside a lost network cable.
  */
 import AllureVitestReporter, { type AllureVitestReporterConfig } from 'allure-vitest/reporter';
 import type { RunnerTask } from 'vitest';
-import { isInfrastructureCode } from './outcome.js';
+import { failureOutcome, isAssertion, type ReportedError } from './outcome.js';
 
 /** Projects whose results go into the report. */
 const SCENARIO_PROJECTS = new Set(['sim', 'lab', 'lab-sim']);
@@ -32,8 +32,10 @@ export default class ScenarioAllureReporter extends AllureVitestReporter {
     const project = projectOf(task);
     if (project === undefined || !SCENARIO_PROJECTS.has(project)) return;
     const errors = task.result?.errors;
-    const first = errors?.[0] as (object & { code?: unknown }) | undefined;
-    if (task.type !== 'test' || errors === undefined || first === undefined || isInfrastructureCode(first.code)) {
+    const first = errors?.[0] as (object & ReportedError) | undefined;
+    // Allure already files assertions as failed and everything else as broken; only typed product errors
+    // need moving to failed.
+    if (task.type !== 'test' || errors === undefined || first === undefined || isAssertion(first) || failureOutcome(first) === 'broken') {
       super.handleTask(task);
       return;
     }
