@@ -67,6 +67,11 @@ export interface CallOptions {
   /** A deadline shared with other calls (a composite operation). */
   readonly deadline?: Deadline | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The Idempotency-Key of a POST (default a fresh one per call, reused by the call's own retries). Give
+   * the same key to repeat an operation across calls: the agent answers the first answer again.
+   */
+  readonly idempotencyKey?: string | undefined;
 }
 
 export interface AcquireLeaseOptions extends CallOptions {
@@ -416,7 +421,7 @@ export class AgentClient {
     if (req.auth !== false && this.#token !== undefined) headers[AGENT_HEADER.AUTHORIZATION] = `Bearer ${this.#token}`;
     if (route.method === 'POST') {
       headers['content-type'] = 'application/json';
-      headers[AGENT_HEADER.IDEMPOTENCY_KEY] = randomUUID();
+      headers[AGENT_HEADER.IDEMPOTENCY_KEY] = options.idempotencyKey ?? randomUUID();
     }
     const body = route.method === 'POST' ? JSON.stringify(req.body ?? {}) : undefined;
     let lastFailure: TransportFailure | undefined;
@@ -553,6 +558,10 @@ export function errorFromEnvelope(what: string, status: number, envelope: ErrorE
     const why = message.replace(/^\[[A-Z_ ]+[^\]]*\]\s*/, '');
     return new LabAgentError(code as `LAB_AGENT_${string}`, { what, why, fix, data, cause: remote });
   }
-  if (remote !== undefined) return remote;
+  if (remote !== undefined) {
+    // The report files errors by their bracketed code: keep that shape even for a class this side does not know.
+    if (!remote.message.startsWith('[')) Object.defineProperty(remote, 'message', { value: `[${remote.code}] ${what}: ${remote.message}` });
+    return remote;
+  }
   return new HarnessError(code, message.startsWith('[') ? message : `[${code}] ${what}: ${message}${fix ? ` ${fix}` : ''}`, { status, what });
 }

@@ -73,40 +73,56 @@ export async function* readEventStream(args: EventStreamReaderArgs): AsyncGenera
     let progressed = false;
     let cut: unknown;
     let timer: ClockTimer | undefined;
+    // Aborting the request may not end a body that is already flowing (it depends on the fetch); cancelling
+    // the reader always ends a pending read.
+    const stop = (reason: unknown): void => {
+      conn.abort(reason);
+      reader.cancel(reason).catch(() => undefined);
+    };
     const arm = (): void => {
       timer?.cancel();
       timer = clock.setTimer(stallMs, () => {
         stalled = true;
-        conn.abort(STALL);
+        stop(STALL);
       });
     };
     const disarm = (): void => {
       timer?.cancel();
       timer = undefined;
     };
-    const onAbort = (): void => conn.abort(signal?.reason);
+    const onAbort = (): void => stop(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       arm();
       for (;;) {
-        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        let chunk: Awaited<ReturnType<typeof reader.read>> | undefined;
+        let failure: unknown;
         try {
           chunk = await reader.read();
         } catch (err) {
-          if (stalled) {
-            throw new LabAgentError('LAB_AGENT_STALLED', {
-              what,
-              why: `no line, not even a heartbeat, for ${stallMs} ms (${MISSED_HEARTBEATS} heartbeat periods of ${args.heartbeatMs} ms) after seq ${cursor}`,
-              data: { lastSeq: cursor, heartbeatMs: args.heartbeatMs },
-            });
-          }
-          if (signal?.aborted) throw new AbortedError(what, signal.reason);
-          cut = err;
+          failure = err ?? new Error('the stream failed');
+        }
+        if (stalled) {
+          throw new LabAgentError('LAB_AGENT_STALLED', {
+            what,
+            why: `no line, not even a heartbeat, for ${stallMs} ms (${MISSED_HEARTBEATS} heartbeat periods of ${args.heartbeatMs} ms) after seq ${cursor}`,
+            data: { lastSeq: cursor, heartbeatMs: args.heartbeatMs },
+          });
+        }
+        if (signal?.aborted) throw new AbortedError(what, signal.reason);
+        if (chunk === undefined) {
+          cut = failure;
           break;
         }
-        if (chunk.done) break;
-        arm();
-        buffer += decoder.decode(chunk.value, { stream: true });
+        if (chunk.done) {
+          // A clean end after an unterminated last line: if that line is whole JSON the agent only left out
+          // the newline (take it); if not, the line was cut (resume below).
+          if (buffer.trim() !== '' && isJson(buffer)) buffer += '\n';
+          else break;
+        } else {
+          arm();
+          buffer += decoder.decode(chunk.value, { stream: true });
+        }
         for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
           const line = buffer.slice(0, nl).trim();
           buffer = buffer.slice(nl + 1);
@@ -127,6 +143,7 @@ export async function* readEventStream(args: EventStreamReaderArgs): AsyncGenera
           yield item;
           arm();
         }
+        if (chunk.done) break;
       }
     } finally {
       disarm();
@@ -148,6 +165,15 @@ export async function* readEventStream(args: EventStreamReaderArgs): AsyncGenera
       });
     }
     await delay(clock, args.reconnectDelayMs ?? 200, signal);
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
