@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError, HarnessError, TimeoutError, Win32Error } from '../../core/index.js';
 import { AgentClient, type AgentClientOptions } from './agent-client.js';
 import { LabAgentError } from './lab-agent-error.js';
-import { FakeAgent } from './testing/fake-agent.js';
-import { ManualClock, until } from './testing/manual-clock.js';
-import { useFakeAgentServer } from './testing/msw-agent-server.js';
+import { FakeAgent, ManualClock, until, useFakeAgentServer } from './testing/index.js';
 
 const URL_ = 'http://agent.test:7311';
 const { server, fake } = useFakeAgentServer();

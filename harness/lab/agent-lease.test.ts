@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentClient } from './agent-client.js';
 import { AgentLease } from './agent-lease.js';
 import type { LabAgentError } from './lab-agent-error.js';
-import { ManualClock } from './testing/manual-clock.js';
-import { useFakeAgentServer } from './testing/msw-agent-server.js';
+import { ManualClock, useFakeAgentServer } from './testing/index.js';
 
 const URL_ = 'http://agent.test:7311';
 const clock = new ManualClock();

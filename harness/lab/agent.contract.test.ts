@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { AgentClient } from './agent-client.js';
 import { describeAgentContract } from './agent.contract.js';
-import { useFakeAgentServer } from './testing/msw-agent-server.js';
+import { useFakeAgentServer } from './testing/index.js';
 
 const URL_ = 'http://agent.test:7311';
 let hostConnected = true;

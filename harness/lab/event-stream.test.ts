@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError } from '../../core/index.js';
 import { AgentClient } from './agent-client.js';
 import type { EventStreamItem } from './event-stream.js';
-import { ManualClock, until } from './testing/manual-clock.js';
-import { useFakeAgentServer } from './testing/msw-agent-server.js';
+import { ManualClock, until, useFakeAgentServer } from './testing/index.js';
 
 const URL_ = 'http://agent.test:7311';
 const HEARTBEAT_MS = 1_000;

@@ -483,7 +483,6 @@ export class FakeAgent {
     const after = Number(url.searchParams.get('after') ?? '0');
     const follow = url.searchParams.get('follow') === '1';
     const encoder = new TextEncoder();
-    const agent = this;
     let cursor = after;
     let heartbeat: ClockTimer | undefined;
     let listener: (() => void) | undefined;
@@ -492,7 +491,7 @@ export class FakeAgent {
       if (listener !== undefined) s.listeners.delete(listener);
     };
     const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
+      start: (controller) => {
         const send = (line: EventLine): void => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
         const first = s.ring[0]?.seq ?? s.nextSeq;
         if (cursor < first - 1 && s.dropped > 0) {
@@ -513,8 +512,8 @@ export class FakeAgent {
           return;
         }
         const beat = (): void => {
-          heartbeat = agent.clock.setTimer(agent.heartbeatMs, () => {
-            if (agent.#heartbeats) send({ type: 'heartbeat', wallMs: agent.#wallMs(), lastSeq: cursor });
+          heartbeat = this.clock.setTimer(this.heartbeatMs, () => {
+            if (this.#heartbeats) send({ type: 'heartbeat', wallMs: this.#wallMs(), lastSeq: cursor });
             beat();
           });
         };
@@ -533,7 +532,7 @@ export class FakeAgent {
         beat();
         req.signal.addEventListener('abort', stop, { once: true });
       },
-      cancel() {
+      cancel: () => {
         stop();
       },
     });
