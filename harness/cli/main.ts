@@ -26,7 +26,9 @@ const USAGE = `usage:
   usbfn-hil report [--serve] [--port <n>]
       Generates reports/allure-report/index.html from reports/allure-results (Allure 3 CLI, offline).
   usbfn-hil doctor [--vid <id>] [--pid <id>]
-      Lists the USB devices this host can see and explains what blocks access to the function.`;
+      Lists the USB devices this host can see and explains what blocks access to the function.
+  usbfn-hil bench check [--wait-lease <ms>] [--bytes <n>]
+      Checks that the lab bench (usbfn-hil.lab.json) is usable: exit 0 usable, 1 a check failed.`;
 
 /** Runs a child process with inherited stdio; resolves with its exit code. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -131,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
         return await commandReport(rest);
       case 'doctor':
         return await commandDoctor(rest);
+      case 'bench':
+        return await (await import('./bench-command.js')).commandBench(rest);
       case undefined:
       case '-h':
       case '--help':
