@@ -36,7 +36,7 @@ export type LabAgentCode = (typeof LAB_AGENT_CODES)[number];
 /** What the user can do about each code (when the agent did not say it better). */
 export const LAB_AGENT_FIX: Readonly<Record<LabAgentCode, string>> = {
   LAB_AGENT_UNREACHABLE:
-    'Check that `usbfn-hil agent serve` runs on the device and that agent.url of the lab config is reachable from this host (address, port, firewall, network cable); `usbfn-hil bench check` tells which step fails',
+    'Check that `usbfn-hil agent serve` runs on the device and that agent.url of the lab config is reachable from this host (address, port, firewall, network cable)',
   LAB_AGENT_UNAUTHORIZED:
     "Set the environment variable named by agent.tokenEnv in the lab config to the agent's token (docs/lab-setup.md); never write the token into the config file",
   LAB_AGENT_BUSY: 'Wait for the holder to finish or its lease to expire, or raise lease.waitMs in the lab config',

@@ -54,6 +54,8 @@ export interface FakeAgentOptions {
   readonly bench?: { id: string; tags: string[] } | undefined;
   /** Schema hash it reports (default the real one; another simulates version skew). */
   readonly schemaHash?: string | undefined;
+  /** Whether the USB function's interface is present on the device (default true). */
+  readonly functionPresent?: boolean | undefined;
 }
 
 /** A request the fake received. */
@@ -120,6 +122,7 @@ export class FakeAgent {
   readonly #bench: { id: string; tags: string[] };
   readonly #schemaHash: string;
   readonly #ringCapacity: number;
+  readonly #functionPresent: boolean;
   readonly #idempotent = new Map<string, Answer>();
   readonly #closedSessions = new Set<string>();
   #hostConnected: boolean;
@@ -139,6 +142,7 @@ export class FakeAgent {
     this.#ringCapacity = options.ringCapacity ?? 5_000;
     this.#bench = options.bench ?? { id: 'fake-bench', tags: ['speed-high'] };
     this.#schemaHash = options.schemaHash ?? agentSchemaHash();
+    this.#functionPresent = options.functionPresent ?? true;
   }
 
   // ---- test controls --------------------------------------------------------------------------------
@@ -287,7 +291,9 @@ export class FakeAgent {
       bench: this.#bench,
       lease: lease === null ? null : this.#leaseInfo(lease),
       worker: { state: 'ready', mode: 'in-process', pid: null, restarts: this.#workerRestarts },
-      usbfn: { interfaceGuid: '{a9ae4d8d-0000-4000-8000-fa4e00000001}', present: true, symbolicLink: SYMBOLIC_LINK },
+      usbfn: this.#functionPresent
+        ? { interfaceGuid: '{a9ae4d8d-0000-4000-8000-fa4e00000001}', present: true, symbolicLink: SYMBOLIC_LINK }
+        : { interfaceGuid: '{a9ae4d8d-0000-4000-8000-fa4e00000001}', present: false, symbolicLink: null, problem: 'CM_Get_Device_Interface_List returned an empty list' },
       pnp: { allowed: false, verbs: [] },
       faults: [...this.faults],
       sessionId: this.#session?.sessionId ?? null,

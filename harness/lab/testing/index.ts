@@ -5,3 +5,4 @@
 export { FakeAgent, type FakeAgentOptions, type FakeFaultKind, type RecordedRequest } from './fake-agent.js';
 export { ManualClock, settle, until } from './manual-clock.js';
 export { useFakeAgentServer, type AgentTestServer } from './msw-agent-server.js';
+export { simBenchConfig, startSimBenchHost, type SimBenchHost } from './sim-bench-host.js';
