@@ -20,6 +20,7 @@ import type { LabConfig } from '../lab-config.js';
 import { AgentClient } from './agent-client.js';
 import { AgentLease } from './agent-lease.js';
 import { describeDevice, openBenchFunction } from './bench-host.js';
+import { Deadline } from './deadline.js';
 import { LabBenchError } from './lab-agent-error.js';
 
 /** The steps, in order. */
@@ -146,7 +147,7 @@ export async function runBenchCheck(options: BenchCheckOptions): Promise<BenchCh
     });
     const opened = await step('device enumerates', async () => {
       host = await (options.host ?? defaultHost)();
-      const o = await openBenchFunction({ host, config, clock, timeoutMs: waitMs });
+      const o = await openBenchFunction({ host, config, clock, deadline: new Deadline(clock, waitMs) });
       handle = o.handle;
       return { value: o, detail: `${describeDevice(config)} at ${o.info.speed} speed on host port ${o.info.id}` };
     });

@@ -6,6 +6,7 @@
 import { BULK_MAX_PACKET_SIZE, type Clock } from '../../core/index.js';
 import { HostAgent, type UsbDeviceFilter, type UsbDeviceHandle, type UsbDeviceInfo, type UsbHost } from '../../host-side/index.js';
 import type { LabConfig } from '../lab-config.js';
+import type { Deadline } from './deadline.js';
 import { LabBenchError } from './lab-agent-error.js';
 
 const hex4 = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
@@ -45,15 +46,16 @@ export interface OpenedFunction {
 }
 
 /**
- * Waits for the device on the host, checks its speed, opens it and claims the function's interface.
- * The caller waits for "configured" on the device side before transfers.
+ * Waits for the device on the host, checks its speed, opens it and claims the function's interface, all
+ * within one deadline. The caller waits for "configured" on the device side before transfers.
  * @throws TimeoutError (not enumerated), LabBenchError LAB_BENCH_SPEED_MISMATCH, LibusbError (open/claim)
  */
-export async function openBenchFunction(args: { host: UsbHost; config: LabConfig; clock: Clock; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<OpenedFunction> {
-  const { host, config } = args;
-  const info = await host.waitForDevice(deviceFilter(config), { timeoutMs: args.timeoutMs, signal: args.signal });
+export async function openBenchFunction(args: { host: UsbHost; config: LabConfig; clock: Clock; deadline: Deadline; signal?: AbortSignal | undefined }): Promise<OpenedFunction> {
+  const { host, config, deadline } = args;
+  // One deadline for the whole opening: each step gets what is left of it.
+  const info = await host.waitForDevice(deviceFilter(config), { timeoutMs: deadline.remainingMs(), signal: args.signal });
   checkBenchSpeed(config, info);
-  const handle = await host.open(info, { timeoutMs: args.timeoutMs, signal: args.signal });
+  const handle = await host.open(info, { timeoutMs: Math.max(1, deadline.remainingMs()), signal: args.signal });
   try {
     await handle.claimInterface(config.function.interfaceNumber);
   } catch (err) {

@@ -134,6 +134,14 @@ describe('LabRig: infrastructure faults latch the bench broken', () => {
     await expect(r.openSession({ name: 'second', seed: 2, world: {} })).rejects.toMatchObject({ code: 'LAB_BENCH_BROKEN', cause: { code: 'LAB_BENCH_SPEED_MISMATCH' } });
   });
 
+  it('checks the speed at session start when the device is already on the host', async () => {
+    const { rig: r, sim } = await rig({ speed: 'full', benchSpeed: 'high' });
+    await sim.host.waitForDevice({ vendorId: 0x1209, productId: 0x0001 }, { timeoutMs: 10_000 });
+    await expect(r.openSession({ name: 'starts', seed: 1, world: {} })).rejects.toMatchObject({ code: 'LAB_BENCH_SPEED_MISMATCH' });
+    expect(fake().sessionId).toBeNull();
+    expect(r.latch.broken()?.scenario).toBe('starts');
+  });
+
   it('keeps the first agent fault as the cause, whatever fails later', async () => {
     const { rig: r } = await rig();
     const s = await r.openSession({ name: 'first', seed: 1, world: {} });

@@ -23,6 +23,7 @@ import { AgentClient } from './agent-client.js';
 import { AgentLease } from './agent-lease.js';
 import type { HostCaptureResult, HostCaptureSource, PowerControl } from './bench-capabilities.js';
 import { checkBenchSpeed, deviceFilter, openBenchFunction } from './bench-host.js';
+import { Deadline } from './deadline.js';
 import { breaksBench, brokenBenchError, brokenBenchReason, MemoryBenchLatch, type BenchLatch } from './bench-latch.js';
 import { DEFAULT_DEVICE_WAIT_MS, RemoteDeviceSide, toDeviceLogEntry } from './remote-device-side.js';
 
@@ -198,7 +199,9 @@ export class LabRig implements Rig {
       await capture?.start();
       // Speed at session start: when the device is already on the host, it must be at the bench's speed.
       if (!poweredOff) {
-        const [present] = await host.listDevices(deviceFilter(this.config));
+        // Best effort: a device in the middle of re-enumerating may not list; the check repeats whenever the
+        // scenario opens the function.
+        const [present] = await host.listDevices(deviceFilter(this.config)).catch(() => []);
         if (present !== undefined) await guard(async () => checkBenchSpeed(this.config, present));
       }
     } catch (err) {
@@ -324,14 +327,15 @@ class LabSession implements Session {
   }
 
   async #openAgent(timeoutMs: number): Promise<HostAgent> {
-    if (this.#poweredOff) {
-      await this.#args.power!.on();
-      this.#poweredOff = false;
-    }
     try {
-      const opened = await openBenchFunction({ host: this.host, config: this.#config, clock: this.clock, timeoutMs });
+      if (this.#poweredOff) {
+        await this.#args.power!.on();
+        this.#poweredOff = false;
+      }
+      const deadline = new Deadline(this.clock, timeoutMs);
+      const opened = await openBenchFunction({ host: this.host, config: this.#config, clock: this.clock, deadline });
       this.#handle = opened.handle;
-      await this.device.whenConfigured({ timeoutMs });
+      await this.device.whenConfigured({ timeoutMs: Math.max(1, Math.round(deadline.remainingMs())) });
       return opened.agent;
     } catch (err) {
       this.#args.rig.noteFault(this.#args.name, err);
