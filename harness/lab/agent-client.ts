@@ -474,8 +474,21 @@ export class AgentClient {
       what,
       why: `no answer within the call's deadline of ${deadline.totalMs} ms` + (lastFailure === undefined ? '' : ` (last failure: ${lastFailure.message})`),
       data: { deadlineMs: deadline.totalMs },
-      cause: lastFailure?.original,
+      cause: lastFailure === undefined ? undefined : this.#plain(lastFailure.original),
     });
+  }
+
+  /**
+   * The network error as a plain Error (name, message, system code, one level of cause): undici's errors
+   * carry sockets and buffers that cannot cross vitest's worker boundary or the report.
+   */
+  #plain(original: unknown): Error {
+    const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    const code = systemCode(original);
+    const inner = (original as { cause?: unknown } | null)?.cause;
+    const err = new Error(describe(original) + (code === undefined ? '' : ` (${code})`), inner === undefined ? undefined : { cause: new Error(describe(inner)) });
+    err.name = 'TransportError';
+    return err;
   }
 
   #unreachable(what: string, failure: TransportFailure, attempts: number): LabAgentError {
@@ -493,7 +506,7 @@ export class AgentClient {
       what,
       why: `${why}, ${attempts} attempt${attempts === 1 ? '' : 's'}`,
       data: { url: this.url, attempts, ...(code === undefined ? {} : { errno: code }) },
-      cause: failure.original,
+      cause: this.#plain(failure.original),
     });
   }
 

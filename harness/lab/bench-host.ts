@@ -53,9 +53,9 @@ export interface OpenedFunction {
 export async function openBenchFunction(args: { host: UsbHost; config: LabConfig; clock: Clock; deadline: Deadline; signal?: AbortSignal | undefined }): Promise<OpenedFunction> {
   const { host, config, deadline } = args;
   // One deadline for the whole opening: each step gets what is left of it.
-  const info = await host.waitForDevice(deviceFilter(config), { timeoutMs: deadline.remainingMs(), signal: args.signal });
+  const info = await host.waitForDevice(deviceFilter(config), { timeoutMs: Math.round(deadline.remainingMs()), signal: args.signal });
   checkBenchSpeed(config, info);
-  const handle = await host.open(info, { timeoutMs: Math.max(1, deadline.remainingMs()), signal: args.signal });
+  const handle = await host.open(info, { timeoutMs: Math.max(1, Math.round(deadline.remainingMs())), signal: args.signal });
   try {
     await handle.claimInterface(config.function.interfaceNumber);
   } catch (err) {

@@ -161,7 +161,8 @@ export async function* readEventStream(args: EventStreamReaderArgs): AsyncGenera
         what,
         why: `the event stream broke ${fruitless} times in a row without delivering a line${lastCut instanceof Error ? ` (last: ${lastCut.message})` : ''}`,
         data: { lastSeq: cursor },
-        cause: lastCut,
+        // A plain copy: the stream's own error may carry sockets that cannot cross a worker boundary.
+        cause: lastCut instanceof Error ? Object.assign(new Error(lastCut.message), { name: lastCut.name }) : undefined,
       });
     }
     await delay(clock, args.reconnectDelayMs ?? 200, signal);

@@ -381,13 +381,16 @@ class LabSession implements Session {
         await this.#args.power!.on();
         this.#poweredOff = false;
       }
+      const brokenBefore = this.#args.rig.latch.broken();
       try {
         await this.#args.rig.client.closeSession(this.sessionId);
       } catch (err) {
-        // Gone already (lease expiry, agent restart) is not a failure of closing; anything else is a fault.
-        if (!(err instanceof Error && 'code' in err && err.code === 'LAB_AGENT_NO_SESSION')) {
+        // Gone already (lease expiry, agent restart) is not a failure of closing. On a bench that already
+        // broke, the first cause tells the story: closing's own failure would only repeat it.
+        const gone = err instanceof Error && 'code' in err && err.code === 'LAB_AGENT_NO_SESSION';
+        if (!gone) {
           this.#args.rig.noteFault(this.#args.name, err);
-          throw err;
+          if (brokenBefore === undefined) throw err;
         }
       }
     } finally {
