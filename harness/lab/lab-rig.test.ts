@@ -152,6 +152,17 @@ describe('LabRig: infrastructure faults latch the bench broken', () => {
     server.use(http.get(`${URL_}/v1/sessions/:id/log`, () => HttpResponse.json({ error: { code: 'LAB_AGENT_INTERNAL', message: 'x' } }, { status: 500 })));
     await expect(s.device.eventLog()).rejects.toMatchObject({ code: 'LAB_AGENT_INTERNAL' });
     expect(r.latch.broken()).toMatchObject({ scenario: 'first', error: { code: 'LAB_AGENT_UNREACHABLE' } });
+    // Closing on a broken bench does not pile a second error onto the scenario.
+    server.use(http.delete(`${URL_}/v1/sessions/:id`, () => HttpResponse.error()));
+    await expect(s.close()).resolves.toBeUndefined();
+  });
+
+  it('reports a failure to close the session when the bench was fine until then', async () => {
+    const { rig: r } = await rig();
+    const s = await r.openSession({ name: 'closing', seed: 1, world: {} });
+    server.use(http.delete(`${URL_}/v1/sessions/:id`, () => HttpResponse.error()));
+    await expect(s.close()).rejects.toMatchObject({ code: 'LAB_AGENT_UNREACHABLE' });
+    expect(r.latch.broken()?.scenario).toBe('closing');
   });
 
   it('latches a stalled event stream, and still reports what was streamed when the agent is gone', async () => {
