@@ -48,7 +48,17 @@ function serializeCause(cause: unknown): HarnessErrorJSON['cause'] {
   if (cause === undefined || cause === null) return undefined;
   if (cause instanceof HarnessError) return cause.toJSON();
   if (cause instanceof Error) return { name: cause.name, message: cause.message };
-  return { name: 'unknown', message: String(cause) };
+  // An error already turned into plain data (vitest replaces `cause` with its serialized form, which may
+  // have no prototype, so String() would throw).
+  const o = cause as { name?: unknown; message?: unknown };
+  if (typeof o === 'object' && typeof o.message === 'string') return { name: typeof o.name === 'string' ? o.name : 'Error', message: o.message };
+  let text: string;
+  try {
+    text = String(cause);
+  } catch {
+    text = Object.prototype.toString.call(cause);
+  }
+  return { name: 'unknown', message: text };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@
  *   expect(r.ok).toBe(true);
  * });
  */
-import { test as base } from 'vitest';
+import { inject, test as base } from 'vitest';
 import { attachCapture, attachJson, attachTimeline, labelScenario } from './allure.js';
 import { scenarioTimeline } from './report/index.js';
 import { ModeNotSupportedError } from '../core/index.js';
@@ -57,14 +57,18 @@ export const test = base
   .extend('mode', { scope: 'worker', injected: true }, 'sim' as Mode)
   .extend('runSeed', { scope: 'worker', injected: true }, 0)
   .extend('rig', { scope: 'file' }, async ({ mode }, { onCleanup }): Promise<Rig> => {
-    const rig = await openRig(mode);
+    // A lab run's lease and broken latch come from its global setup (harness/lab-global-setup.ts).
+    const rig = await openRig(mode, { lab: mode === 'lab' ? inject('labRun') : undefined });
     onCleanup(() => rig.close());
     return rig;
   })
   .extend('world', {} as WorldOptions)
-  .extend('session', async ({ rig, world, runSeed, mode, task, onTestFailed }, { onCleanup }): Promise<Session> => {
+  .extend('session', async ({ rig, world, runSeed, mode, task, onTestFailed, skip }, { onCleanup }): Promise<Session> => {
     const name = fullName(task);
     const seed = scenarioSeed(runSeed, name);
+    // A world the rig cannot give (lab: another speed, a bench latched broken) is skipped with the reason.
+    const cannot = await rig.skipReason?.(world);
+    if (cannot !== undefined) skip(cannot);
     onTestFailed(({ task: failed }) => {
       // Every failure of a simulated run names its seed and how to replay it.
       // --scenario selects exactly this scenario (file, describe blocks, title), whatever its name contains.
@@ -78,7 +82,8 @@ export const test = base
         const { deviceLog, extras } = await session.artifacts();
         const pcap = session.capture.pcap();
         await attachTimeline('timeline', name, await scenarioTimeline(pcap, deviceLog, session));
-        await attachCapture('usb-capture', pcap);
+        // A lab bench without a host capture has none (the reason is in the extras).
+        if (pcap.byteLength > 0) await attachCapture('usb-capture', pcap);
         await attachJson('device-event-log', deviceLog);
         for (const [key, value] of Object.entries(extras)) await attachJson(key, value);
       } finally {

@@ -1,21 +1,30 @@
 /**
- * The `lab` rig: a real Windows USB function device reached through its device agent, and the host PC's
- * libusb through `NodeUsbHost`.
- *
- * The device agent (the RPC endpoint on the device that runs the device-side service over
- * `Win32UsbFnPort`) is the next wave's work; until it exists a lab run stops here, after validating the lab
- * configuration, with an infrastructure error that says so — never a silent pass.
+ * The `lab` rig from the lab configuration: the device agent at `agent.url` (token from the environment
+ * variable `agent.tokenEnv` names), the host PC's libusb through `NodeUsbHost`, and, in a lab run, the
+ * run's lease and broken latch from the global setup (harness/lab-global-setup.ts). See harness/lab/lab-rig.ts
+ * and docs/lab-setup.md.
  */
-import { ModeNotSupportedError } from '../core/index.js';
-import { loadLabConfig } from './lab-config.js';
-import type { Rig } from './rig.js';
+import { loadLabConfig, readAgentToken } from './lab-config.js';
+import { FileBenchLatch, LabRig, type LabRigOptions } from './lab/index.js';
+import type { LabRunContext } from './rig.js';
 
-export async function openLabRig(): Promise<Rig> {
+/**
+ * Opens the lab rig. Validates the lab config and the token first (a clear UsageError, never a timeout).
+ * @throws UsageError INVALID_CONFIG
+ */
+export async function openLabRig(options: { run?: LabRunContext | undefined; overrides?: Partial<LabRigOptions> } = {}): Promise<LabRig> {
   const config = loadLabConfig();
-  throw new ModeNotSupportedError(
-    `the lab rig (device agent at ${config.agent.url})`,
-    'lab',
-    'the device agent that runs the device-side service on the Windows device is not part of this release; ' +
-      'run the suite in mode sim, or drive the device side directly with Win32UsbFnPort (docs/win32-backend.md)',
-  );
+  const token = readAgentToken(config);
+  const { run } = options;
+  return new LabRig({
+    config,
+    token,
+    ...(run === undefined
+      ? {}
+      : {
+          lease: { leaseId: run.leaseId, holder: run.holder, expiresAtMs: run.expiresAtMs },
+          latch: new FileBenchLatch(run.latchPath),
+        }),
+    ...options.overrides,
+  });
 }

@@ -117,15 +117,30 @@ export interface Session extends AsyncDisposable {
 export interface Rig extends AsyncDisposable {
   readonly mode: Mode;
   openSession(args: { name: string; seed: number; world: WorldOptions }): Promise<Session>;
+  /**
+   * Why a scenario with this world cannot run on this rig (the fixture skips it with the reason), or
+   * undefined. Lab: a speed other than the bench's, a start the bench cannot set up, a bench latched broken.
+   */
+  skipReason?(world: WorldOptions): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
+/** What a lab run shares with every scenario process (set up by the lab run's global setup). */
+export interface LabRunContext {
+  /** The lease the run holds (renewed by the global setup for the whole run). */
+  readonly leaseId: string;
+  readonly holder: string;
+  readonly expiresAtMs: number;
+  /** The run's broken latch (a file: the first infrastructure fault of any scenario). */
+  readonly latchPath: string;
+}
+
 /** Opens the rig for a mode. Native modules load lazily inside, so `sim` runs on any OS. */
-export async function openRig(mode: Mode): Promise<Rig> {
+export async function openRig(mode: Mode, options: { lab?: LabRunContext | undefined } = {}): Promise<Rig> {
   if (mode === 'sim') {
     const { SimRig } = await import('./rig-sim.js');
     return new SimRig();
   }
   const { openLabRig } = await import('./rig-lab.js');
-  return openLabRig();
+  return openLabRig({ run: options.lab });
 }

@@ -1,0 +1,257 @@
+/**
+ * The device agent's contract: what any agent speaking protocol v1 must do, checked through the harness's
+ * own `AgentClient`. The same suite runs against the msw fake agent (harness/lab/agent.contract.test.ts),
+ * the real agent over the simulator backend on 127.0.0.1, the agent under Windows node in Wine, and a real
+ * device. Nothing in it relies on a particular implementation: it needs an idle agent (no lease held) whose
+ * function is present, and says through `hostConnected` whether a host PC configures the device.
+ *
+ * @see docs/lab-setup.md
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TimeoutError } from '../../core/index.js';
+import { agentOpenApiDocument, agentSchemaHash, AGENT_PROTOCOL_VERSION, type FaultRequest } from '../../device-side/index.js';
+import type { AgentClient } from './agent-client.js';
+import { LabAgentError } from './lab-agent-error.js';
+
+export interface AgentContractOptions {
+  /**
+   * A host PC is connected and configures the device once the service is active. When false the suite
+   * checks the opposite (a wait for "configured" times out with the device's TimeoutError) instead of
+   * skipping.
+   */
+  readonly hostConnected: boolean;
+  /** Bound of the suite's waits on the device (default 10 000 ms). */
+  readonly waitMs?: number | undefined;
+}
+
+/** The fault kinds of protocol v1. */
+const FAULT_KINDS = ['failIoctl', 'dropNotification', 'closeHandle', 'restartService', 'pnp', 'crashWorker', 'hangWorker'] as const;
+type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Fault requests the suite may inject: harmless within a session that is closed right after. */
+const SAFE_FAULTS: Partial<Record<FaultKind, FaultRequest>> = {
+  // Armed for the 1000th GET_PIPE_STATE: never reached in the suite's short session.
+  failIoctl: { kind: 'failIoctl', ioctl: 'IOCTL_GENERICUSBFN_GET_PIPE_STATE', win32: 31, nth: 1_000 },
+  dropNotification: { kind: 'dropNotification', action: 'CM_NOTIFY_ACTION_DEVICEQUERYREMOVE', count: 1 },
+  closeHandle: { kind: 'closeHandle' },
+  restartService: { kind: 'restartService' },
+};
+/** Every fault kind of protocol v1, as a valid request (to check that kinds the agent does not offer are refused). */
+const ALL_FAULTS: Record<FaultKind, FaultRequest> = {
+  failIoctl: SAFE_FAULTS.failIoctl!,
+  dropNotification: SAFE_FAULTS.dropNotification!,
+  closeHandle: SAFE_FAULTS.closeHandle!,
+  restartService: SAFE_FAULTS.restartService!,
+  pnp: { kind: 'pnp', verb: 'restart' },
+  crashWorker: { kind: 'crashWorker' },
+  hangWorker: { kind: 'hangWorker' },
+};
+
+/**
+ * Registers the agent contract suite.
+ * @param makeClient a client of the agent under test carrying `token`: undefined = the agent's valid token,
+ *   null = no token, a string = that token.
+ */
+export function describeAgentContract(name: string, makeClient: (token?: string | null) => AgentClient, options: AgentContractOptions): void {
+  const waitMs = options.waitMs ?? 10_000;
+  const taken: { client: AgentClient; leaseId: string }[] = [];
+
+  async function lease(holder = 'contract'): Promise<{ client: AgentClient; leaseId: string }> {
+    const client = makeClient();
+    const info = await client.acquireLease({ holder, runId: 'agent-contract', ttlMs: 60_000 });
+    const held = { client, leaseId: info.leaseId };
+    taken.push(held);
+    return held;
+  }
+
+  async function session(): Promise<{ client: AgentClient; leaseId: string; sessionId: string }> {
+    const held = await lease();
+    const info = await held.client.openSession({ leaseId: held.leaseId, name: `agent contract: ${name}`, seed: 0x1234, world: { fn: 'loopback', startService: true } });
+    return { ...held, sessionId: info.sessionId };
+  }
+
+  async function rejection(p: Promise<unknown>): Promise<unknown> {
+    return p.then(
+      (v) => {
+        throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+      },
+      (e: unknown) => e,
+    );
+  }
+
+  describe(`device agent contract: ${name}`, () => {
+    afterEach(async () => {
+      // Leave the agent idle for the next check, whatever happened.
+      for (const held of taken.splice(0)) await held.client.releaseLease(held.leaseId).catch(() => undefined);
+    });
+
+    describe('health and version', () => {
+      it('answers health in the protocol shape with the same schema hash as this harness', async () => {
+        const health = await makeClient().checkVersion();
+        expect(health.protocol).toBe(AGENT_PROTOCOL_VERSION);
+        expect(health.schemaHash).toBe(agentSchemaHash());
+        expect(health.lease).toBeNull();
+        expect(health.usbfn.present).toBe(true);
+      });
+
+      it('serves the OpenAPI document of the same routes', async () => {
+        const doc = (await makeClient().schema()) as { paths?: Record<string, unknown> };
+        expect(Object.keys(doc.paths ?? {}).sort()).toEqual(Object.keys(agentOpenApiDocument()['paths'] as Record<string, unknown>).sort());
+      });
+
+      it('answers the liveness probe without a token', async () => {
+        await expect(makeClient(null).probe()).resolves.toEqual({ ok: true });
+      });
+    });
+
+    describe('auth', () => {
+      it('refuses every authenticated route without a token or with a wrong one (401 LAB_AGENT_UNAUTHORIZED), before acting', async () => {
+        for (const token of [null, 'not-the-token']) {
+          const c = makeClient(token);
+          for (const call of [() => c.health(), () => c.acquireLease({ holder: 'intruder', ttlMs: 60_000 }), () => c.getSession('S-none'), () => c.restartWorker()]) {
+            const err = await rejection(call());
+            expect(err).toBeInstanceOf(LabAgentError);
+            expect(err).toMatchObject({ code: 'LAB_AGENT_UNAUTHORIZED' });
+          }
+        }
+        expect((await makeClient().health()).lease).toBeNull();
+      });
+    });
+
+    describe('leases', () => {
+      it('grants one lease, refuses a second holder with 409 LAB_AGENT_BUSY naming the first, renews and releases', async () => {
+        const first = await lease('contract-first');
+        expect((await first.client.health()).lease).toMatchObject({ leaseId: first.leaseId, holder: 'contract-first' });
+        const busy = await rejection(makeClient().acquireLease({ holder: 'contract-second', ttlMs: 60_000 }));
+        expect(busy).toMatchObject({ code: 'LAB_AGENT_BUSY', data: { holder: 'contract-first' } });
+        const before = (await first.client.health()).lease!.expiresAtMs;
+        const renewed = await first.client.renewLease(first.leaseId, 120_000);
+        expect(renewed.leaseId).toBe(first.leaseId);
+        expect(renewed.expiresAtMs).toBeGreaterThan(before);
+        await first.client.releaseLease(first.leaseId);
+        taken.splice(0);
+        expect((await makeClient().health()).lease).toBeNull();
+        await lease('contract-second');
+      });
+    });
+
+    describe('sessions', () => {
+      it('opens a session with the function, reports its status and log, and closes it', async () => {
+        const { client, sessionId } = await session();
+        const info = await client.getSession(sessionId);
+        expect(info.sessionId).toBe(sessionId);
+        expect(info.functionName).toBe('loopback');
+        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        expect((await client.getSession(sessionId)).status.service).toBe('active');
+        const log = await client.log(sessionId);
+        expect(log.entries.length).toBeGreaterThan(0);
+        const seqs = log.entries.map((e) => e.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        const closed = await client.closeSession(sessionId);
+        expect(closed.log.entries.length).toBeGreaterThanOrEqual(log.entries.length);
+        expect(await rejection(client.getSession(sessionId))).toMatchObject({ code: 'LAB_AGENT_NO_SESSION' });
+      });
+
+      it(
+        options.hostConnected
+          ? 'waits until the host configured the device'
+          : 'answers a wait for "configured" with the TimeoutError of the device when no host is connected',
+        async () => {
+          const { client, sessionId } = await session();
+          if (options.hostConnected) {
+            const r = await client.waitFor(sessionId, { until: 'configured', timeoutMs: waitMs });
+            expect(r.status.bus).toBe('configured');
+          } else {
+            const err = await rejection(client.waitFor(sessionId, { until: 'configured', timeoutMs: 300 }));
+            expect(err).toBeInstanceOf(TimeoutError);
+          }
+        },
+      );
+
+      it('sends a wait that cannot succeed back as the TimeoutError of the device (typed error over the wire)', async () => {
+        const { client, sessionId } = await session();
+        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        const err = await rejection(client.waitFor(sessionId, { until: 'waiting', timeoutMs: 300 }));
+        expect(err).toBeInstanceOf(TimeoutError);
+        expect(err).toMatchObject({ code: 'TIMEOUT' });
+      });
+
+      it('stops and starts the service', async () => {
+        const { client, sessionId } = await session();
+        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        expect((await client.stopService(sessionId, { timeoutMs: waitMs })).status.service).toBe('stopped');
+        expect((await client.getSession(sessionId)).status.service).toBe('stopped');
+        await client.startService(sessionId, { timeoutMs: waitMs });
+        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        expect((await client.getSession(sessionId)).status.service).toBe('active');
+      });
+
+      it('answers a repeated POST with the same Idempotency-Key with the first answer', async () => {
+        const held = await lease();
+        const request = { leaseId: held.leaseId, name: 'idempotent open', seed: 1, world: { fn: 'loopback' as const } };
+        const a = await held.client.openSession(request, { idempotencyKey: `contract-${held.leaseId}` });
+        const b = await held.client.openSession(request, { idempotencyKey: `contract-${held.leaseId}` });
+        expect(b.sessionId).toBe(a.sessionId);
+        expect((await held.client.health()).sessionId).toBe(a.sessionId);
+      });
+
+      it('closes the session of a released lease', async () => {
+        const { client, leaseId, sessionId } = await session();
+        await client.releaseLease(leaseId);
+        taken.splice(0);
+        expect(await rejection(client.getSession(sessionId))).toMatchObject({ code: 'LAB_AGENT_NO_SESSION' });
+      });
+    });
+
+    describe('event stream', () => {
+      it('delivers the log from a cursor, in order, and follows new entries', async () => {
+        const { client, sessionId } = await session();
+        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        const held: number[] = [];
+        for await (const item of client.events(sessionId, { follow: false })) if (item.type === 'entry') held.push(item.entry.seq);
+        expect(held.length).toBeGreaterThan(1);
+        expect(held).toEqual([...held].sort((a, b) => a - b));
+        const from = held[held.length - 2]!;
+        const tail: number[] = [];
+        for await (const item of client.events(sessionId, { follow: false, after: from })) if (item.type === 'entry') tail.push(item.entry.seq);
+        expect(tail[0]).toBe(held[held.length - 1]);
+
+        // Following: stopping the service logs something new, which arrives on the open stream.
+        const last = held[held.length - 1]!;
+        const signal = AbortSignal.timeout(waitMs);
+        const stream = client.events(sessionId, { after: last, signal });
+        const next = stream.next();
+        await client.stopService(sessionId, { timeoutMs: waitMs });
+        const item = (await next).value;
+        expect(item).toMatchObject({ type: 'entry' });
+        expect((item as { entry: { seq: number } }).entry.seq).toBeGreaterThan(last);
+        await stream.return(undefined);
+      });
+    });
+
+    describe('faults', () => {
+      it('accepts each advertised fault kind that is safe to inject here (202, labelled) and logs it', async (ctx) => {
+        const { client, sessionId } = await session();
+        const advertised = (await client.health()).faults;
+        const safe = FAULT_KINDS.filter((k) => advertised.includes(k) && SAFE_FAULTS[k] !== undefined);
+        if (safe.length === 0) ctx.skip(`the agent advertises no fault kind that is safe to inject in a contract run (it offers: ${advertised.join(', ') || 'none'})`);
+        for (const kind of safe) {
+          const accepted = await client.injectFault(sessionId, SAFE_FAULTS[kind]!);
+          expect(accepted.kind).toBe(kind);
+          expect(accepted.label).not.toBe('');
+        }
+      });
+
+      it('refuses fault kinds it does not advertise with 422 LAB_AGENT_FAULT_UNSUPPORTED', async (ctx) => {
+        const { client, sessionId } = await session();
+        const advertised = new Set((await client.health()).faults);
+        const others = FAULT_KINDS.filter((k) => !advertised.has(k));
+        if (others.length === 0) ctx.skip('the agent advertises every fault kind of protocol v1');
+        for (const kind of others) {
+          const err = await rejection(client.injectFault(sessionId, ALL_FAULTS[kind]));
+          expect(err, kind).toMatchObject({ code: 'LAB_AGENT_FAULT_UNSUPPORTED', data: { status: 422 } });
+        }
+      });
+    });
+  });
+}
