@@ -5,7 +5,8 @@
  * and docs/lab-setup.md.
  */
 import { loadLabConfig, readAgentToken } from './lab-config.js';
-import { FileBenchLatch, LabRig, type LabRigOptions } from './lab/index.js';
+import { NodeUsbHost, type UsbHost } from '../host-side/index.js';
+import { benchCapture, benchPower, FileBenchLatch, LabRig, type LabRigOptions } from './lab/index.js';
 import type { LabRunContext } from './rig.js';
 
 /**
@@ -16,9 +17,15 @@ export async function openLabRig(options: { run?: LabRunContext | undefined; ove
   const config = loadLabConfig();
   const token = readAgentToken(config);
   const { run } = options;
+  // One host side for the rig, its power control and its captures (the rig closes it).
+  let usb: Promise<UsbHost> | undefined;
+  const host = (): Promise<UsbHost> => (usb ??= NodeUsbHost.create());
   return new LabRig({
     config,
     token,
+    host,
+    power: benchPower(config, host),
+    capture: benchCapture(config, host),
     ...(run === undefined
       ? {}
       : {

@@ -13,3 +13,4 @@ export { MISSED_HEARTBEATS, readEventStream, type EventStreamItem, type EventStr
 export { isLabInfrastructureError, LAB_AGENT_CODES, LabAgentError, LabBenchError, type LabAgentCode, type LabBenchCode } from './lab-agent-error.js';
 export { LabRig, type LabRigOptions } from './lab-rig.js';
 export { RemoteDeviceSide } from './remote-device-side.js';
+export { benchCapture, benchPower } from './bench-wiring.js';
