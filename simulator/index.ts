@@ -8,10 +8,10 @@ export { VirtualClock } from './clock/virtual-clock.js';
 export { SeededRandom } from './clock/seeded-random.js';
 export * from './cm/index.js';
 export * from './usbfn/index.js';
-export { VirtualBus, type EndpointState } from './bus/virtual-bus.js';
-export { SimUsbHost } from './bus/sim-usb-host.js';
-export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './ufx/ufx-device.js';
-export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from './ufx/class-driver-link.js';
+export { VirtualBus, type EndpointState } from './link/bus/virtual-bus.js';
+export { SimUsbHost } from './link/host-end/sim-usb-host.js';
+export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './link/device-end/ufx-device.js';
+export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from './link/device-end/class-driver-link.js';
 export type { UsbFnRegistryConfig, UsbFnInterfaceKey, UsbFnConfigurationKey, UsbFnAlternatesKey } from './config/usbfn-config.js';
 export {
   loopbackFunctionConfig,

@@ -20,10 +20,10 @@ import { VirtualClock } from './clock/virtual-clock.js';
 import { ConfigManagerModel } from './cm/index.js';
 import { loopbackFunctionConfig } from './config/test-function-config.js';
 import type { UsbFnRegistryConfig } from './config/usbfn-config.js';
-import { SimUsbHost } from './bus/sim-usb-host.js';
-import { VirtualBus } from './bus/virtual-bus.js';
-import { UfxDevice } from './ufx/ufx-device.js';
-import type { UfxFunctionLink } from './ufx/ufx-function-link.js';
+import { SimUsbHost } from './link/host-end/sim-usb-host.js';
+import { VirtualBus } from './link/bus/virtual-bus.js';
+import { UfxDevice } from './link/device-end/ufx-device.js';
+import type { UfxFunctionLink } from './link/device-end/ufx-function-link.js';
 import { GenericUsbFnModel, type GenericUsbFnModelOptions } from './usbfn/generic-usbfn-model.js';
 import { SimUsbFnPort } from './usbfn/sim-usbfn-port.js';
 

@@ -26,7 +26,7 @@ import {
 } from '../../device-side/abi/index.js';
 import { SimulatorError } from '../../core/index.js';
 import { interfaceDescriptorSet } from '../config/descriptors.js';
-import { UfxAbort } from '../ufx/class-driver-link.js';
+import { UfxAbort } from '../link/device-end/class-driver-link.js';
 import { FIXTURE_INTERFACE_GUID, FIXTURE_INTERFACE_NAME, fixtureConfig } from './testing/fixture-config.js';
 import { flush, openActivated, openConfigured, openFile, pipeIdBuffer, track } from './testing/io-helpers.js';
 import { makeSimDriverRig } from './testing/sim-driver-rig.js';

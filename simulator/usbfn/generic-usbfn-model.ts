@@ -35,7 +35,7 @@ import {
   type IoctlBufferRule,
 } from '../../device-side/abi/ioctl-codes.js';
 import { NTSTATUS, ntStatusToWin32, win32ErrorName } from '../../device-side/abi/win32-errors.js';
-import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../ufx/class-driver-link.js';
+import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../link/device-end/class-driver-link.js';
 import { DriverFaults, type FailNextOptions } from './driver-faults.js';
 import { DriverLog } from './driver-log.js';
 import {
@@ -47,7 +47,7 @@ import {
   writeNotification,
 } from './driver-structs.js';
 import { DEFAULT_EVENT_QUEUE_DEPTH, EventQueue } from './event-queue.js';
-import { IntrusiveList } from '../clock/intrusive-list.js';
+import { IntrusiveList } from '../runtime/intrusive-list.js';
 import { IoRequest, type IoCompletion, type IoRequestOwner } from './io-request.js';
 import { FunctionPipes, type DescriptorSetProvider } from './pipes.js';
 

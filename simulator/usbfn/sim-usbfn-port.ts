@@ -21,8 +21,8 @@ import type {
   UsbFnPort,
 } from '../../device-side/usbfn-port.js';
 import { WIN32_ERROR, ntStatusToWin32, win32Error } from '../../device-side/abi/win32-errors.js';
-import { abortFanout, type AbortFanout, type AbortSubscriber } from '../clock/abort-fanout.js';
-import type { IntrusiveList } from '../clock/intrusive-list.js';
+import { abortFanout, type AbortFanout, type AbortSubscriber } from '../runtime/abort-fanout.js';
+import type { IntrusiveList } from '../runtime/intrusive-list.js';
 import type { CmHandle, ConfigManagerModel } from '../cm/index.js';
 import { GENERIC_READ, GENERIC_WRITE, requestWin32, type GenericUsbFnModel, type UsbFnFileObject } from './generic-usbfn-model.js';
 import type { IoCompletion, IoRequest } from './io-request.js';

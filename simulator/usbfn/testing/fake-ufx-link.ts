@@ -15,7 +15,7 @@ import {
   type UfxBusEvent,
   type UfxClassDriverLink,
   type UfxRequest,
-} from '../../ufx/class-driver-link.js';
+} from '../../link/device-end/class-driver-link.js';
 import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
 
 /** What a queued request was for. */

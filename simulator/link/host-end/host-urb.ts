@@ -2,7 +2,7 @@
  * A host URB on the simulated link: one libusb transfer as the host controller sees it (usbmon's view,
  * reference usb-captures.md §D.1). Packetization is arithmetic on `actual`; no per-packet objects exist.
  */
-import type { IntrusiveList, ListLinks } from '../clock/intrusive-list.js';
+import type { IntrusiveList, ListLinks } from '../../runtime/intrusive-list.js';
 
 /** How a URB ended. The host maps it to a libusb outcome, the capture to a usbmon status. */
 export type UrbOutcome = 'ok' | 'stall' | 'babble' | 'timeout' | 'cancelled' | 'noDevice' | 'reset';

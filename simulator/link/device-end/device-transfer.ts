@@ -3,8 +3,8 @@
  * TRANSFER_OUT, or an EP0 stage): a {@link UfxRequest} whose result resolves with the bytes moved or
  * rejects with {@link UfxAbort}.
  */
-import { UfxAbort, type UfxAbortReason, type UfxRequest } from '../ufx/class-driver-link.js';
-import type { Fifo } from './fifo.js';
+import { UfxAbort, type UfxAbortReason, type UfxRequest } from './class-driver-link.js';
+import type { Fifo } from '../bus/fifo.js';
 
 export const TRANSFER_STATE = { QUEUED: 0, COMMITTED: 1, DONE: 2 } as const;
 export type TransferState = (typeof TRANSFER_STATE)[keyof typeof TRANSFER_STATE];

@@ -5,11 +5,11 @@
  *
  * @see reference §6.1 (D-UFX, D-OV), simulator/ufx/class-driver-link.ts
  */
-import { type UsbDeviceSpeed, SimulatorError, hex } from '../../core/index.js';
-import { DeviceTransfer } from '../bus/device-transfer.js';
-import type { HostUrb } from '../bus/host-urb.js';
+import { type UsbDeviceSpeed, SimulatorError, hex } from '../../../core/index.js';
+import { DeviceTransfer } from './device-transfer.js';
+import type { HostUrb } from '../host-end/host-urb.js';
 import type { VirtualBus } from '../bus/virtual-bus.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
+import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
 import type { UfxBusEvent, UfxClassDriverLink, UfxRequest } from './class-driver-link.js';
 
 /** What the link needs from its function controller (implemented by UfxDevice). */

@@ -14,17 +14,17 @@
  * const info = await host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 1000 });
  * await using dev = await host.open(info);
  */
-import { bmRequestType, delay, SimulatorError, USB_DT, USB_REQUEST, withTimeout, type Clock, type UsbSpeed } from '../../core/index.js';
-import { parseConfigurationDescriptor, type ConfigurationDescriptor } from '../../host-side/descriptors/configuration-descriptor.js';
-import { parseDeviceDescriptor, type DeviceDescriptor } from '../../host-side/descriptors/device-descriptor.js';
-import { parseLangIds, parseStringDescriptor } from '../../host-side/descriptors/string-descriptor.js';
-import { encodeSetup } from '../../host-side/setup-packet.js';
-import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost, UsbHotplugEvent, UsbOpenOptions } from '../../host-side/usb-host.js';
+import { bmRequestType, delay, SimulatorError, USB_DT, USB_REQUEST, withTimeout, type Clock, type UsbSpeed } from '../../../core/index.js';
+import { parseConfigurationDescriptor, type ConfigurationDescriptor } from '../../../host-side/descriptors/configuration-descriptor.js';
+import { parseDeviceDescriptor, type DeviceDescriptor } from '../../../host-side/descriptors/device-descriptor.js';
+import { parseLangIds, parseStringDescriptor } from '../../../host-side/descriptors/string-descriptor.js';
+import { encodeSetup } from '../../../host-side/setup-packet.js';
+import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost, UsbHotplugEvent, UsbOpenOptions } from '../../../host-side/usb-host.js';
 import { HostUrb, type UrbOutcome } from './host-urb.js';
 import { libusbError } from './libusb-codes.js';
 import { SimUsbDeviceHandle } from './sim-usb-device-handle.js';
-import { allocBuffer, runUrb } from './urb-runner.js';
-import type { BusHostListener, VirtualBus } from './virtual-bus.js';
+import { allocBuffer, runUrb } from './urb-run.js';
+import type { BusHostListener, VirtualBus } from '../bus/virtual-bus.js';
 
 /** Timings from USB 2.0 §7.1.7 (ms). */
 const T_ATTDB = 100; // attach debounce (§7.1.7.3)

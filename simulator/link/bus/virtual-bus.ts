@@ -12,11 +12,11 @@
  * @see USB 2.0 §5.8 (bulk), §5.5 (control), §8.5.3.2 (control data stage ends), §9.1 (device states)
  * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
  */
-import { type UsbDeviceSpeed, type Clock, type ClockTimer, SimulatorError, endpointIndex } from '../../core/index.js';
-import type { UrbEvent, UrbSink } from '../capture/urb-event.js';
-import type { UfxAbortReason } from '../ufx/class-driver-link.js';
+import { type UsbDeviceSpeed, type Clock, type ClockTimer, SimulatorError, endpointIndex } from '../../../core/index.js';
+import type { UrbEvent, UrbSink } from '../../capture/urb-event.js';
+import type { UfxAbortReason } from '../device-end/class-driver-link.js';
 import { BUS_UNITS_PER_MS, SLOT_UNITS, type SpeedSlots, busUnitsToMs, msToBusUnits } from './bus-timing.js';
-import { DeviceTransfer, TRANSFER_STATE } from './device-transfer.js';
+import { DeviceTransfer, TRANSFER_STATE } from '../device-end/device-transfer.js';
 import { Fifo } from './fifo.js';
 import {
   CONTROL_PHASE,
@@ -27,7 +27,7 @@ import {
   URB_STATUS_IN_PROGRESS,
   type UrbOutcome,
   type UrbTransferKind,
-} from './host-urb.js';
+} from '../host-end/host-urb.js';
 
 /** Speeds in increasing order, for negotiation. */
 const SPEED_RANK: Readonly<Record<UsbDeviceSpeed, number>> = { full: 0, high: 1, super: 2 };

@@ -14,8 +14,8 @@
  * const ufx = new UfxDevice(bus, loopbackFunctionConfig(), { maxSpeed: 'high' });
  * const link = ufx.link(0); // the GenericUSBFn model (or a fake class driver) drives it
  */
-import { type UsbDeviceSpeed, SimulatorError, UsageError, USB_DT, USB_REQUEST, USB_FEATURE, hex } from '../../core/index.js';
-import type { HostUrb } from '../bus/host-urb.js';
+import { type UsbDeviceSpeed, SimulatorError, UsageError, USB_DT, USB_REQUEST, USB_FEATURE, hex } from '../../../core/index.js';
+import type { HostUrb } from '../host-end/host-urb.js';
 import type { BusFunctionController, EndpointState, VirtualBus } from '../bus/virtual-bus.js';
 import {
   type DescriptorTable,
@@ -25,8 +25,8 @@ import {
   buildDescriptorTable,
   resolveConfiguration,
   stringDescriptor,
-} from '../config/descriptors.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
+} from '../../config/descriptors.js';
+import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
 import type { UfxBusEvent } from './class-driver-link.js';
 import { type UfxLinkHost, UfxFunctionLink } from './ufx-function-link.js';
 

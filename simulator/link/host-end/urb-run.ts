@@ -6,11 +6,11 @@
  * Hot path (every bulk transfer of the host): one {@link UrbRun} per URB is its completion receiver, its
  * abort subscriber and its timer's target, so a URB costs no closures beyond its timeout callback.
  */
-import type { Clock, ClockTimer } from '../../core/index.js';
-import { abortFanout, type AbortFanout, type AbortSubscriber } from '../clock/abort-fanout.js';
-import type { IntrusiveList } from '../clock/intrusive-list.js';
+import type { Clock, ClockTimer } from '../../../core/index.js';
+import { abortFanout, type AbortFanout, type AbortSubscriber } from '../../runtime/abort-fanout.js';
+import type { IntrusiveList } from '../../runtime/intrusive-list.js';
 import { type HostUrb, type UrbCompletion, URB_STATE } from './host-urb.js';
-import type { VirtualBus } from './virtual-bus.js';
+import type { VirtualBus } from '../bus/virtual-bus.js';
 
 /**
  * One URB in flight: its timeout timer and its subscription to the abort signal. Subclasses say what

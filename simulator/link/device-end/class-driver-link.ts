@@ -7,8 +7,8 @@
  * endpoint queues on reset/detach/unconfigure and then reports the event (D-UFX). This interface is that
  * contract in simulator terms: bus events flow up, endpoint requests flow down.
  */
-import type { UsbDeviceSpeed } from '../../core/index.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
+import type { UsbDeviceSpeed } from '../../../core/index.js';
+import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
 
 /** Bus speed as UFX reports it (USBFN_BUS_SPEED without the prefix). */
 

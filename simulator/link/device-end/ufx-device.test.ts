@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigurationDescriptor } from '../../host-side/descriptors/configuration-descriptor.js';
-import { parseDeviceDescriptor } from '../../host-side/descriptors/device-descriptor.js';
-import type { UsbControlSetup } from '../../host-side/usb-host.js';
-import { TEST_REQUEST } from '../../core/index.js';
-import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../device-side/abi/descriptors.js';
-import { FakeLoopbackClassDriver } from '../bus/fake-loopback-class-driver.js';
-import { startSimLink } from '../bus/sim-link.js';
-import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID } from '../config/test-function-config.js';
+import { parseConfigurationDescriptor } from '../../../host-side/descriptors/configuration-descriptor.js';
+import { parseDeviceDescriptor } from '../../../host-side/descriptors/device-descriptor.js';
+import type { UsbControlSetup } from '../../../host-side/usb-host.js';
+import { TEST_REQUEST } from '../../../core/index.js';
+import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../../device-side/abi/descriptors.js';
+import { FakeLoopbackClassDriver } from '../testing/fake-loopback-class-driver.js';
+import { startSimLink } from '../testing/sim-link.js';
+import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID } from '../../config/test-function-config.js';
 import { UfxAbort, type UfxBusEvent } from './class-driver-link.js';
 
 const std = (recipient: UsbControlSetup['recipient'], request: number, value = 0, index = 0): UsbControlSetup => ({

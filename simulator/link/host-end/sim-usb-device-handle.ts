@@ -4,8 +4,8 @@
  *
  * @see host-side/usb-host.ts (UsbDeviceHandle), STYLE.md §5 / §8.4
  */
-import { bmRequestType, endpointIndex, hex, USB_FEATURE, USB_REQUEST, type LibusbError } from '../../core/index.js';
-import { buildSetup, encodeSetup } from '../../host-side/setup-packet.js';
+import { bmRequestType, endpointIndex, hex, USB_FEATURE, USB_REQUEST, type LibusbError } from '../../../core/index.js';
+import { buildSetup, encodeSetup } from '../../../host-side/setup-packet.js';
 import type {
   UsbBulkInOptions,
   UsbBulkOutOptions,
@@ -15,12 +15,12 @@ import type {
   UsbInResult,
   UsbOutResult,
   UsbTransferOptions,
-} from '../../host-side/usb-host.js';
-import { IntrusiveList } from '../clock/intrusive-list.js';
+} from '../../../host-side/usb-host.js';
+import { IntrusiveList } from '../../runtime/intrusive-list.js';
 import { HostUrb, type UrbOutcome } from './host-urb.js';
 import { type LibusbErrorName, type LibusbTransferName, libusbError } from './libusb-codes.js';
 import type { EnumeratedDevice, SimPort, SimUsbHost } from './sim-usb-host.js';
-import { allocBuffer, UrbRun } from './urb-runner.js';
+import { allocBuffer, UrbRun } from './urb-run.js';
 
 const EMPTY = new Uint8Array(0);
 

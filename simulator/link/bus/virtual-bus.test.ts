@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LibusbError } from '../../core/index.js';
-import type { UrbEvent } from '../capture/urb-event.js';
-import { UfxAbort } from '../ufx/class-driver-link.js';
+import { LibusbError } from '../../../core/index.js';
+import type { UrbEvent } from '../../capture/urb-event.js';
+import { UfxAbort } from '../device-end/class-driver-link.js';
 import { bulkThroughputLimit } from './bus-timing.js';
-import { type SimLinkOptions, startSimLink } from './sim-link.js';
+import { type SimLinkOptions, startSimLink } from '../testing/sim-link.js';
 
 /** A link whose bulk endpoints the test drives by hand from both ends. */
 async function manual(options: SimLinkOptions = {}) {
