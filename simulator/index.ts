@@ -4,21 +4,21 @@
  * need only one of them.
  */
 export { createSimulation, Simulation, type SimFunction, type SimulationOptions } from './simulation.js';
-export { VirtualClock } from './clock/virtual-clock.js';
-export { SeededRandom } from './clock/seeded-random.js';
+export { VirtualClock } from './clock/index.js';
+export { SeededRandom } from './clock/index.js';
 export * from './cm/index.js';
 export * from './usbfn/index.js';
-export { VirtualBus, type EndpointState } from './link/bus/virtual-bus.js';
-export { SimUsbHost } from './link/host-end/sim-usb-host.js';
-export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './link/device-end/ufx-device.js';
-export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from './link/device-end/class-driver-link.js';
-export type { UsbFnRegistryConfig, UsbFnInterfaceKey, UsbFnConfigurationKey, UsbFnAlternatesKey } from './config/usbfn-config.js';
+export { VirtualBus, type EndpointState } from './link/index.js';
+export { SimUsbHost } from './link/index.js';
+export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './link/index.js';
+export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from './link/index.js';
+export type { UsbFnRegistryConfig, UsbFnInterfaceKey, UsbFnConfigurationKey, UsbFnAlternatesKey } from './config/index.js';
 export {
   loopbackFunctionConfig,
   USBFN_HIL_TEST_INTERFACE_GUID,
   TEST_FUNCTION_VID,
   TEST_FUNCTION_PID,
   TEST_FUNCTION_ENDPOINTS,
-} from './config/test-function-config.js';
-export type { UrbEvent, UrbSink } from './capture/urb-event.js';
-export { UsbmonPcapWriter, type UsbmonPcapWriterOptions } from './capture/usbmon-pcap-writer.js';
+} from './config/index.js';
+export type { UrbEvent, UrbSink } from './capture/index.js';
+export { UsbmonPcapWriter, type UsbmonPcapWriterOptions } from './capture/index.js';

@@ -14,18 +14,14 @@
  * const info = await sim.host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 2000 });
  */
 import type { UsbDeviceSpeed } from '../core/index.js';
-import type { UrbSink } from './capture/urb-event.js';
-import { SeededRandom } from './clock/seeded-random.js';
-import { VirtualClock } from './clock/virtual-clock.js';
+import type { UrbSink } from './capture/index.js';
+import { SeededRandom, VirtualClock } from './clock/index.js';
 import { ConfigManagerModel } from './cm/index.js';
-import { loopbackFunctionConfig } from './config/test-function-config.js';
-import type { UsbFnRegistryConfig } from './config/usbfn-config.js';
-import { SimUsbHost } from './link/host-end/sim-usb-host.js';
-import { VirtualBus } from './link/bus/virtual-bus.js';
-import { UfxDevice } from './link/device-end/ufx-device.js';
-import type { UfxFunctionLink } from './link/device-end/ufx-function-link.js';
-import { GenericUsbFnModel, type GenericUsbFnModelOptions } from './usbfn/generic-usbfn-model.js';
-import { SimUsbFnPort } from './usbfn/sim-usbfn-port.js';
+import { loopbackFunctionConfig } from './config/index.js';
+import type { UsbFnRegistryConfig } from './config/index.js';
+import { SimUsbHost, VirtualBus, UfxDevice } from './link/index.js';
+import type { UfxFunctionLink } from './link/index.js';
+import { GenericUsbFnModel, type GenericUsbFnModelOptions, SimUsbFnPort } from './usbfn/index.js';
 
 /** Options of {@link createSimulation}. */
 export interface SimulationOptions {

@@ -12,14 +12,14 @@
  *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0, reference §7).
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import type { CmCallbackResult, CmNotifyListener, CmRegistration } from '../../device-side/usbfn-port.js';
+import type { CmCallbackResult, CmNotifyListener, CmRegistration } from '../../device-side/index.js';
 import {
   CM_NOTIFY_ACTION,
   cmNotifyActionName,
   configRetError,
   CONFIGRET,
   WIN32_ERROR,
-} from '../../device-side/abi/index.js';
+} from '../../device-side/index.js';
 import type { CmDeliveryLogEntry, CmFilterType } from './cm-log.js';
 import type { CmHandle } from './cm-handle.js';
 import type { DeviceIncarnation } from './device-incarnation.js';

@@ -19,7 +19,7 @@
  * @see docs/simulator-cm.md
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import type { CmNotifyListener, InterfaceListQuery } from '../../device-side/usbfn-port.js';
+import type { CmNotifyListener, InterfaceListQuery } from '../../device-side/index.js';
 import {
   CM_NOTIFY_ACTION,
   CONFIGRET,
@@ -29,8 +29,8 @@ import {
   encodeCmNotifyEventData,
   GUID_NULL,
   WIN32_ERROR,
-} from '../../device-side/abi/index.js';
-import type { SeededRandom } from '../clock/seeded-random.js';
+} from '../../device-side/index.js';
+import type { SeededRandom } from '../clock/index.js';
 import { SimCmHandle, type CmHandle } from './cm-handle.js';
 import { DropRules, type CmDeliveryLogEntry, type CmDropMatch, type CmLogEntry, type CmPnpLogEntry } from './cm-log.js';
 import { SimCmRegistration, type CmDeliveryContext, type CmFilter, type CmMatch } from './cm-registration.js';

@@ -12,7 +12,7 @@
  * @see reference §3.5 (the link arrives in CM_NOTIFY_EVENT_DATA.u.DeviceInterface.SymbolicLink)
  */
 
-import { MAX_DEVICE_ID_LEN } from '../../device-side/abi/index.js';
+import { MAX_DEVICE_ID_LEN } from '../../device-side/index.js';
 
 const GUID_RE = /^\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}$/;
 

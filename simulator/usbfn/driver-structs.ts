@@ -8,7 +8,7 @@
  * @see reference §2.7 USBFN_NOTIFICATION, §2.8–§2.12 class information packets, §2.13 USBFN_INTERFACE_INFO
  */
 import type { UsbDeviceSpeed } from '../../core/index.js';
-import type { UfxBusEvent } from '../link/device-end/class-driver-link.js';
+import type { UfxBusEvent } from '../link/index.js';
 import type { FunctionPipes, PipeInfo } from './pipes.js';
 
 /** sizeof(USBFN_NOTIFICATION) (reference §2.7). */

@@ -13,29 +13,8 @@
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import {
-  IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
-  IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION,
-  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN,
-  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT,
-  IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS,
-  IOCTL_GENERICUSBFN_GET_CLASS_INFO,
-  IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX,
-  IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET,
-  IOCTL_GENERICUSBFN_GET_PIPE_STATE,
-  IOCTL_GENERICUSBFN_REGISTER_USB_STRING,
-  IOCTL_GENERICUSBFN_SET_PIPE_STATE,
-  IOCTL_GENERICUSBFN_TRANSFER_IN,
-  IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT,
-  IOCTL_GENERICUSBFN_TRANSFER_OUT,
-  FILE_READ_DATA,
-  FILE_WRITE_DATA,
-  ioctlInfo,
-  ioctlName,
-  type IoctlBufferRule,
-} from '../../device-side/abi/ioctl-codes.js';
-import { NTSTATUS, ntStatusToWin32, win32ErrorName } from '../../device-side/abi/win32-errors.js';
-import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../link/device-end/class-driver-link.js';
+import { IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS, IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS, IOCTL_GENERICUSBFN_GET_CLASS_INFO, IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX, IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, IOCTL_GENERICUSBFN_GET_PIPE_STATE, IOCTL_GENERICUSBFN_REGISTER_USB_STRING, IOCTL_GENERICUSBFN_SET_PIPE_STATE, IOCTL_GENERICUSBFN_TRANSFER_IN, IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, IOCTL_GENERICUSBFN_TRANSFER_OUT, FILE_READ_DATA, FILE_WRITE_DATA, ioctlInfo, ioctlName, type IoctlBufferRule, NTSTATUS, ntStatusToWin32, win32ErrorName } from '../../device-side/index.js';
+import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../link/index.js';
 import { DriverFaults, type FailNextOptions } from './driver-faults.js';
 import { DriverLog } from './driver-log.js';
 import {
@@ -47,7 +26,7 @@ import {
   writeNotification,
 } from './driver-structs.js';
 import { DEFAULT_EVENT_QUEUE_DEPTH, EventQueue } from './event-queue.js';
-import { IntrusiveList } from '../runtime/intrusive-list.js';
+import { IntrusiveList } from '../runtime/index.js';
 import { IoRequest, type IoCompletion, type IoRequestOwner } from './io-request.js';
 import { FunctionPipes, type DescriptorSetProvider } from './pipes.js';
 

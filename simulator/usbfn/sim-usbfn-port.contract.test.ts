@@ -4,8 +4,7 @@
  */
 import { describeUsbFnPortContract } from '../../device-side/usbfn-port.contract.js';
 import { createSimulation } from '../simulation.js';
-import { flush } from './testing/io-helpers.js';
-import { makeSimDriverRig } from './testing/sim-driver-rig.js';
+import { flush, makeSimDriverRig } from './testing/index.js';
 
 describeUsbFnPortContract('SimUsbFnPort (scripted UFX link)', () => makeSimDriverRig({ present: false }).port, {
   withDriver: async () => {

@@ -15,8 +15,7 @@
  * const link = ufx.link(0); // the GenericUSBFn model (or a fake class driver) drives it
  */
 import { type UsbDeviceSpeed, SimulatorError, UsageError, USB_DT, USB_REQUEST, USB_FEATURE, hex } from '../../../core/index.js';
-import type { HostUrb } from '../host-end/host-urb.js';
-import type { BusFunctionController, EndpointState, VirtualBus } from '../bus/virtual-bus.js';
+import type { BusFunctionController, EndpointState, VirtualBus } from '../bus/index.js';
 import {
   type DescriptorTable,
   type ResolvedConfiguration,
@@ -25,8 +24,9 @@ import {
   buildDescriptorTable,
   resolveConfiguration,
   stringDescriptor,
-} from '../../config/descriptors.js';
-import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
+  type UsbFnRegistryConfig,
+} from '../../config/index.js';
+import type { LinkUrb } from '../link-contract.js';
 import type { UfxBusEvent } from './class-driver-link.js';
 import { type UfxLinkHost, UfxFunctionLink } from './ufx-function-link.js';
 
@@ -226,7 +226,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     this.#broadcast({ type: 'resume' });
   }
 
-  setup(ctl: HostUrb): void {
+  setup(ctl: LinkUrb): void {
     const bm = ctl.bmRequestType;
     if (this.#handlers.length > 0) {
       const fields = this.#fields(ctl);
@@ -266,7 +266,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   // Chapter 9
 
   /** Answers a standard request; returns why it is unhandled, or undefined when answered. */
-  #standard(ctl: HostUrb): string | undefined {
+  #standard(ctl: LinkUrb): string | undefined {
     const bm = ctl.bmRequestType;
     const recipient = bm & 0x1f;
     const isIn = (bm & 0x80) !== 0;
@@ -335,7 +335,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     }
   }
 
-  #setConfiguration(ctl: HostUrb, value: number): string | undefined {
+  #setConfiguration(ctl: LinkUrb, value: number): string | undefined {
     if (this.#state === 'default' || this.#state === 'detached' || this.#state === 'attached') {
       return `SET_CONFIGURATION(${value}) in the ${this.#state} state (needs an address first)`;
     }
@@ -360,7 +360,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     return undefined;
   }
 
-  #setInterface(ctl: HostUrb, recipient: number, ifnum: number, alt: number): string | undefined {
+  #setInterface(ctl: LinkUrb, recipient: number, ifnum: number, alt: number): string | undefined {
     const iface = this.#ifaceByNumber.get(ifnum);
     if (recipient !== 1 || iface === undefined || !this.configured) return `SET_INTERFACE(${ifnum}, ${alt})`;
     if (alt >= iface.alternates.length) return `SET_INTERFACE(${ifnum}, ${alt}): interface ${ifnum} has ${iface.alternates.length} alternate setting(s)`;
@@ -373,7 +373,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     return undefined;
   }
 
-  #getStatus(ctl: HostUrb, recipient: number, wIndex: number): string | undefined {
+  #getStatus(ctl: LinkUrb, recipient: number, wIndex: number): string | undefined {
     if ((ctl.bmRequestType & 0x80) === 0 || ctl.wValue !== 0) return 'GET_STATUS with a bad bmRequestType or wValue';
     if (recipient === 0) {
       // USB 2.0 §9.4.5 Figure 9-4: bit 0 self-powered (bmAttributes D6), bit 1 remote wakeup.
@@ -399,7 +399,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     return 'GET_STATUS to recipient other';
   }
 
-  #feature(ctl: HostUrb, recipient: number, feature: number, wIndex: number, set: boolean): string | undefined {
+  #feature(ctl: LinkUrb, recipient: number, feature: number, wIndex: number, set: boolean): string | undefined {
     const name = set ? 'SET_FEATURE' : 'CLEAR_FEATURE';
     if ((ctl.bmRequestType & 0x80) !== 0 || ctl.length !== 0) return `${name} with a data stage`;
     if (recipient === 2 && feature === USB_FEATURE.ENDPOINT_HALT) {
@@ -463,11 +463,11 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     for (const link of this.#links) link.post(event);
   }
 
-  #fields(ctl: HostUrb): SetupFields {
+  #fields(ctl: LinkUrb): SetupFields {
     return { bmRequestType: ctl.bmRequestType, bRequest: ctl.bRequest, wValue: ctl.wValue, wIndex: ctl.wIndex, wLength: ctl.length };
   }
 
-  #stallUnhandled(ctl: HostUrb, reason: string): void {
+  #stallUnhandled(ctl: LinkUrb, reason: string): void {
     const record: UnhandledRequest = { ...this.#fields(ctl), timeMs: this.bus.clock.now(), reason };
     this.#unhandled.push(record);
     this.bus.controlStall(ctl);

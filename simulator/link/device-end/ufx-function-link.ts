@@ -7,10 +7,10 @@
  */
 import { type UsbDeviceSpeed, SimulatorError, hex } from '../../../core/index.js';
 import { DeviceTransfer } from './device-transfer.js';
-import type { HostUrb } from '../host-end/host-urb.js';
-import type { VirtualBus } from '../bus/virtual-bus.js';
-import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
-import type { UfxBusEvent, UfxClassDriverLink, UfxRequest } from './class-driver-link.js';
+import type { VirtualBus } from '../bus/index.js';
+import type { UsbFnRegistryConfig } from '../../config/index.js';
+import type { LinkUrb, UfxRequest } from '../link-contract.js';
+import type { UfxBusEvent, UfxClassDriverLink } from './class-driver-link.js';
 
 /** What the link needs from its function controller (implemented by UfxDevice). */
 export interface UfxLinkHost {
@@ -38,7 +38,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   #flushScheduled = false;
   #active = false;
   /** The class setup currently handed to this function. */
-  #setup: HostUrb | undefined;
+  #setup: LinkUrb | undefined;
   readonly #flush = (): void => this.#deliver();
 
   constructor(host: UfxLinkHost, config: UsbFnRegistryConfig, interfaceNumber: number, interfaceName: string, interfaceGuid: string) {
@@ -146,7 +146,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   }
 
   /** Hands a class setup packet to this function (UsbfnEventSetupPacket). */
-  deliverSetup(ctl: HostUrb): void {
+  deliverSetup(ctl: LinkUrb): void {
     this.#setup = ctl;
     this.post({ type: 'setupPacket', setup: ctl.setup!.slice() });
   }
@@ -175,7 +175,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
     if (failure !== undefined) throw failure;
   }
 
-  #currentSetup(t: DeviceTransfer): HostUrb | undefined {
+  #currentSetup(t: DeviceTransfer): LinkUrb | undefined {
     const ctl = this.#setup;
     if (ctl === undefined) {
       // ASSUMPTION (reference §6.1: EP0 usable once connected, but replies follow a setup packet): an EP0

@@ -1,53 +1,18 @@
 /**
  * A host URB on the simulated link: one libusb transfer as the host controller sees it (usbmon's view,
- * reference usb-captures.md §D.1). Packetization is arithmetic on `actual`; no per-packet objects exist.
+ * reference usb-captures.md §D.1). The bus moves it through the {@link LinkUrb} contract.
  */
-import type { IntrusiveList, ListLinks } from '../../runtime/intrusive-list.js';
-
-/** How a URB ended. The host maps it to a libusb outcome, the capture to a usbmon status. */
-export type UrbOutcome = 'ok' | 'stall' | 'babble' | 'timeout' | 'cancelled' | 'noDevice' | 'reset';
-
-/**
- * usbmon `status` per outcome (negative errno, Linux `drivers/usb/mon/mon_bin.c` semantics).
- * A libusb timeout is an unlink from user space, so usbmon shows -ECONNRESET for it as for a cancel;
- * a host-initiated port reset disables the endpoints (-ESHUTDOWN); a detach gives -ENODEV.
- */
-export const URB_STATUS: Readonly<Record<UrbOutcome, number>> = {
-  ok: 0,
-  stall: -32, // -EPIPE
-  babble: -75, // -EOVERFLOW
-  timeout: -104, // -ECONNRESET (libusb cancels the URB when its timeout expires)
-  cancelled: -104, // -ECONNRESET
-  noDevice: -19, // -ENODEV
-  reset: -108, // -ESHUTDOWN
-};
-
-/** usbmon status of a submission ('S'). */
-export const URB_STATUS_IN_PROGRESS = -115; // -EINPROGRESS
-
-/** urb->transfer_flags bits (Linux include/linux/usb.h). */
-export const URB_FLAGS = { URB_SHORT_NOT_OK: 0x1, URB_ZERO_PACKET: 0x40, URB_DIR_IN: 0x200 } as const;
-
-export type UrbTransferKind = 'control' | 'bulk' | 'interrupt';
-
-/** Lifecycle of a URB on the bus. */
-export const URB_STATE = {
-  /** Created, not submitted. */
-  NEW: 0,
-  /** In an endpoint queue (or EP0's queue / at the device for control). */
-  QUEUED: 1,
-  /** Swallowed by an injected fault: only its timeout or a cancel ends it. */
-  HELD: 2,
-  /** Outcome decided; completes when its bus time has elapsed. */
-  COMMITTED: 3,
-  /** Completed (onComplete called). */
-  DONE: 4,
-} as const;
-export type UrbState = (typeof URB_STATE)[keyof typeof URB_STATE];
-
-/** Where a control URB is in its stages. */
-export const CONTROL_PHASE = { WAITING: 0, AT_DEVICE: 1, STATUS: 2, FINISHED: 3, ABANDONED: 4 } as const;
-export type ControlPhase = (typeof CONTROL_PHASE)[keyof typeof CONTROL_PHASE];
+import type { IntrusiveList, ListLinks } from '../../runtime/index.js';
+import {
+  CONTROL_PHASE,
+  URB_STATE,
+  type ControlPhase,
+  type LinkUrb,
+  type UrbCompletion,
+  type UrbOutcome,
+  type UrbState,
+  type UrbTransferKind,
+} from '../link-contract.js';
 
 export interface HostUrbInit {
   readonly transferType: UrbTransferKind;
@@ -59,16 +24,11 @@ export interface HostUrbInit {
   readonly setup?: Uint8Array | undefined;
   /** LIBUSB_TRANSFER_ADD_ZERO_PACKET (bulk OUT). */
   readonly zeroPacket?: boolean | undefined;
-  readonly onComplete?: ((urb: HostUrb) => void) | undefined;
 }
 
-/** Told when a URB completes (see {@link HostUrb.completion}). */
-export interface UrbCompletion {
-  urbCompleted(urb: HostUrb): void;
-}
-
-/** One URB. Fields are public for the bus's hot path; treat them as read-only outside simulator/bus. */
-export class HostUrb implements ListLinks<HostUrb> {
+/** One URB. Fields are public for the bus's hot path; treat them as read-only outside simulator/link. */
+export class HostUrb implements LinkUrb, ListLinks<HostUrb> {
+  readonly end = 'host';
   /** usbmon URB tag, assigned by the bus at submission. */
   id = 0;
   readonly transferType: UrbTransferKind;
@@ -90,13 +50,9 @@ export class HostUrb implements ListLinks<HostUrb> {
   /** Device address the URB was submitted to (usbmon devnum). */
   deviceAddress = 0;
   phase: ControlPhase = CONTROL_PHASE.WAITING;
-  onComplete: ((urb: HostUrb) => void) | undefined;
-  /**
-   * Receives the completion instead of {@link onComplete} when set (an object with a method: no closure
-   * per URB on the host's hot path, simulator/bus/urb-runner.ts).
-   */
+  /** Told when the URB completes (its UrbRun, urb-run.ts). */
   completion: UrbCompletion | undefined = undefined;
-  /** Links of the submitting handle's pending list (simulator/clock/intrusive-list.ts). */
+  /** Links of the submitting handle's pending list (simulator/runtime/intrusive-list.ts). */
   listPrev: HostUrb | undefined = undefined;
   listNext: HostUrb | undefined = undefined;
   listOwner: IntrusiveList<HostUrb> | undefined = undefined;
@@ -108,7 +64,6 @@ export class HostUrb implements ListLinks<HostUrb> {
     this.buffer = init.buffer;
     this.setup = init.setup;
     this.zeroPacket = init.zeroPacket ?? false;
-    this.onComplete = init.onComplete;
     this.length = init.setup !== undefined ? init.setup[6]! | (init.setup[7]! << 8) : init.buffer.length;
   }
 
@@ -132,4 +87,10 @@ export class HostUrb implements ListLinks<HostUrb> {
   needsZlp(maxPacketSize: number): boolean {
     return !this.zlpDone && (this.length === 0 || (this.zeroPacket && this.length % maxPacketSize === 0));
   }
+}
+
+/** A receive buffer without zero-filling (the bus writes every byte it reports). */
+export function allocBuffer(length: number): Uint8Array {
+  const b = Buffer.allocUnsafe(length);
+  return new Uint8Array(b.buffer, b.byteOffset, length);
 }

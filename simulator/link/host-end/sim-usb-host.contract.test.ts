@@ -5,8 +5,8 @@
  * (.ci/tiers/umockdev/contract-tier.ts, docs/host-side.md "What runs where").
  */
 import { describeUsbHostContract } from '../../../host-side/usb-host.contract.js';
-import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../config/test-function-config.js';
-import { startSimLink } from '../testing/sim-link.js';
+import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../config/index.js';
+import { startSimLink } from '../testing/index.js';
 
 for (const speed of ['full', 'high'] as const) {
   describeUsbHostContract(`SimUsbHost (${speed} speed)`, async () => {

@@ -3,25 +3,20 @@
  * libusb cancels the URB, status LIBUSB_TRANSFER_TIMED_OUT) and an AbortSignal (libusb_cancel_transfer,
  * LIBUSB_TRANSFER_CANCELLED). The URB's settle step runs exactly once with the finished URB.
  *
- * Hot path (every bulk transfer of the host): one {@link UrbRun} per URB is its completion receiver, its
- * abort subscriber and its timer's target, so a URB costs no closures beyond its timeout callback.
+ * A {@link UrbRun} is a {@link PendingOp} (simulator/runtime/pending-op.ts: one object per URB is its
+ * completion receiver, abort subscriber and timer target, and holds the caller's promise).
  */
-import type { Clock, ClockTimer } from '../../../core/index.js';
-import { abortFanout, type AbortFanout, type AbortSubscriber } from '../../runtime/abort-fanout.js';
-import type { IntrusiveList } from '../../runtime/intrusive-list.js';
-import { type HostUrb, type UrbCompletion, URB_STATE } from './host-urb.js';
-import type { VirtualBus } from '../bus/virtual-bus.js';
+import type { Clock } from '../../../core/index.js';
+import { abortFanout, PendingOp } from '../../runtime/index.js';
+import type { VirtualBus } from '../bus/index.js';
+import { URB_STATE, type UrbCompletion } from '../link-contract.js';
+import type { HostUrb } from './host-urb.js';
 
 /**
- * One URB in flight: its timeout timer and its subscription to the abort signal. Subclasses say what
- * settling means ({@link settle}); {@link runUrb} takes a callback instead.
+ * One URB in flight. Subclasses say what settling means ({@link settle}): it maps the finished URB to
+ * the caller's result `T`.
  */
-export abstract class UrbRun implements AbortSubscriber, UrbCompletion {
-  timer: ClockTimer | undefined = undefined;
-  fanout: AbortFanout | undefined = undefined;
-  listPrev: AbortSubscriber | undefined = undefined;
-  listNext: AbortSubscriber | undefined = undefined;
-  listOwner: IntrusiveList<AbortSubscriber> | undefined = undefined;
+export abstract class UrbRun<T> extends PendingOp<T> implements UrbCompletion {
   bus: VirtualBus | undefined = undefined;
   urb: HostUrb | undefined = undefined;
 
@@ -33,7 +28,6 @@ export abstract class UrbRun implements AbortSubscriber, UrbCompletion {
    * (at once when `signal` already aborted or nothing is connected).
    */
   start(clock: Clock, bus: VirtualBus, urb: HostUrb, timeoutMs: number, signal: AbortSignal | undefined): void {
-    // The fan-out answers `aborted` without a property load on the signal (see AbortFanout.aborted).
     const fanout = signal === undefined ? undefined : abortFanout(signal);
     if (fanout?.aborted) {
       urb.state = URB_STATE.DONE;
@@ -46,60 +40,30 @@ export abstract class UrbRun implements AbortSubscriber, UrbCompletion {
     urb.completion = this;
     bus.submit(urb);
     if (urb.state === URB_STATE.DONE) return;
-    // An inline arrow, not a named function value: tsx/esbuild's keepNames would redefine `name` on every
-    // named closure (Object.defineProperty per URB).
-    if (timeoutMs > 0) this.timer = clock.setTimer(timeoutMs, () => this.expire());
-    if (fanout !== undefined) {
-      this.fanout = fanout;
-      fanout.add(this);
-    }
+    if (timeoutMs > 0) this.startTimeout(clock, timeoutMs);
+    if (fanout !== undefined) this.watchAbort(fanout);
   }
 
   /** libusb_cancel_transfer when the signal aborts. */
-  signalAborted(): void {
-    this.fanout = undefined;
+  protected override onAbort(): void {
     this.bus?.cancel(this.urb!, 'cancelled');
   }
 
   /** The libusb timeout expired: the URB is unlinked with LIBUSB_TRANSFER_TIMED_OUT. */
-  expire(): void {
-    this.timer = undefined;
+  protected override onTimeout(): void {
     this.bus?.cancel(this.urb!, 'timeout');
   }
 
   /** The bus completed the URB. */
-  urbCompleted(u: HostUrb): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.fanout?.delete(this);
-    this.fanout = undefined;
-    this.settle(u);
+  urbCompleted(): void {
+    this.stopWaiting();
+    this.settle(this.urb!);
   }
 }
 
-class CallbackUrbRun extends UrbRun {
-  constructor(readonly callback: (urb: HostUrb) => void) {
-    super();
-  }
+/** A URB whose result is the finished URB itself (enumeration and the handle's chapter-9 requests). */
+export class PlainUrbRun extends UrbRun<HostUrb> {
   protected settle(urb: HostUrb): void {
-    this.callback(urb);
+    this.resolve(urb);
   }
-}
-
-/** Runs `urb` (see {@link UrbRun.start}); `settle` is called exactly once with the finished URB. */
-export function runUrb(
-  clock: Clock,
-  bus: VirtualBus,
-  urb: HostUrb,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  settle: (urb: HostUrb) => void,
-): void {
-  new CallbackUrbRun(settle).start(clock, bus, urb, timeoutMs, signal);
-}
-
-/** A receive buffer without zero-filling (the bus writes every byte it reports). */
-export function allocBuffer(length: number): Uint8Array {
-  const b = Buffer.allocUnsafe(length);
-  return new Uint8Array(b.buffer, b.byteOffset, length);
 }

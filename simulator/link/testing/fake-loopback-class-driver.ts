@@ -8,7 +8,8 @@
  * once the host took it, so the bus does the only two copies (host → buffer, buffer → host).
  */
 import { TEST_REQUEST } from '../../../core/index.js';
-import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink } from '../device-end/class-driver-link.js';
+import { type UfxBusEvent, type UfxClassDriverLink } from '../device-end/index.js';
+import { UfxAbort } from '../link-contract.js';
 
 export interface FakeLoopbackOptions {
   /** OUT buffers kept queued. Default 4. */
