@@ -12,7 +12,7 @@ import {
   CM_NOTIFY_ACTION,
 } from '../../device-side/index.js';
 import { SimulatorError, Win32Error, isCancelled, isGone } from '../../core/index.js';
-import { GENERIC_READ } from './generic-usbfn-model.js';
+import { GENERIC_READ } from './usbfn-file-object.js';
 import { flush, openActivated, openConfigured, openFile, pipeIdBuffer, track, makeSimDriverRig } from './testing/index.js';
 
 const BULK_OUT = 1;

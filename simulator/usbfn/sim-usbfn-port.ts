@@ -23,7 +23,8 @@ import type {
 import { WIN32_ERROR, ntStatusToWin32, win32Error } from '../../device-side/index.js';
 import { abortFanout, PendingOp } from '../runtime/index.js';
 import type { CmHandle, ConfigManagerModel } from '../cm/index.js';
-import { GENERIC_READ, GENERIC_WRITE, requestWin32, type GenericUsbFnModel, type UsbFnFileObject } from './generic-usbfn-model.js';
+import type { GenericUsbFnModel } from './generic-usbfn-model.js';
+import { GENERIC_READ, GENERIC_WRITE, requestWin32, type UsbFnFileObject } from './usbfn-file-object.js';
 import type { IoCompletion, IoRequest } from './io-request.js';
 
 /** Options of {@link SimUsbFnPort}. */
