@@ -1,7 +1,7 @@
 /**
  * `createSimulation`: one simulated Windows USB function device and its host PC, wired together
  * (DESIGN.md §5): a virtual clock and seeded random source, the Configuration Manager model, the USB link
- * and UFX (`simulator/bus`, `simulator/ufx`), one GenericUSBFn model per function, `SimUsbFnPort` for the
+ * and UFX (`simulator/link`), one GenericUSBFn model per function, `SimUsbFnPort` for the
  * device-side code and `SimUsbHost` for the host-side code.
  *
  * Lifecycle, as on a device: **power** puts the function's device instance (the `USBFN\<Interface>` child

@@ -1,6 +1,6 @@
 /**
  * The recording half of the UsbHost contract on real libusb: runs the contract's replayable section on
- * SimUsbHost (the same rig as simulator/bus/sim-usb-host.contract.test.ts: a simulated link with the
+ * SimUsbHost (the same rig as simulator/link/host-end/sim-usb-host.contract.test.ts: a simulated link with the
  * loopback class driver) and, per case, writes the usbmon capture of the case's URBs (relocated to the
  * umockdev device's bus/address, ZLP trailers split as NodeUsbHost submits them) and the transcript of
  * every call's outcome. node-usb-host.replay.test.ts then replays each capture into NodeUsbHost.

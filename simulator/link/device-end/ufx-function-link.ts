@@ -3,7 +3,7 @@
  * GenericUSBFn model (simulator/usbfn) drives. Bus events arrive asynchronously and in order; endpoint
  * requests go down to the bus's pipes.
  *
- * @see reference §6.1 (D-UFX, D-OV), simulator/ufx/class-driver-link.ts
+ * @see reference §6.1 (D-UFX, D-OV), class-driver-link.ts
  */
 import { type UsbDeviceSpeed, SimulatorError, hex } from '../../../core/index.js';
 import { DeviceTransfer } from './device-transfer.js';
