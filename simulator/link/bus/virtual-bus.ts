@@ -14,13 +14,13 @@
  */
 import { type UsbDeviceSpeed, type Clock, type ClockTimer, SimulatorError } from '../../../core/index.js';
 import type { UrbSink } from '../../capture/index.js';
-import { URB_STATE, type LinkDeviceTransfer, type LinkUrb, type UfxAbortReason, type UrbOutcome } from '../link-contract.js';
+import { URB_STATE, type LinkUrb, type UrbOutcome } from '../link-contract.js';
 import { BusFaults, type UrbMatch, type UrbSubmitInfo } from './bus-faults.js';
 import { type BusFunctionController, BusState } from './bus-state.js';
 import { SLOT_UNITS } from './bus-timing.js';
 import { CompletionTimeline } from './completion-timeline.js';
 import { ControlPipe } from './control-pipe.js';
-import { type EndpointState, PacketEngine, type PipeConfig } from './packet-engine.js';
+import { type EndpointState, PacketEngine } from './packet-engine.js';
 import { URB_STATUS, URB_STATUS_IN_PROGRESS, UrbTap } from './urb-tap.js';
 
 /** Speeds in increasing order, for negotiation. */
@@ -59,8 +59,10 @@ export class VirtualBus {
   readonly #state = new BusState();
   readonly #tap: UrbTap;
   readonly #timeline: CompletionTimeline;
-  readonly #control: ControlPipe;
-  readonly #engine: PacketEngine;
+  /** EP0: the function controller answers the current control transfer here (control-pipe.ts). */
+  readonly ep0: ControlPipe;
+  /** The other endpoints: the function controller configures them and queues its transfers here (packet-engine.ts). */
+  readonly endpoints: PacketEngine;
   readonly #faults = new BusFaults();
   #host: BusHostListener | undefined;
   #vbus = false;
@@ -74,11 +76,11 @@ export class VirtualBus {
     this.clock = options.clock;
     this.busNumber = options.busNumber ?? 1;
     this.portSpeed = options.portSpeed ?? 'high';
-    this.#tap = new UrbTap(this.clock, this.busNumber, options.urbSink, (endpoint) => this.#engine.interval(endpoint));
+    this.#tap = new UrbTap(this.clock, this.busNumber, options.urbSink, (endpoint) => this.endpoints.interval(endpoint));
     this.#timeline = new CompletionTimeline(this.clock, this.#tap);
-    this.#control = new ControlPipe(this.#state, this.#timeline);
-    this.#timeline.listen(this.#control);
-    this.#engine = new PacketEngine(this.#state, this.#timeline);
+    this.ep0 = new ControlPipe(this.#state, this.#timeline);
+    this.#timeline.listen(this.ep0);
+    this.endpoints = new PacketEngine(this.#state, this.#timeline);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -127,10 +129,6 @@ export class VirtualBus {
   /** The bus time line's end, in Clock ms (for tests of the time model). */
   get busyUntilMs(): number {
     return this.#timeline.busyUntilMs;
-  }
-  /** The control transfer currently at the device, if any. */
-  get currentControl(): LinkUrb | undefined {
-    return this.#control.current;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -196,10 +194,10 @@ export class VirtualBus {
     this.#state.address = 0;
     this.#clearSuspend();
     this.#timeline.abortInFlight(outcome);
-    this.#control.teardown(outcome);
+    this.ep0.teardown(outcome);
     for (const urb of this.#faults.held()) this.#timeline.completeNow(urb, outcome);
     this.#faults.clearHeld();
-    this.#engine.teardown(outcome);
+    this.endpoints.teardown(outcome);
   }
 
   /**
@@ -223,8 +221,8 @@ export class VirtualBus {
     const notified = this.#suspendNotified;
     this.#clearSuspend();
     if (notified) this.#state.device?.busResumed();
-    this.#control.startNext();
-    this.#engine.matchAll();
+    this.ep0.startNext();
+    this.endpoints.matchAll();
   }
 
   #clearSuspend(): void {
@@ -289,8 +287,8 @@ export class VirtualBus {
       urb.state = URB_STATE.HELD;
       return;
     }
-    if (isControl) this.#control.submit(urb);
-    else this.#engine.submit(urb);
+    if (isControl) this.ep0.submit(urb);
+    else this.endpoints.submit(urb);
   }
 
   /**
@@ -305,89 +303,24 @@ export class VirtualBus {
     }
     if (urb.state !== URB_STATE.QUEUED) return false;
     if (urb.transferType === 'control') {
-      this.#control.cancel(urb, outcome);
+      this.ep0.cancel(urb, outcome);
       return true;
     }
-    this.#engine.unlink(urb);
+    this.endpoints.unlink(urb);
     this.#timeline.completeNow(urb, outcome);
     return true;
   }
 
   // ------------------------------------------------------------------------------------------
-  // Device end: endpoints (packet-engine.ts)
+  // Device end (the function controller drives {@link ep0} and {@link endpoints} directly)
 
-  /** Makes an endpoint part of the active configuration (DATA0, not halted) at the current speed. */
-  configureEndpoint(address: number, config: PipeConfig): void {
-    this.#engine.configure(address, config);
-  }
-
-  /** Removes an endpoint from the configuration; its device transfers end with UfxAbort `reason`. */
-  deconfigureEndpoint(address: number, reason: UfxAbortReason = 'purged'): void {
-    this.#engine.deconfigure(address, reason);
-  }
-
-  /** Ends every device transfer queued on `address` with UfxAbort 'purged' (reference §6.1). */
-  purgeEndpoint(address: number): void {
-    this.#engine.purge(address);
-  }
-
-  /** Queues a device transfer; it moves as soon as the host asks (or already waits). */
-  queueDeviceTransfer(address: number, transfer: LinkDeviceTransfer): void {
-    this.#engine.queue(address, transfer);
-  }
-
-  /**
-   * Halts or un-halts an endpoint (SET_PIPE_STATE, SET/CLEAR_FEATURE(ENDPOINT_HALT)). Halting stalls the
-   * host's URBs on it and holds the device's transfers (D-UFX); clearing resets the toggle to DATA0 on
-   * both sides (USB 2.0 §9.4.5) — also when it was not halted — and lets held transfers move.
-   */
-  setEndpointHalt(address: number, halted: boolean): void {
-    this.#engine.setHalt(address, halted);
-  }
-
-  /** Resets the data toggle to DATA0 (SET_CONFIGURATION / SET_INTERFACE, USB 2.0 §9.1.1.5, §9.4.10). */
-  resetToggle(address: number): void {
-    this.#engine.resetToggle(address);
-  }
-
-  isEndpointHalted(address: number): boolean {
-    return this.#engine.isHalted(address);
-  }
-
+  /** Halt bit, data toggle and queue depths of an endpoint (for scenarios; USB-observable state). */
   endpointState(address: number): EndpointState {
-    return this.#engine.endpointState(address);
+    return this.endpoints.endpointState(address);
   }
 
   /** SET_ADDRESS took effect (after its status stage, USB 2.0 §9.4.6). */
   setAddress(address: number): void {
     this.#state.address = address;
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Device end: EP0 (control-pipe.ts; the function controller answers the current control transfer)
-
-  /** Completes the current control transfer as the controller itself answered it (see {@link ControlPipe.reply}). */
-  controlReply(ctl: LinkUrb, data?: Uint8Array): void {
-    this.#control.reply(ctl, data);
-  }
-
-  /** STALLs the current control transfer (the stall ends at the next SETUP, USB 2.0 §8.5.3.4). */
-  controlStall(ctl: LinkUrb): void {
-    this.#control.stall(ctl);
-  }
-
-  /** Data stage device→host for the current control transfer (see {@link ControlPipe.dataIn}). */
-  controlDataIn(ctl: LinkUrb, t: LinkDeviceTransfer): void {
-    this.#control.dataIn(ctl, t);
-  }
-
-  /** Data stage host→device into `t` (see {@link ControlPipe.dataOut}). */
-  controlDataOut(ctl: LinkUrb, t: LinkDeviceTransfer): void {
-    this.#control.dataOut(ctl, t);
-  }
-
-  /** Status stage (CONTROL_STATUS_HANDSHAKE_IN/OUT; see {@link ControlPipe.handshake}). */
-  controlHandshake(ctl: LinkUrb, t: LinkDeviceTransfer, direction: 'in' | 'out'): void {
-    this.#control.handshake(ctl, t, direction);
   }
 }

@@ -233,8 +233,8 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       for (const h of this.#handlers) {
         const reply = h(fields);
         if (reply === undefined) continue;
-        if ('stall' in reply) this.bus.controlStall(ctl);
-        else this.bus.controlReply(ctl, 'data' in reply ? reply.data : undefined);
+        if ('stall' in reply) this.bus.ep0.stall(ctl);
+        else this.bus.ep0.reply(ctl, 'data' in reply ? reply.data : undefined);
         return;
       }
     }
@@ -276,13 +276,13 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
         if (!isIn || recipient !== 0) return 'GET_DESCRIPTOR not addressed to the device';
         const data = this.#descriptor(wValue >> 8, wValue & 0xff);
         if (data === undefined) return `no descriptor type ${hex(wValue >> 8)} index ${wValue & 0xff} at ${this.#speed ?? 'no'} speed`;
-        this.bus.controlReply(ctl, data);
+        this.bus.ep0.reply(ctl, data);
         return undefined;
       }
       case USB_REQUEST.SET_ADDRESS: {
         if (isIn || recipient !== 0 || wValue > 127) return `SET_ADDRESS(${wValue})`;
         if (this.#state === 'configured') return 'SET_ADDRESS in the configured state (USB 2.0 §9.4.6: not specified)';
-        this.bus.controlReply(ctl);
+        this.bus.ep0.reply(ctl);
         // USB 2.0 §9.4.6: the address applies after the status stage; URBs keep the address they were sent to.
         this.bus.setAddress(wValue);
         this.#state = wValue === 0 ? 'default' : 'addressed';
@@ -290,7 +290,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       }
       case USB_REQUEST.GET_CONFIGURATION:
         if (!isIn || recipient !== 0) return 'GET_CONFIGURATION not addressed to the device';
-        this.bus.controlReply(ctl, Uint8Array.of(this.#configuration));
+        this.bus.ep0.reply(ctl, Uint8Array.of(this.#configuration));
         return undefined;
       case USB_REQUEST.SET_CONFIGURATION:
         if (isIn || recipient !== 0) return 'SET_CONFIGURATION not addressed to the device';
@@ -303,7 +303,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       case USB_REQUEST.GET_INTERFACE: {
         const iface = this.#ifaceByNumber.get(wIndex & 0xff);
         if (!isIn || recipient !== 1 || iface === undefined || !this.configured) return `GET_INTERFACE(${wIndex})`;
-        this.bus.controlReply(ctl, Uint8Array.of(this.#alternate.get(iface.interfaceNumber) ?? 0));
+        this.bus.ep0.reply(ctl, Uint8Array.of(this.#alternate.get(iface.interfaceNumber) ?? 0));
         return undefined;
       }
       case USB_REQUEST.SET_INTERFACE:
@@ -340,7 +340,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       return `SET_CONFIGURATION(${value}) in the ${this.#state} state (needs an address first)`;
     }
     if (value !== 0 && value !== this.resolved.bConfigurationValue) return `SET_CONFIGURATION(${value}): no such configuration`;
-    this.bus.controlReply(ctl);
+    this.bus.ep0.reply(ctl);
     if (value === 0) {
       if (this.#state !== 'configured') return undefined;
       // Reference §6.1: SET_CONFIGURATION(0) purges the interface endpoints, then UnConfigured.
@@ -364,7 +364,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     const iface = this.#ifaceByNumber.get(ifnum);
     if (recipient !== 1 || iface === undefined || !this.configured) return `SET_INTERFACE(${ifnum}, ${alt})`;
     if (alt >= iface.alternates.length) return `SET_INTERFACE(${ifnum}, ${alt}): interface ${ifnum} has ${iface.alternates.length} alternate setting(s)`;
-    this.bus.controlReply(ctl);
+    this.bus.ep0.reply(ctl);
     // ASSUMPTION (USB 2.0 §9.4.10; UFX not documented): the old setting's endpoints are purged, the new
     // ones start at DATA0, then SetInterface is reported to the function.
     this.#deconfigureInterface(iface);
@@ -378,22 +378,22 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     if (recipient === 0) {
       // USB 2.0 §9.4.5 Figure 9-4: bit 0 self-powered (bmAttributes D6), bit 1 remote wakeup.
       const selfPowered = (this.resolved.bmAttributes & 0x40) !== 0 ? 1 : 0;
-      this.bus.controlReply(ctl, Uint8Array.of(selfPowered | (this.#remoteWakeup ? 2 : 0), 0));
+      this.bus.ep0.reply(ctl, Uint8Array.of(selfPowered | (this.#remoteWakeup ? 2 : 0), 0));
       return undefined;
     }
     if (recipient === 1) {
       if (!this.configured || !this.#ifaceByNumber.has(wIndex & 0xff)) return `GET_STATUS of interface ${wIndex & 0xff}`;
-      this.bus.controlReply(ctl, Uint8Array.of(0, 0));
+      this.bus.ep0.reply(ctl, Uint8Array.of(0, 0));
       return undefined;
     }
     if (recipient === 2) {
       const addr = wIndex & 0xff;
       if ((addr & 0x0f) === 0) {
-        this.bus.controlReply(ctl, Uint8Array.of(0, 0));
+        this.bus.ep0.reply(ctl, Uint8Array.of(0, 0));
         return undefined;
       }
       if (!this.#owners.has(addr)) return `GET_STATUS of endpoint ${hex(addr)}, which is not in the active configuration`;
-      this.bus.controlReply(ctl, Uint8Array.of(this.bus.isEndpointHalted(addr) ? 1 : 0, 0));
+      this.bus.ep0.reply(ctl, Uint8Array.of(this.bus.endpoints.isHalted(addr) ? 1 : 0, 0));
       return undefined;
     }
     return 'GET_STATUS to recipient other';
@@ -405,18 +405,18 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     if (recipient === 2 && feature === USB_FEATURE.ENDPOINT_HALT) {
       const addr = wIndex & 0xff;
       if ((addr & 0x0f) === 0) {
-        this.bus.controlReply(ctl); // EP0 halt: nothing persists (D-UFX: a control stall is per setup)
+        this.bus.ep0.reply(ctl); // EP0 halt: nothing persists (D-UFX: a control stall is per setup)
         return undefined;
       }
       if (!this.#owners.has(addr)) return `${name}(ENDPOINT_HALT) on endpoint ${hex(addr)}, which is not in the active configuration`;
-      this.bus.controlReply(ctl);
+      this.bus.ep0.reply(ctl);
       // USB 2.0 §9.4.5: CLEAR_FEATURE(ENDPOINT_HALT) always resets the data toggle; held transfers resume.
-      this.bus.setEndpointHalt(addr, set);
+      this.bus.endpoints.setHalt(addr, set);
       return undefined;
     }
     if (recipient === 0 && feature === USB_FEATURE.DEVICE_REMOTE_WAKEUP) {
       this.#remoteWakeup = set;
-      this.bus.controlReply(ctl);
+      this.bus.ep0.reply(ctl);
       return undefined;
     }
     return `${name}(feature ${feature}) to recipient ${recipient}`;
@@ -428,7 +428,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     this.#alternate.set(iface.interfaceNumber, alt);
     for (const ep of alternateEndpoints(iface.alternates[alt]!, speed)) {
       this.#owners.set(ep.address, iface.interfaceNumber);
-      this.bus.configureEndpoint(ep.address, {
+      this.bus.endpoints.configure(ep.address, {
         type: ep.type === 'control' ? 'bulk' : ep.type,
         maxPacketSize: ep.maxPacketSize,
         bInterval: ep.bInterval,
@@ -439,7 +439,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   #deconfigureInterface(iface: ResolvedInterface): void {
     for (const [addr, owner] of this.#owners) {
       if (owner !== iface.interfaceNumber) continue;
-      this.bus.deconfigureEndpoint(addr, 'purged');
+      this.bus.endpoints.deconfigure(addr, 'purged');
       this.#owners.delete(addr);
     }
   }
@@ -470,7 +470,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   #stallUnhandled(ctl: LinkUrb, reason: string): void {
     const record: UnhandledRequest = { ...this.#fields(ctl), timeMs: this.bus.clock.now(), reason };
     this.#unhandled.push(record);
-    this.bus.controlStall(ctl);
+    this.bus.ep0.stall(ctl);
     this.#onUnhandled?.(record);
   }
 }

@@ -74,40 +74,40 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   controlDataIn(data: Uint8Array): UfxRequest<number> {
     const t = new DeviceTransfer(data);
     const ctl = this.#currentSetup(t);
-    if (ctl !== undefined) this.#host.bus.controlDataIn(ctl, t);
+    if (ctl !== undefined) this.#host.bus.ep0.dataIn(ctl, t);
     return t;
   }
 
   controlDataOut(buffer: Uint8Array): UfxRequest<number> {
     const t = new DeviceTransfer(buffer);
     const ctl = this.#currentSetup(t);
-    if (ctl !== undefined) this.#host.bus.controlDataOut(ctl, t);
+    if (ctl !== undefined) this.#host.bus.ep0.dataOut(ctl, t);
     return t;
   }
 
   controlHandshake(direction: 'in' | 'out'): UfxRequest<number> {
     const t = new DeviceTransfer(new Uint8Array(0));
     const ctl = this.#currentSetup(t);
-    if (ctl !== undefined) this.#host.bus.controlHandshake(ctl, t, direction);
+    if (ctl !== undefined) this.#host.bus.ep0.handshake(ctl, t, direction);
     return t;
   }
 
   stallControl(): void {
     const ctl = this.#setup;
-    if (ctl !== undefined) this.#host.bus.controlStall(ctl);
+    if (ctl !== undefined) this.#host.bus.ep0.stall(ctl);
   }
 
   transferIn(endpointAddress: number, data: Uint8Array, appendZeroLengthPacket: boolean): UfxRequest<number> {
     if ((endpointAddress & 0x0f) === 0) return this.controlDataIn(data);
     const t = new DeviceTransfer(data, appendZeroLengthPacket);
-    if (this.#checkEndpoint(t, endpointAddress, true)) this.#host.bus.queueDeviceTransfer(endpointAddress, t);
+    if (this.#checkEndpoint(t, endpointAddress, true)) this.#host.bus.endpoints.queue(endpointAddress, t);
     return t;
   }
 
   transferOut(endpointAddress: number, buffer: Uint8Array): UfxRequest<number> {
     if ((endpointAddress & 0x0f) === 0) return this.controlDataOut(buffer);
     const t = new DeviceTransfer(buffer);
-    if (this.#checkEndpoint(t, endpointAddress, false)) this.#host.bus.queueDeviceTransfer(endpointAddress, t);
+    if (this.#checkEndpoint(t, endpointAddress, false)) this.#host.bus.endpoints.queue(endpointAddress, t);
     return t;
   }
 
@@ -122,13 +122,13 @@ export class UfxFunctionLink implements UfxClassDriverLink {
       return;
     }
     this.#requireOwn(endpointAddress);
-    this.#host.bus.setEndpointHalt(endpointAddress, halted);
+    this.#host.bus.endpoints.setHalt(endpointAddress, halted);
   }
 
   isEndpointHalted(endpointAddress: number): boolean {
     if ((endpointAddress & 0x0f) === 0) return false;
     this.#requireOwn(endpointAddress);
-    return this.#host.bus.isEndpointHalted(endpointAddress);
+    return this.#host.bus.endpoints.isHalted(endpointAddress);
   }
 
   /** REGISTER_USB_STRING: adds or replaces a string descriptor the host can read. */
