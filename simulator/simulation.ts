@@ -17,10 +17,8 @@ import type { UsbDeviceSpeed } from '../core/index.js';
 import type { UrbSink } from './capture/index.js';
 import { SeededRandom, VirtualClock } from './clock/index.js';
 import { ConfigManagerModel } from './cm/index.js';
-import { loopbackFunctionConfig } from './config/index.js';
-import type { UsbFnRegistryConfig } from './config/index.js';
-import { SimUsbHost, VirtualBus, UfxDevice } from './link/index.js';
-import type { UfxFunctionLink } from './link/index.js';
+import { loopbackFunctionConfig, type UsbFnRegistryConfig } from './config/index.js';
+import { SimUsbHost, VirtualBus, UfxDevice, type UfxFunctionLink } from './link/index.js';
 import { GenericUsbFnModel, type GenericUsbFnModelOptions, SimUsbFnPort } from './usbfn/index.js';
 
 /** Options of {@link createSimulation}. */

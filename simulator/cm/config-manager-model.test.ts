@@ -6,8 +6,8 @@ import {
   decodeCmNotifyEventData,
   decodeMultiSz,
   WIN32_ERROR,
+  type CmNotifyListener,
 } from '../../device-side/index.js';
-import type { CmNotifyListener } from '../../device-side/index.js';
 import { VirtualClock, SeededRandom } from '../clock/index.js';
 import { ConfigManagerModel } from './config-manager-model.js';
 import type { CmDeliveryLogEntry } from './cm-log.js';

@@ -11,16 +11,18 @@
  * @see reference §4 (kernel32: CreateFileW, DeviceIoControl, CancelIoEx, CloseHandle)
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import type {
-  CmNotifyListener,
-  CmRegistration,
-  GuidString,
-  InterfaceListQuery,
-  IoctlOptions,
-  UsbFnFile,
-  UsbFnPort,
+import {
+  WIN32_ERROR,
+  ntStatusToWin32,
+  win32Error,
+  type CmNotifyListener,
+  type CmRegistration,
+  type GuidString,
+  type InterfaceListQuery,
+  type IoctlOptions,
+  type UsbFnFile,
+  type UsbFnPort,
 } from '../../device-side/index.js';
-import { WIN32_ERROR, ntStatusToWin32, win32Error } from '../../device-side/index.js';
 import { abortFanout, PendingOp } from '../runtime/index.js';
 import type { CmHandle, ConfigManagerModel } from '../cm/index.js';
 import type { GenericUsbFnModel } from './generic-usbfn-model.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigurationDescriptor, parseDeviceDescriptor } from '../../../host-side/index.js';
-import type { UsbControlSetup } from '../../../host-side/index.js';
+import { parseConfigurationDescriptor, parseDeviceDescriptor, type UsbControlSetup } from '../../../host-side/index.js';
 import { TEST_REQUEST } from '../../../core/index.js';
 import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../../device-side/index.js';
 import { FakeLoopbackClassDriver, startSimLink } from '../testing/index.js';
