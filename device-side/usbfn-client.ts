@@ -243,7 +243,7 @@ export class UsbFnClient {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Transfers (hot path: no per-call allocation; the options object is reused while the signal is the same)
+  // Transfers
 
   /**
    * IOCTL_GENERICUSBFN_TRANSFER_IN: sends `data` to the host on `pipeId`; resolves with the bytes sent.
@@ -254,7 +254,7 @@ export class UsbFnClient {
   transferIn(pipeId: number, data: Uint8Array, opts?: CallOptions): Promise<number> {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) return Promise.reject(slot);
-    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, slot.input, data, slotOptions(slot, opts?.signal));
+    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, slot.input, data, ioctlOptions(opts?.signal, slot.target));
   }
 
   /**
@@ -265,7 +265,7 @@ export class UsbFnClient {
   transferInAppendZeroPacket(pipeId: number, data: Uint8Array, opts?: CallOptions): Promise<number> {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) return Promise.reject(slot);
-    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, slot.input, data, slotOptions(slot, opts?.signal));
+    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, slot.input, data, ioctlOptions(opts?.signal, slot.target));
   }
 
   /**
@@ -276,7 +276,7 @@ export class UsbFnClient {
   transferOut(pipeId: number, buffer: Uint8Array, opts?: CallOptions): Promise<number> {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) return Promise.reject(slot);
-    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, slot.input, buffer, slotOptions(slot, opts?.signal));
+    return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, slot.input, buffer, ioctlOptions(opts?.signal, slot.target));
   }
 
   /**
@@ -286,7 +286,7 @@ export class UsbFnClient {
    */
   async handshakeIn(opts?: CallOptions): Promise<void> {
     const slot = this.#pipe(EP0_PIPE_ID) as PipeSlot;
-    await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, slot.input, null, slotOptions(slot, opts?.signal));
+    await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, slot.input, null, ioctlOptions(opts?.signal, slot.target));
   }
 
   /**
@@ -296,7 +296,7 @@ export class UsbFnClient {
    */
   async handshakeOut(opts?: CallOptions): Promise<void> {
     const slot = this.#pipe(EP0_PIPE_ID) as PipeSlot;
-    await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, slot.input, null, slotOptions(slot, opts?.signal));
+    await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, slot.input, null, ioctlOptions(opts?.signal, slot.target));
   }
 
   /**
@@ -307,7 +307,7 @@ export class UsbFnClient {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) throw slot;
     const out = new Uint8Array(1); // BOOLEAN
-    await this.file.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, slot.input, out, slotOptions(slot, opts?.signal));
+    await this.file.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, slot.input, out, ioctlOptions(opts?.signal, slot.target));
     return out[0] !== 0;
   }
 
@@ -320,7 +320,7 @@ export class UsbFnClient {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) throw slot;
     const state = new Uint8Array([stalled ? 1 : 0]); // BOOLEAN
-    await this.file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, slot.input, state, slotOptions(slot, opts?.signal));
+    await this.file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, slot.input, state, ioctlOptions(opts?.signal, slot.target));
   }
 
   #pipe(pipeId: number): PipeSlot | UsageError {
@@ -334,29 +334,17 @@ export class UsbFnClient {
     const input = new Uint8Array(4);
     new DataView(input.buffer).setUint32(0, pipeId, true); // USBFNPIPEID, ULONG LE
     const target = `pipe ${pipeId}`;
-    const slot: PipeSlot = { input, target, noSignal: { target }, signal: undefined, withSignal: undefined };
+    const slot: PipeSlot = { input, target };
     this.#pipeInputs.set(pipeId, slot);
     return slot;
   }
 }
 
 interface PipeSlot {
+  /** The USBFNPIPEID input buffer of the pipe. */
   readonly input: Uint8Array;
+  /** `pipe N`, for error messages. */
   readonly target: string;
-  /** Options object reused when the call has no signal. */
-  readonly noSignal: IoctlOptions;
-  /** The last signal seen and its options object: a function's transfers all carry its configuration's signal. */
-  signal: AbortSignal | undefined;
-  withSignal: IoctlOptions | undefined;
-}
-
-function slotOptions(slot: PipeSlot, signal: AbortSignal | undefined): IoctlOptions {
-  if (signal === undefined) return slot.noSignal;
-  if (slot.signal !== signal || slot.withSignal === undefined) {
-    slot.signal = signal;
-    slot.withSignal = { signal, target: slot.target };
-  }
-  return slot.withSignal;
 }
 
 function ioctlOptions(signal: AbortSignal | undefined, target: string | undefined): IoctlOptions {

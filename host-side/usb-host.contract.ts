@@ -1,6 +1,6 @@
 /**
  * The behavioural contract of the {@link UsbHost} seam, run unchanged against every implementation:
- * `SimUsbHost` (simulator/bus/sim-usb-host.contract.test.ts) and `NodeUsbHost` over real libusb under
+ * `SimUsbHost` (simulator/link/host-end/sim-usb-host.contract.test.ts) and `NodeUsbHost` over real libusb under
  * umockdev (.ci/tiers/umockdev, `npm run test:umockdev`) or on a lab host. Same calls, same outcomes,
  * same libusb names (docs/architecture.md#tests: contract suites).
  *

@@ -2,7 +2,7 @@
  * The `UsbHost` seam (docs/architecture.md#seams): how the host PC reaches USB devices.
  *
  * Implementations: `NodeUsbHost` (host-side/node-usb, the `usb` 2.x package over libusb: it keeps libusb
- * errno values and per-transfer timeouts) and `SimUsbHost` (simulator/bus, the virtual host of the
+ * errno values and per-transfer timeouts) and `SimUsbHost` (simulator/link, the virtual host of the
  * simulated link).
  *
  * Outcomes follow libusb (docs/architecture.md#outcomes): an expected USB outcome (STALL handshake, babble/overflow)

@@ -1,25 +1,40 @@
 /**
- * The simulator's public API (DESIGN.md §5): other folders import this, never a deep path.
+ * The simulator's public API (docs/simulator.md): other folders import this, never a deep path.
  * `createSimulation` wires everything for one function device; the parts are exported for tests that
  * need only one of them.
  */
 export { createSimulation, Simulation, type SimFunction, type SimulationOptions } from './simulation.js';
-export { VirtualClock } from './clock/virtual-clock.js';
-export { SeededRandom } from './clock/seeded-random.js';
+export { VirtualClock, SeededRandom } from './clock/index.js';
 export * from './cm/index.js';
 export * from './usbfn/index.js';
-export { VirtualBus, type EndpointState } from './bus/virtual-bus.js';
-export { SimUsbHost } from './bus/sim-usb-host.js';
-export { UfxDevice, type ControlHandler, type ControlReply, type SetupFields, type UnhandledRequest } from './ufx/ufx-device.js';
-export { UfxAbort, type UfxAbortReason, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from './ufx/class-driver-link.js';
-export type { UsbFnRegistryConfig, UsbFnInterfaceKey, UsbFnConfigurationKey, UsbFnAlternatesKey } from './config/usbfn-config.js';
+export {
+  VirtualBus,
+  SimUsbHost,
+  UfxDevice,
+  UfxAbort,
+  startSimLink,
+  type EndpointState,
+  type ControlHandler,
+  type ControlReply,
+  type SetupFields,
+  type UnhandledRequest,
+  type UfxAbortReason,
+  type UfxBusEvent,
+  type UfxClassDriverLink,
+  type UfxRequest,
+  type SimLinkOptions,
+  type StartedSimLink,
+} from './link/index.js';
 export {
   loopbackFunctionConfig,
   USBFN_HIL_TEST_INTERFACE_GUID,
   TEST_FUNCTION_VID,
   TEST_FUNCTION_PID,
   TEST_FUNCTION_ENDPOINTS,
-} from './config/test-function-config.js';
-export type { UrbEvent, UrbSink } from './capture/urb-event.js';
-export { UsbmonPcapWriter, type UsbmonPcapWriterOptions } from './capture/usbmon-pcap-writer.js';
-export { readUsbmonCapture, readUsbmonPcap, type UsbmonCapture, type UsbmonRecord } from './capture/usbmon-pcap-reader.js';
+  type UsbFnRegistryConfig,
+  type UsbFnInterfaceKey,
+  type UsbFnConfigurationKey,
+  type UsbFnAlternatesKey,
+} from './config/index.js';
+export { UsbmonPcapWriter, type UsbmonPcapWriterOptions, type UrbEvent, type UrbSink } from './capture/index.js';
+export { readUsbmonCapture, readUsbmonPcap, type UsbmonCapture, type UsbmonRecord } from './capture/index.js';

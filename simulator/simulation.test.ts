@@ -14,9 +14,9 @@ import {
   decodeMultiSz,
   decodeUsbfnClassInformationPacket,
   decodeUsbfnNotification,
+  type UsbFnFile,
   type UsbfnNotification,
-} from '../device-side/abi/index.js';
-import type { UsbFnFile } from '../device-side/usbfn-port.js';
+} from '../device-side/index.js';
 import { createSimulation, type Simulation } from './simulation.js';
 
 const pipe = (n: number): Uint8Array => Uint8Array.of(n, 0, 0, 0);

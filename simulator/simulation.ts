@@ -1,7 +1,7 @@
 /**
  * `createSimulation`: one simulated Windows USB function device and its host PC, wired together
  * (DESIGN.md §5): a virtual clock and seeded random source, the Configuration Manager model, the USB link
- * and UFX (`simulator/bus`, `simulator/ufx`), one GenericUSBFn model per function, `SimUsbFnPort` for the
+ * and UFX (`simulator/link`), one GenericUSBFn model per function, `SimUsbFnPort` for the
  * device-side code and `SimUsbHost` for the host-side code.
  *
  * Lifecycle, as on a device: **power** puts the function's device instance (the `USBFN\<Interface>` child
@@ -14,18 +14,12 @@
  * const info = await sim.host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 2000 });
  */
 import type { UsbDeviceSpeed } from '../core/index.js';
-import type { UrbSink } from './capture/urb-event.js';
-import { SeededRandom } from './clock/seeded-random.js';
-import { VirtualClock } from './clock/virtual-clock.js';
+import type { UrbSink } from './capture/index.js';
+import { SeededRandom, VirtualClock } from './clock/index.js';
 import { ConfigManagerModel } from './cm/index.js';
-import { loopbackFunctionConfig } from './config/test-function-config.js';
-import type { UsbFnRegistryConfig } from './config/usbfn-config.js';
-import { SimUsbHost } from './bus/sim-usb-host.js';
-import { VirtualBus } from './bus/virtual-bus.js';
-import { UfxDevice } from './ufx/ufx-device.js';
-import type { UfxFunctionLink } from './ufx/ufx-function-link.js';
-import { GenericUsbFnModel, type GenericUsbFnModelOptions } from './usbfn/generic-usbfn-model.js';
-import { SimUsbFnPort } from './usbfn/sim-usbfn-port.js';
+import { loopbackFunctionConfig, type UsbFnRegistryConfig } from './config/index.js';
+import { SimUsbHost, VirtualBus, UfxDevice, type UfxFunctionLink } from './link/index.js';
+import { GenericUsbFnModel, type GenericUsbFnModelOptions, SimUsbFnPort } from './usbfn/index.js';
 
 /** Options of {@link createSimulation}. */
 export interface SimulationOptions {

@@ -32,10 +32,6 @@ export interface LoopbackFunction extends UsbFunction {
 
 export const DEFAULT_PATTERN_SEED = 0x5eed;
 
-/** transferIn options, one object per ZLP policy (no allocation per echo). */
-const ECHO_WITH_ZLP = { appendZeroLengthPacket: true } as const;
-const ECHO_WITHOUT_ZLP = { appendZeroLengthPacket: false } as const;
-
 export function createLoopbackFunction(options: LoopbackOptions = {}): LoopbackFunction {
   const state = new TestFunctionState({
     zlpPolicy: options.zlpPolicy ?? ZLP_POLICY.APPEND_ON_MULTIPLE,
@@ -59,7 +55,9 @@ export function createLoopbackFunction(options: LoopbackOptions = {}): LoopbackF
         state.counters.bulkOutTransfers++;
         state.counters.bulkOutBytes += BigInt(data.byteLength);
         try {
-          const sent = await context.transferIn('in', data, state.zlpPolicy === ZLP_POLICY.APPEND_ON_MULTIPLE ? ECHO_WITH_ZLP : ECHO_WITHOUT_ZLP);
+          const sent = await context.transferIn('in', data, {
+            appendZeroLengthPacket: state.zlpPolicy === ZLP_POLICY.APPEND_ON_MULTIPLE,
+          });
           state.counters.bulkInTransfers++;
           state.counters.bulkInBytes += BigInt(sent);
         } catch (err) {

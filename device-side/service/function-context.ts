@@ -82,8 +82,6 @@ export class ConfiguredFunctionContext implements FunctionContext {
   readonly #client: UsbFnClient;
   readonly #log: DeviceEventLog;
   readonly #functionName: string;
-  /** `{ signal }` of this configuration, reused by every transfer that names no signal of its own. */
-  readonly #signalOptions: { readonly signal: AbortSignal };
 
   constructor(args: {
     speed: FunctionContext['speed'];
@@ -99,7 +97,6 @@ export class ConfiguredFunctionContext implements FunctionContext {
     this.#client = args.client;
     this.#log = args.log;
     this.#functionName = args.functionName;
-    this.#signalOptions = { signal: args.signal };
   }
 
   pipe(name: string): ResolvedPipe {
@@ -123,16 +120,16 @@ export class ConfiguredFunctionContext implements FunctionContext {
     const p = this.#expectDirection(pipe, 'in');
     // Transfers only while configured (D-OV): after the configuration ended nothing reaches the driver.
     if (this.signal.aborted) return this.#ended(`transferIn('${pipe}')`);
-    const callOptions = options?.signal === undefined ? this.#signalOptions : { signal: options.signal };
+    const signal = options?.signal ?? this.signal;
     return options?.appendZeroLengthPacket
-      ? this.#client.transferInAppendZeroPacket(p.pipeId, data, callOptions)
-      : this.#client.transferIn(p.pipeId, data, callOptions);
+      ? this.#client.transferInAppendZeroPacket(p.pipeId, data, { signal })
+      : this.#client.transferIn(p.pipeId, data, { signal });
   }
 
   transferOut(pipe: string, buffer: Uint8Array, options?: TransferOptions): Promise<number> {
     const p = this.#expectDirection(pipe, 'out');
     if (this.signal.aborted) return this.#ended(`transferOut('${pipe}')`);
-    return this.#client.transferOut(p.pipeId, buffer, options?.signal === undefined ? this.#signalOptions : { signal: options.signal });
+    return this.#client.transferOut(p.pipeId, buffer, { signal: options?.signal ?? this.signal });
   }
 
   async setStall(pipe: string, stalled: boolean): Promise<void> {
@@ -172,7 +169,7 @@ export class ConfiguredFunctionContext implements FunctionContext {
     };
     const open = (): boolean => !cancelled && !this.signal.aborted;
     const submit = (i: number): void => {
-      const promise = this.#client.transferOut(p.pipeId, buffers[i]!, this.#signalOptions);
+      const promise = this.#client.transferOut(p.pipeId, buffers[i]!, { signal: this.signal });
       promise.catch(onSettled); // observed in order below; this only notes a purge early
       inFlight[i] = promise;
     };

@@ -12,17 +12,20 @@
  *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0, reference §7).
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import type { CmCallbackResult, CmNotifyListener, CmRegistration } from '../../device-side/usbfn-port.js';
 import {
   CM_NOTIFY_ACTION,
   cmNotifyActionName,
   configRetError,
   CONFIGRET,
   WIN32_ERROR,
-} from '../../device-side/abi/index.js';
+  type CmCallbackResult,
+  type CmNotifyListener,
+  type CmRegistration,
+} from '../../device-side/index.js';
 import type { CmDeliveryLogEntry, CmFilterType } from './cm-log.js';
-import type { CmHandle } from './cm-handle.js';
+import { SimCmHandle, type CmHandle } from './cm-handle.js';
 import type { DeviceIncarnation } from './device-incarnation.js';
+import { canonicalGuid, instanceIdProblem, lookupKey } from './symbolic-link.js';
 
 /** CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (reference §3.3): the only action a callback may veto. */
 const ACTION_QUERYREMOVE = CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE;
@@ -257,4 +260,55 @@ function checkResult(
       { registrationId, action, result: typeof result === 'number' ? result : String(result) },
     ),
   };
+}
+
+/**
+ * The match of a CM_Register_Notification filter (the checks `ConfigManagerModel.register` documents).
+ * @throws ConfigRetError CR_INVALID_DATA / CR_NO_SUCH_DEVINST; SimulatorError SIM_FOREIGN_HANDLE.
+ */
+export function resolveCmFilter(filter: CmFilter): CmMatch {
+  const api = 'CM_Register_Notification';
+  switch (filter.type) {
+    case 'deviceInterface': {
+      if ('allInterfaceClasses' in filter) return { type: 'deviceInterface', classGuid: '*' };
+      const guid = canonicalGuid(filter.classGuid);
+      if (guid === undefined) {
+        throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+          target: `DEVICEINTERFACE ${filter.classGuid}`,
+          detail: `'${filter.classGuid}' is not a braced GUID {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}; check the InterfaceGUID registry value`,
+        });
+      }
+      return { type: 'deviceInterface', classGuid: guid };
+    }
+    case 'deviceHandle': {
+      const h = filter.handle;
+      if (!(h instanceof SimCmHandle)) {
+        throw new SimulatorError('SIM_FOREIGN_HANDLE', 'register: the DEVICEHANDLE filter needs a handle from this model\'s openHandle()');
+      }
+      if (!h.isOpen) {
+        throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+          target: `DEVICEHANDLE #${h.id}`,
+          detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, reference §3.4)',
+        });
+      }
+      if (h.incarnation.state !== 'present') {
+        throw configRetError(api, CONFIGRET.CR_NO_SUCH_DEVINST, {
+          target: `DEVICEHANDLE #${h.id}`,
+          detail: `device ${h.instanceId} behind the handle was removed; close it and wait for the interface to arrive again`,
+        });
+      }
+      return { type: 'deviceHandle', incarnation: h.incarnation };
+    }
+    case 'deviceInstance': {
+      if ('allDeviceInstances' in filter) return { type: 'deviceInstance', instanceKey: '*' };
+      const problem = instanceIdProblem(filter.instanceId);
+      if (problem !== undefined) {
+        throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
+          target: `DEVICEINSTANCE ${filter.instanceId}`,
+          detail: `bad device instance ID: ${problem}`,
+        });
+      }
+      return { type: 'deviceInstance', instanceKey: lookupKey(filter.instanceId) };
+    }
+  }
 }

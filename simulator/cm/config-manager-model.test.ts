@@ -6,10 +6,9 @@ import {
   decodeCmNotifyEventData,
   decodeMultiSz,
   WIN32_ERROR,
-} from '../../device-side/abi/index.js';
-import type { CmNotifyListener } from '../../device-side/usbfn-port.js';
-import { VirtualClock } from '../clock/virtual-clock.js';
-import { SeededRandom } from '../clock/seeded-random.js';
+  type CmNotifyListener,
+} from '../../device-side/index.js';
+import { VirtualClock, SeededRandom } from '../clock/index.js';
 import { ConfigManagerModel } from './config-manager-model.js';
 import type { CmDeliveryLogEntry } from './cm-log.js';
 

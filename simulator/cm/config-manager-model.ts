@@ -19,31 +19,24 @@
  * @see docs/simulator-cm.md
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import type { CmNotifyListener, InterfaceListQuery } from '../../device-side/usbfn-port.js';
 import {
   CM_NOTIFY_ACTION,
   CONFIGRET,
   configRetError,
-  CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES,
-  CM_GET_DEVICE_INTERFACE_LIST_BITS,
-  encodeCmNotifyEventData,
   GUID_NULL,
   WIN32_ERROR,
-} from '../../device-side/abi/index.js';
-import type { SeededRandom } from '../clock/seeded-random.js';
+  type CmNotifyListener,
+  type InterfaceListQuery,
+} from '../../device-side/index.js';
+import type { SeededRandom } from '../clock/index.js';
 import { SimCmHandle, type CmHandle } from './cm-handle.js';
+import { EMPTY, handleEvent, instanceEvent, interfaceEvent } from './cm-event-data.js';
 import { DropRules, type CmDeliveryLogEntry, type CmDropMatch, type CmLogEntry, type CmPnpLogEntry } from './cm-log.js';
-import { SimCmRegistration, type CmDeliveryContext, type CmFilter, type CmMatch } from './cm-registration.js';
+import { SimCmRegistration, resolveCmFilter, type CmDeliveryContext, type CmFilter } from './cm-registration.js';
 import { DeviceIncarnation, type InterfaceRecord } from './device-incarnation.js';
-import { multiSzChars, writeMultiSz } from './interface-list.js';
-import {
-  canonicalGuid,
-  instanceIdProblem,
-  lookupKey,
-  referenceStringProblem,
-  symbolicLinkFor,
-} from './symbolic-link.js';
-
+import { listInterfaceLinks, multiSzChars, writeMultiSz } from './interface-list.js';
+import { RemovalListeners } from './removal-listeners.js';
+import { canonicalGuid, instanceIdProblem, interfaceLinksFor, lookupKey } from './symbolic-link.js';
 
 /** Construction options of {@link ConfigManagerModel}. */
 export interface ConfigManagerModelOptions {
@@ -88,7 +81,7 @@ export class ConfigManagerModel {
   readonly #interfaces = new Map<string, InterfaceRecord>();
   /** The current incarnation of each instance ID ever added, by lookupKey(instance ID). */
   readonly #devices = new Map<string, DeviceIncarnation>();
-  readonly #removedListeners = new Map<string, Set<(how: CmRemovalKind) => void>>();
+  readonly #removedListeners = new RemovalListeners<CmRemovalKind>();
   readonly #drops = new DropRules();
   readonly #log: CmLogEntry[] = [];
   readonly #ctx: CmDeliveryContext;
@@ -176,39 +169,10 @@ export class ConfigManagerModel {
       );
     }
     const records: InterfaceRecord[] = [];
-    const seen = new Set<string>();
-    for (const spec of interfaces) {
-      const classGuid = canonicalGuid(spec.classGuid);
-      if (classGuid === undefined) {
-        throw new SimulatorError(
-          'SIM_BAD_GUID',
-          `addDevice('${instanceId}'): interface class GUID '${spec.classGuid}' is not a braced GUID {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`,
-          { instanceId, classGuid: spec.classGuid },
-        );
-      }
-      if (spec.referenceString !== undefined) {
-        const refProblem = referenceStringProblem(spec.referenceString);
-        if (refProblem !== undefined) {
-          throw new SimulatorError(
-            'SIM_BAD_REFERENCE_STRING',
-            `addDevice('${instanceId}'): reference string '${spec.referenceString}': ${refProblem}`,
-            { instanceId },
-          );
-        }
-      }
-      const link = symbolicLinkFor(instanceId, classGuid, spec.referenceString);
-      const key = lookupKey(link);
-      if (seen.has(key)) {
-        throw new SimulatorError(
-          'SIM_DUPLICATE_INTERFACE',
-          `addDevice('${instanceId}'): interface ${link} is listed twice; give each a distinct class GUID or reference string`,
-          { instanceId, symbolicLink: link },
-        );
-      }
-      seen.add(key);
+    for (const { classGuid, symbolicLink, key } of interfaceLinksFor(instanceId, interfaces)) {
       let rec = this.#interfaces.get(key);
       if (rec === undefined) {
-        rec = { symbolicLink: link, classGuid, instanceId, instanceKey, enabledBy: undefined };
+        rec = { symbolicLink, classGuid, instanceId, instanceKey, enabledBy: undefined };
         this.#interfaces.set(key, rec);
       }
       records.push(rec);
@@ -271,12 +235,7 @@ export class ConfigManagerModel {
   queryAndRemove(instanceId: string): Promise<'removed' | 'vetoed'> {
     return this.#enqueueOp(async () => {
       const inc = this.#presentDevice('queryAndRemove', instanceId);
-      const results = await this.#fanOutAndWait(
-        this.#handleRegs(inc),
-        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE,
-        inc.instanceId,
-        handleEvent(GUID_NULL, 0, EMPTY),
-      );
+      const results = await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE);
       await this.#nextTurn();
       const vetoer = results.find((r) => r.result === WIN32_ERROR.ERROR_CANCELLED);
       const open = [...inc.openHandles];
@@ -285,22 +244,12 @@ export class ConfigManagerModel {
           vetoer !== undefined
             ? `${vetoer.registrationId} returned ERROR_CANCELLED`
             : `handle(s) ${open.map((h) => `#${h.id} (${h.symbolicLink})`).join(', ')} still open after DEVICEQUERYREMOVE`;
-        await this.#fanOutAndWait(
-          this.#handleRegs(inc),
-          CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED,
-          inc.instanceId,
-          handleEvent(GUID_NULL, 0, EMPTY),
-        );
+        await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED);
         this.#logPnp('queryRemove', inc.instanceId, 'vetoed', why);
         return 'vetoed';
       }
       inc.state = 'removing';
-      await this.#fanOutAndWait(
-        this.#handleRegs(inc),
-        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVEPENDING,
-        inc.instanceId,
-        handleEvent(GUID_NULL, 0, EMPTY),
-      );
+      await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVEPENDING);
       await this.#finishRemoval(inc, 'removed');
       this.#logPnp('queryRemove', inc.instanceId, 'removed', undefined);
       return 'removed';
@@ -336,12 +285,7 @@ export class ConfigManagerModel {
   failQueryRemove(instanceId: string): Promise<void> {
     return this.#enqueueOp(async () => {
       const inc = this.#presentDevice('failQueryRemove', instanceId);
-      await this.#fanOutAndWait(
-        this.#handleRegs(inc),
-        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED,
-        inc.instanceId,
-        handleEvent(GUID_NULL, 0, EMPTY),
-      );
+      await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED);
       this.#logPnp('failQueryRemove', inc.instanceId, 'sent', undefined);
     });
   }
@@ -393,17 +337,7 @@ export class ConfigManagerModel {
    * @returns a function that removes the listener.
    */
   onRemoved(instanceId: string, listener: (how: CmRemovalKind) => void): () => void {
-    const key = lookupKey(instanceId);
-    let set = this.#removedListeners.get(key);
-    if (set === undefined) {
-      set = new Set();
-      this.#removedListeners.set(key, set);
-    }
-    const s = set;
-    s.add(listener);
-    return () => {
-      s.delete(listener);
-    };
+    return this.#removedListeners.add(lookupKey(instanceId), listener);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -442,57 +376,10 @@ export class ConfigManagerModel {
     if (typeof listener !== 'function') {
       throw new SimulatorError('SIM_BAD_ARGUMENT', 'register: the listener must be a function (PCM_NOTIFY_CALLBACK)');
     }
-    const match = this.#resolveFilter(filter);
+    const match = resolveCmFilter(filter);
     const reg = new SimCmRegistration(`cm-reg-${this.#nextRegId++}`, match, listener, this.#ctx);
     this.#regs.add(reg);
     return reg;
-  }
-
-  #resolveFilter(filter: CmFilter): CmMatch {
-    const api = 'CM_Register_Notification';
-    switch (filter.type) {
-      case 'deviceInterface': {
-        if ('allInterfaceClasses' in filter) return { type: 'deviceInterface', classGuid: '*' };
-        const guid = canonicalGuid(filter.classGuid);
-        if (guid === undefined) {
-          throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
-            target: `DEVICEINTERFACE ${filter.classGuid}`,
-            detail: `'${filter.classGuid}' is not a braced GUID {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}; check the InterfaceGUID registry value`,
-          });
-        }
-        return { type: 'deviceInterface', classGuid: guid };
-      }
-      case 'deviceHandle': {
-        const h = filter.handle;
-        if (!(h instanceof SimCmHandle)) {
-          throw new SimulatorError('SIM_FOREIGN_HANDLE', 'register: the DEVICEHANDLE filter needs a handle from this model\'s openHandle()');
-        }
-        if (!h.isOpen) {
-          throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
-            target: `DEVICEHANDLE #${h.id}`,
-            detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, reference §3.4)',
-          });
-        }
-        if (h.incarnation.state !== 'present') {
-          throw configRetError(api, CONFIGRET.CR_NO_SUCH_DEVINST, {
-            target: `DEVICEHANDLE #${h.id}`,
-            detail: `device ${h.instanceId} behind the handle was removed; close it and wait for the interface to arrive again`,
-          });
-        }
-        return { type: 'deviceHandle', incarnation: h.incarnation };
-      }
-      case 'deviceInstance': {
-        if ('allDeviceInstances' in filter) return { type: 'deviceInstance', instanceKey: '*' };
-        const problem = instanceIdProblem(filter.instanceId);
-        if (problem !== undefined) {
-          throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
-            target: `DEVICEINSTANCE ${filter.instanceId}`,
-            detail: `bad device instance ID: ${problem}`,
-          });
-        }
-        return { type: 'deviceInstance', instanceKey: lookupKey(filter.instanceId) };
-      }
-    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -505,7 +392,7 @@ export class ConfigManagerModel {
    * (see {@link getInterfaceList}).
    */
   getInterfaceListSize(query: InterfaceListQuery): number {
-    return multiSzChars(this.#listLinks('CM_Get_Device_Interface_List_SizeW', query));
+    return multiSzChars(listInterfaceLinks('CM_Get_Device_Interface_List_SizeW', query, this.#interfaces.values(), this.#devices));
   }
 
   /**
@@ -531,7 +418,7 @@ export class ConfigManagerModel {
         bufferChars,
       });
     }
-    const links = this.#listLinks(api, query);
+    const links = listInterfaceLinks(api, query, this.#interfaces.values(), this.#devices);
     const needed = multiSzChars(links);
     if (bufferChars < needed) {
       throw configRetError(api, CONFIGRET.CR_BUFFER_SMALL, {
@@ -540,51 +427,6 @@ export class ConfigManagerModel {
       });
     }
     return writeMultiSz(links, bufferChars);
-  }
-
-  #listLinks(api: string, query: InterfaceListQuery): string[] {
-    const flags = query.flags ?? 0;
-    if (!Number.isInteger(flags) || (flags & ~CM_GET_DEVICE_INTERFACE_LIST_BITS) !== 0) {
-      throw configRetError(api, CONFIGRET.CR_INVALID_FLAG, {
-        target: query.interfaceClassGuid,
-        detail: `ulFlags 0x${flags.toString(16)} has unknown bits; use CM_GET_DEVICE_INTERFACE_LIST_PRESENT (0) or _ALL_DEVICES (1)`,
-      });
-    }
-    const guid = canonicalGuid(query.interfaceClassGuid);
-    if (guid === undefined) {
-      throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
-        target: query.interfaceClassGuid,
-        detail: `'${query.interfaceClassGuid}' is not a braced GUID; check the InterfaceGUID registry value`,
-      });
-    }
-    let instanceKey: string | undefined;
-    if (query.deviceInstanceId !== undefined) {
-      const problem = instanceIdProblem(query.deviceInstanceId);
-      if (problem !== undefined) {
-        throw configRetError(api, CONFIGRET.CR_INVALID_DEVICE_ID, {
-          target: query.deviceInstanceId,
-          detail: `bad device instance ID: ${problem}`,
-        });
-      }
-      instanceKey = lookupKey(query.deviceInstanceId);
-      if (!this.#devices.has(instanceKey)) {
-        throw configRetError(api, CONFIGRET.CR_NO_SUCH_DEVINST, {
-          target: query.deviceInstanceId,
-          detail: 'no device with that instance ID was ever enumerated',
-        });
-      }
-    }
-    // ASSUMPTION (reference §3.3 names the flags only): ALL_DEVICES adds the interfaces of removed devices;
-    // the order is the order interfaces were first added.
-    const all = (flags & CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES) !== 0;
-    const links: string[] = [];
-    for (const rec of this.#interfaces.values()) {
-      if (rec.classGuid !== guid) continue;
-      if (instanceKey !== undefined && rec.instanceKey !== instanceKey) continue;
-      if (!all && (rec.enabledBy === undefined || rec.enabledBy.state !== 'present')) continue;
-      links.push(rec.symbolicLink);
-    }
-    return links;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -660,7 +502,7 @@ export class ConfigManagerModel {
   async #finishRemoval(inc: DeviceIncarnation, how: CmRemovalKind): Promise<void> {
     for (const rec of inc.interfaces) if (rec.enabledBy === inc) rec.enabledBy = undefined;
     inc.state = 'removed';
-    const listenerErrors = this.#tellRemoved(inc, how);
+    const listenerErrors = this.#removedListeners.tell(inc.instanceKey, how);
     for (const rec of inc.interfaces) {
       await this.#fanOutAndWait(
         this.#interfaceRegs(rec.classGuid),
@@ -669,12 +511,7 @@ export class ConfigManagerModel {
         interfaceEvent(rec),
       );
     }
-    await this.#fanOutAndWait(
-      this.#handleRegs(inc),
-      CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE,
-      inc.instanceId,
-      handleEvent(GUID_NULL, 0, EMPTY),
-    );
+    await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE);
     await this.#fanOutAndWait(
       this.#instanceRegs(inc.instanceKey),
       CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCEREMOVED,
@@ -689,20 +526,6 @@ export class ConfigManagerModel {
         { cause: listenerErrors[0] },
       );
     }
-  }
-
-  #tellRemoved(inc: DeviceIncarnation, how: CmRemovalKind): unknown[] {
-    const errors: unknown[] = [];
-    const set = this.#removedListeners.get(inc.instanceKey);
-    if (set === undefined) return errors;
-    for (const l of [...set]) {
-      try {
-        l(how);
-      } catch (e: unknown) {
-        errors.push(e);
-      }
-    }
-    return errors;
   }
 
   *#interfaceRegs(classGuid: string): Iterable<SimCmRegistration> {
@@ -749,26 +572,12 @@ export class ConfigManagerModel {
     });
   }
 
+  /** An action without payload to the device's DEVICEHANDLE registrations, once every delivery was made. */
+  #tellHandles(inc: DeviceIncarnation, action: number): Promise<{ registrationId: string; result: number }[]> {
+    return this.#fanOutAndWait(this.#handleRegs(inc), action, inc.instanceId, handleEvent(GUID_NULL, 0, EMPTY));
+  }
+
   #logPnp(op: CmPnpLogEntry['op'], instanceId: string, outcome: string, detail: string | undefined): void {
     this.#log.push({ kind: 'pnp', seq: this.#log.length, timeMs: this.#clock.now(), op, instanceId, outcome, detail });
   }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function interfaceEvent(rec: InterfaceRecord): Uint8Array {
-  return encodeCmNotifyEventData({ filterType: 'deviceInterface', classGuid: rec.classGuid, symbolicLink: rec.symbolicLink });
-}
-
-function instanceEvent(instanceId: string): Uint8Array {
-  return encodeCmNotifyEventData({ filterType: 'deviceInstance', instanceId });
-}
-
-/**
- * CM_NOTIFY_EVENT_DATA for a DEVICEHANDLE action. For every action but DEVICECUSTOMEVENT:
- * ASSUMPTION (reference §3.5 documents the union only for custom events): EventGuid is GUID_NULL,
- * NameOffset 0 and DataSize 0.
- */
-function handleEvent(eventGuid: string, nameOffset: number, data: Uint8Array): Uint8Array {
-  return encodeCmNotifyEventData({ filterType: 'deviceHandle', eventGuid, nameOffset, data });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DEVICE_ID_LEN } from '../../device-side/abi/index.js';
+import { MAX_DEVICE_ID_LEN } from '../../device-side/index.js';
 import {
   canonicalGuid,
   instanceIdProblem,

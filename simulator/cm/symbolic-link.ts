@@ -12,7 +12,8 @@
  * @see reference §3.5 (the link arrives in CM_NOTIFY_EVENT_DATA.u.DeviceInterface.SymbolicLink)
  */
 
-import { MAX_DEVICE_ID_LEN } from '../../device-side/abi/index.js';
+import { SimulatorError } from '../../core/index.js';
+import { MAX_DEVICE_ID_LEN } from '../../device-side/index.js';
 
 const GUID_RE = /^\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}$/;
 
@@ -84,4 +85,53 @@ export function symbolicLinkFor(instanceId: string, classGuid: string, reference
  */
 export function lookupKey(name: string): string {
   return name.toUpperCase();
+}
+
+/** One interface given to `ConfigManagerModel.addDevice` (its class GUID, optional reference string). */
+export interface InterfaceSpec {
+  readonly classGuid: string;
+  readonly referenceString?: string | undefined;
+}
+
+/**
+ * The symbolic links of `instanceId`'s interfaces, checked one at a time and yielded in order (a
+ * generator: the caller's work on one interface happens before the next one is checked).
+ * @throws SimulatorError SIM_BAD_GUID, SIM_BAD_REFERENCE_STRING, SIM_DUPLICATE_INTERFACE.
+ */
+export function* interfaceLinksFor(
+  instanceId: string,
+  interfaces: Iterable<InterfaceSpec>,
+): Generator<{ readonly classGuid: string; readonly symbolicLink: string; readonly key: string }> {
+  const seen = new Set<string>();
+  for (const spec of interfaces) {
+    const classGuid = canonicalGuid(spec.classGuid);
+    if (classGuid === undefined) {
+      throw new SimulatorError(
+        'SIM_BAD_GUID',
+        `addDevice('${instanceId}'): interface class GUID '${spec.classGuid}' is not a braced GUID {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`,
+        { instanceId, classGuid: spec.classGuid },
+      );
+    }
+    if (spec.referenceString !== undefined) {
+      const refProblem = referenceStringProblem(spec.referenceString);
+      if (refProblem !== undefined) {
+        throw new SimulatorError(
+          'SIM_BAD_REFERENCE_STRING',
+          `addDevice('${instanceId}'): reference string '${spec.referenceString}': ${refProblem}`,
+          { instanceId },
+        );
+      }
+    }
+    const symbolicLink = symbolicLinkFor(instanceId, classGuid, spec.referenceString);
+    const key = lookupKey(symbolicLink);
+    if (seen.has(key)) {
+      throw new SimulatorError(
+        'SIM_DUPLICATE_INTERFACE',
+        `addDevice('${instanceId}'): interface ${symbolicLink} is listed twice; give each a distinct class GUID or reference string`,
+        { instanceId, symbolicLink },
+      );
+    }
+    seen.add(key);
+    yield { classGuid, symbolicLink, key };
+  }
 }

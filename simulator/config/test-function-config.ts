@@ -8,7 +8,7 @@
  * const bus = new VirtualBus({ clock });
  * const ufx = new UfxDevice(bus, loopbackFunctionConfig({ SerialNumberString: 'RIG-7' }));
  */
-import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../device-side/abi/descriptors.js';
+import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../device-side/index.js';
 import type { UsbFnRegistryConfig } from './usbfn-config.js';
 
 /**

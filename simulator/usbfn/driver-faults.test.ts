@@ -5,13 +5,12 @@ import {
   IOCTL_GENERICUSBFN_TRANSFER_IN,
   IOCTL_GENERICUSBFN_TRANSFER_OUT,
   NTSTATUS,
-} from '../../device-side/abi/index.js';
+} from '../../device-side/index.js';
 import { UsageError } from '../../core/index.js';
 import { DriverFaults, resolveIoctl } from './driver-faults.js';
 import { DriverLog } from './driver-log.js';
 import { EventQueue } from './event-queue.js';
-import { flush, openConfigured, openFile, pipeIdBuffer, track } from './testing/io-helpers.js';
-import { makeSimDriverRig } from './testing/sim-driver-rig.js';
+import { flush, openConfigured, openFile, pipeIdBuffer, track, makeSimDriverRig } from './testing/index.js';
 
 describe('failNext', () => {
   it('fails the next matching IOCTL (by short name) with the Win32 error, without reaching UFX, once', async () => {

@@ -4,8 +4,7 @@
  * pipe for a while on the simulation clock. The rig calls {@link DriverFaults.reset} after each test.
  */
 import { UsageError } from '../../core/index.js';
-import { IOCTL_TABLE } from '../../device-side/abi/ioctl-codes.js';
-import { NTSTATUS, ntStatusToWin32 } from '../../device-side/abi/win32-errors.js';
+import { IOCTL_TABLE, NTSTATUS, ntStatusToWin32 } from '../../device-side/index.js';
 
 /** What {@link DriverFaults.failNext} takes. */
 export interface FailNextOptions {

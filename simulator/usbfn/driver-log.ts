@@ -3,7 +3,7 @@
  * many bytes, what outcome), every bus event and where it went, every open/close. Reports attach it as
  * the device event log (DESIGN.md §6). Bounded, so a long soak does not grow the heap.
  */
-import type { UfxBusEvent } from '../ufx/class-driver-link.js';
+import type { UfxBusEvent } from '../link/index.js';
 
 /** One completed IOCTL. */
 export interface IoctlLogEntry {

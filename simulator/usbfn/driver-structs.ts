@@ -8,7 +8,7 @@
  * @see reference §2.7 USBFN_NOTIFICATION, §2.8–§2.12 class information packets, §2.13 USBFN_INTERFACE_INFO
  */
 import type { UsbDeviceSpeed } from '../../core/index.js';
-import type { UfxBusEvent } from '../ufx/class-driver-link.js';
+import type { UfxBusEvent } from '../link/index.js';
 import type { FunctionPipes, PipeInfo } from './pipes.js';
 
 /** sizeof(USBFN_NOTIFICATION) (reference §2.7). */
@@ -170,4 +170,34 @@ export function writeClassInformation(out: Uint8Array, fn: FunctionPipes, ex: bo
   writeWide(view, nameAt, interfaceName, 40);
   writeWide(view, guidAt, interfaceGuid, 39);
   out[hasGuidAt] = interfaceGuid.length > 0 ? 1 : 0;
+}
+
+/**
+ * Writes USBFN_INTERFACE_INFO into `out` (InterfaceNumber @0, Speed @4, Size @8 as USHORT, then the
+ * descriptor set @10) as far as it fits: the header always, the set only when `out` holds all of it.
+ * `Size` counts the descriptor bytes only, or the header too with `sizeIncludesHeader` (the two readings
+ * of the header, see GenericUsbFnModelOptions). Returns the bytes the whole structure needs.
+ */
+export function writeInterfaceInfo(out: Uint8Array, interfaceNumber: number, speedValue: number, set: Uint8Array, sizeIncludesHeader: boolean): number {
+  out[0] = interfaceNumber; // InterfaceNumber @0
+  out[1] = out[2] = out[3] = 0;
+  out[4] = speedValue; // Speed @4 (enum, LE)
+  out[5] = out[6] = out[7] = 0;
+  const needed = USBFN_INTERFACE_INFO_HEADER_SIZE + set.length;
+  const size = sizeIncludesHeader ? needed : set.length;
+  out[8] = size & 0xff; // Size @8 (USHORT)
+  out[9] = size >> 8;
+  if (out.length >= needed) out.set(set, USBFN_INTERFACE_INFO_HEADER_SIZE); // InterfaceDescriptorSet[] @10
+  return needed;
+}
+
+/** The text of USBFN_USB_STRING's UsbString[255] (UTF-16LE WCHARs @2, up to the first NUL). */
+export function readUsbString(input: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < 255; i++) {
+    const c = input[2 + 2 * i]! | (input[3 + 2 * i]! << 8);
+    if (c === 0) break;
+    text += String.fromCharCode(c);
+  }
+  return text;
 }

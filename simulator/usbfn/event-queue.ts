@@ -7,7 +7,7 @@
  * ASSUMPTION (reference §6.1): depth 32 by default; on overflow the **oldest** event is dropped (the newest
  * state of the bus matters most) and the drop is reported to the caller so the model can log it.
  */
-import type { UfxBusEvent } from '../ufx/class-driver-link.js';
+import type { UfxBusEvent } from '../link/index.js';
 
 /** Default queue depth (ASSUMPTION, reference §6.1: depth unpublished). */
 export const DEFAULT_EVENT_QUEUE_DEPTH = 32;

@@ -23,13 +23,11 @@ import {
   decodeUsbfnNotification,
   encodeUsbfnInterfaceInfo,
   encodeUsbfnUsbString,
-} from '../../device-side/abi/index.js';
+} from '../../device-side/index.js';
 import { SimulatorError } from '../../core/index.js';
-import { interfaceDescriptorSet } from '../config/descriptors.js';
-import { UfxAbort } from '../ufx/class-driver-link.js';
-import { FIXTURE_INTERFACE_GUID, FIXTURE_INTERFACE_NAME, fixtureConfig } from './testing/fixture-config.js';
-import { flush, openActivated, openConfigured, openFile, pipeIdBuffer, track } from './testing/io-helpers.js';
-import { makeSimDriverRig } from './testing/sim-driver-rig.js';
+import { interfaceDescriptorSet } from '../config/index.js';
+import { UfxAbort } from '../link/index.js';
+import { FIXTURE_INTERFACE_GUID, FIXTURE_INTERFACE_NAME, fixtureConfig, flush, openActivated, openConfigured, openFile, pipeIdBuffer, track, makeSimDriverRig } from './testing/index.js';
 
 const BULK_OUT = 1; // pipe 1 = 0x01
 const BULK_IN = 2; // pipe 2 = 0x81

@@ -32,29 +32,26 @@ import {
   FILE_WRITE_DATA,
   ioctlInfo,
   ioctlName,
-  type IoctlBufferRule,
-} from '../../device-side/abi/ioctl-codes.js';
-import { NTSTATUS, ntStatusToWin32, win32ErrorName } from '../../device-side/abi/win32-errors.js';
-import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../ufx/class-driver-link.js';
+  NTSTATUS,
+  win32ErrorName,
+} from '../../device-side/index.js';
+import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../link/index.js';
 import { DriverFaults, type FailNextOptions } from './driver-faults.js';
 import { DriverLog } from './driver-log.js';
 import {
   USBFN_CLASS_INFORMATION_PACKET_SIZE,
-  USBFN_INTERFACE_INFO_HEADER_SIZE,
   USBFN_NOTIFICATION_SIZE,
   busSpeedFromValue,
+  readUsbString,
   writeClassInformation,
+  writeInterfaceInfo,
   writeNotification,
 } from './driver-structs.js';
-import { DEFAULT_EVENT_QUEUE_DEPTH, EventQueue } from './event-queue.js';
-import { IntrusiveList } from '../clock/intrusive-list.js';
-import { IoRequest, type IoCompletion, type IoRequestOwner } from './io-request.js';
+import { DEFAULT_EVENT_QUEUE_DEPTH } from './event-queue.js';
+import { checkInput, checkOutput } from './ioctl-buffer-checks.js';
+import { IoRequest, type IoCompletion } from './io-request.js';
 import { FunctionPipes, type DescriptorSetProvider } from './pipes.js';
-
-/** CreateFileW dwDesiredAccess bits (winnt.h). */
-export const GENERIC_READ = 0x80000000;
-export const GENERIC_WRITE = 0x40000000;
-export const GENERIC_ALL = 0x10000000;
+import { GENERIC_ALL, GENERIC_READ, GENERIC_WRITE, requestWin32, UsbFnFileObject, type CreateResult } from './usbfn-file-object.js';
 
 const S = NTSTATUS;
 const EMPTY = new Uint8Array(0);
@@ -89,42 +86,6 @@ export interface GenericUsbFnModelOptions {
   readonly logCapacity?: number | undefined;
   /** Called when REGISTER_USB_STRING registers a string (the bus serves it to GET_DESCRIPTOR(STRING)). */
   readonly onUsbString?: ((index: number, text: string) => void) | undefined;
-}
-
-/** What IRP_MJ_CREATE yields: a file object, or the NTSTATUS it failed with. */
-export type CreateResult =
-  | { readonly status: 0; readonly file: UsbFnFileObject }
-  | { readonly status: number; readonly file?: undefined; readonly detail: string };
-
-/** The driver's per-handle state (a WDF file object). */
-export class UsbFnFileObject implements IoRequestOwner {
-  readonly id: number;
-  /** FILE_READ_DATA | FILE_WRITE_DATA bits granted at open. */
-  readonly grantedAccess: number;
-  readonly events: EventQueue;
-  /** Outstanding BUS_EVENT_NOTIFICATION requests, oldest first. */
-  readonly eventWaiters: IoRequest[] = [];
-  /** Every pending request of this handle, oldest first (cleanup cancels them). An intrusive list: no Set churn per transfer. */
-  readonly pending = new IntrusiveList<IoRequest>();
-  state: 'open' | 'closed' | 'removed' = 'open';
-  readonly #model: GenericUsbFnModel;
-
-  constructor(model: GenericUsbFnModel, id: number, grantedAccess: number, queueDepth: number) {
-    this.#model = model;
-    this.id = id;
-    this.grantedAccess = grantedAccess;
-    this.events = new EventQueue(queueDepth);
-  }
-
-  requestCompleted(request: IoRequest): void {
-    this.pending.delete(request);
-    this.#model.logCompletion(request);
-  }
-}
-
-/** The Win32 error a completed request reports (0 on success). */
-export function requestWin32(request: IoRequest): number {
-  return request.win32Override ?? ntStatusToWin32(request.status);
 }
 
 /**
@@ -285,8 +246,8 @@ export class GenericUsbFnModel {
       return req;
     }
     // Parameter checks come before state checks (the driver validates before forwarding to UFX).
-    if (!this.#checkInput(req, info.input)) return req;
-    if (!this.#checkOutput(req, info.output, info.outputAccess)) return req;
+    if (!checkInput(req, info.input)) return req;
+    if (!checkOutput(req, info.output, info.outputAccess)) return req;
     if (this.faults.active) {
       const failure = this.faults.take(req.code, req.pipe);
       if (failure !== undefined) {
@@ -298,37 +259,6 @@ export class GenericUsbFnModel {
     this.#handle(req, file);
     if (req.isPending) file.pending.add(req);
     return req;
-  }
-
-  /** ASSUMPTION (reference §6.2): USBFNPIPEID input ≠ 4 bytes, or a struct input shorter than sizeof → STATUS_INVALID_PARAMETER (87). */
-  #checkInput(req: IoRequest, rule: IoctlBufferRule): boolean {
-    const input = req.input;
-    const len = input?.length ?? 0;
-    if (rule.kind === 'exact') {
-      if (len !== rule.bytes) {
-        req.complete(S.STATUS_INVALID_PARAMETER, 0, `input must be a ${rule.bytes}-byte ${rule.struct}, got ${len} bytes`);
-        return false;
-      }
-      if (rule.struct === 'USBFNPIPEID') req.pipe = (input![0]! | (input![1]! << 8) | (input![2]! << 16) | (input![3]! << 24)) >>> 0;
-    } else if (rule.kind === 'atLeast' && len < rule.bytes) {
-      req.complete(S.STATUS_INVALID_PARAMETER, 0, `input must hold a ${rule.bytes}-byte ${rule.struct}, got ${len} bytes`);
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * ASSUMPTION (reference §1, §6.2): an output the driver writes that is shorter than sizeof → STATUS_BUFFER_TOO_SMALL
-   * (122); an output the driver reads (IN_DIRECT, e.g. SET_PIPE_STATE's BOOLEAN) that is too short →
-   * STATUS_INVALID_PARAMETER (87). A buffer passed where none is expected is ignored.
-   */
-  #checkOutput(req: IoRequest, rule: IoctlBufferRule, access: 'write' | 'read' | 'none'): boolean {
-    if (rule.kind !== 'atLeast' && rule.kind !== 'exact') return true;
-    const len = req.output?.length ?? 0;
-    if (rule.kind === 'atLeast' ? len >= rule.bytes : len === rule.bytes) return true;
-    const status = access === 'read' ? S.STATUS_INVALID_PARAMETER : S.STATUS_BUFFER_TOO_SMALL;
-    req.complete(status, 0, `output must hold a ${rule.bytes}-byte ${rule.struct}, got ${len} bytes`);
-    return false;
   }
 
   #handle(req: IoRequest, file: UsbFnFileObject): void {
@@ -624,20 +554,11 @@ export class GenericUsbFnModel {
       return;
     }
     const set = this.pipes.descriptorSet(speed);
-    const out = req.output!;
-    out[0] = interfaceNumber; // InterfaceNumber @0
-    out[1] = out[2] = out[3] = 0;
-    out[4] = speedValue; // Speed @4 (enum, LE)
-    out[5] = out[6] = out[7] = 0;
-    const needed = USBFN_INTERFACE_INFO_HEADER_SIZE + set.length;
-    const size = this.#options.interfaceInfoSizeIncludesHeader ? needed : set.length;
-    out[8] = size & 0xff; // Size @8 (USHORT)
-    out[9] = size >> 8;
-    if (out.length < needed) {
+    const needed = writeInterfaceInfo(req.output!, interfaceNumber, speedValue, set, this.#options.interfaceInfoSizeIncludesHeader ?? false);
+    if (needed > req.output!.length) {
       req.complete(S.STATUS_BUFFER_TOO_SMALL, 0, `the descriptor set needs ${needed} bytes (10-byte header + ${set.length} descriptor bytes); retry with a buffer of ${needed} bytes`);
       return;
     }
-    out.set(set, USBFN_INTERFACE_INFO_HEADER_SIZE); // InterfaceDescriptorSet[] @10
     req.complete(S.STATUS_SUCCESS, needed);
   }
 
@@ -653,12 +574,7 @@ export class GenericUsbFnModel {
       req.complete(S.STATUS_INVALID_PARAMETER, 0, 'StringIndex 0 is reserved for the LANGID table (USB 2.0 §9.6.7); use 1..255');
       return;
     }
-    let text = '';
-    for (let i = 0; i < 255; i++) {
-      const c = input[2 + 2 * i]! | (input[3 + 2 * i]! << 8);
-      if (c === 0) break;
-      text += String.fromCharCode(c);
-    }
+    const text = readUsbString(input);
     this.#strings.set(index, text);
     this.#options.onUsbString?.(index, text);
     req.complete(S.STATUS_SUCCESS, 0);

@@ -4,8 +4,8 @@
  *
  * The model completes a request at most once; the port learns of it through {@link IoCompletion}.
  */
-import { NTSTATUS } from '../../device-side/abi/win32-errors.js';
-import type { IntrusiveList, ListLinks } from '../clock/intrusive-list.js';
+import { NTSTATUS } from '../../device-side/index.js';
+import type { IntrusiveList, ListLinks } from '../runtime/index.js';
 
 /** Receives a request's completion (the overlapped-I/O machinery of the port). */
 export interface IoCompletion {

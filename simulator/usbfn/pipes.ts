@@ -6,8 +6,7 @@
  * @see reference §2.8–§2.13 (USBFN_PIPE_INFORMATION, USBFN_CLASS_INTERFACE, USBFN_INTERFACE_INFO)
  */
 import { type UsbDeviceSpeed, UsageError, USB_DT } from '../../core/index.js';
-import { interfaceDescriptorSet, resolveConfiguration } from '../config/descriptors.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
+import { interfaceDescriptorSet, resolveConfiguration, type UsbFnRegistryConfig } from '../config/index.js';
 
 /** USB_DESCRIPTOR_TYPE values used here (usbspec.h; USB 2.0 §9.4 Table 9-5). */
 

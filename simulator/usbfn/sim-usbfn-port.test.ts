@@ -10,11 +10,10 @@ import {
   IOCTL_GENERICUSBFN_TRANSFER_IN,
   IOCTL_GENERICUSBFN_TRANSFER_OUT,
   CM_NOTIFY_ACTION,
-} from '../../device-side/abi/index.js';
+} from '../../device-side/index.js';
 import { SimulatorError, Win32Error, isCancelled, isGone } from '../../core/index.js';
-import { GENERIC_READ } from './generic-usbfn-model.js';
-import { flush, openActivated, openConfigured, openFile, pipeIdBuffer, track } from './testing/io-helpers.js';
-import { makeSimDriverRig } from './testing/sim-driver-rig.js';
+import { GENERIC_READ } from './usbfn-file-object.js';
+import { flush, openActivated, openConfigured, openFile, pipeIdBuffer, track, makeSimDriverRig } from './testing/index.js';
 
 const BULK_OUT = 1;
 const BULK_IN = 2;

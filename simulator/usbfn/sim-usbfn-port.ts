@@ -11,20 +11,22 @@
  * @see reference §4 (kernel32: CreateFileW, DeviceIoControl, CancelIoEx, CloseHandle)
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
-import type {
-  CmNotifyListener,
-  CmRegistration,
-  GuidString,
-  InterfaceListQuery,
-  IoctlOptions,
-  UsbFnFile,
-  UsbFnPort,
-} from '../../device-side/usbfn-port.js';
-import { WIN32_ERROR, ntStatusToWin32, win32Error } from '../../device-side/abi/win32-errors.js';
-import { abortFanout, type AbortFanout, type AbortSubscriber } from '../clock/abort-fanout.js';
-import type { IntrusiveList } from '../clock/intrusive-list.js';
+import {
+  WIN32_ERROR,
+  ntStatusToWin32,
+  win32Error,
+  type CmNotifyListener,
+  type CmRegistration,
+  type GuidString,
+  type InterfaceListQuery,
+  type IoctlOptions,
+  type UsbFnFile,
+  type UsbFnPort,
+} from '../../device-side/index.js';
+import { abortFanout, PendingOp } from '../runtime/index.js';
 import type { CmHandle, ConfigManagerModel } from '../cm/index.js';
-import { GENERIC_READ, GENERIC_WRITE, requestWin32, type GenericUsbFnModel, type UsbFnFileObject } from './generic-usbfn-model.js';
+import type { GenericUsbFnModel } from './generic-usbfn-model.js';
+import { GENERIC_READ, GENERIC_WRITE, requestWin32, type UsbFnFileObject } from './usbfn-file-object.js';
 import type { IoCompletion, IoRequest } from './io-request.js';
 
 /** Options of {@link SimUsbFnPort}. */
@@ -43,24 +45,20 @@ export interface SimOpenOptions {
 }
 
 /**
- * Settles one DeviceIoControl promise when the model completes its request. Also the subscriber to its
- * signal's abort (one shared listener per signal, simulator/clock/abort-fanout.ts; no closure per call).
+ * One DeviceIoControl in flight: settles the caller's promise when the model completes its request, and
+ * runs CancelIoEx when the signal aborts (a {@link PendingOp}, simulator/runtime/pending-op.ts).
  */
-class PendingIoctl implements IoCompletion, AbortSubscriber {
-  resolve: (bytes: number) => void = noop;
-  reject: (error: unknown) => void = noop;
+class PendingIoctl extends PendingOp<number> implements IoCompletion {
   request: IoRequest | undefined = undefined;
-  fanout: AbortFanout | undefined = undefined;
-  listPrev: AbortSubscriber | undefined = undefined;
-  listNext: AbortSubscriber | undefined = undefined;
-  listOwner: IntrusiveList<AbortSubscriber> | undefined = undefined;
   /** True while the model's dispatch runs: a completion then is deferred (never settle inside ioctl()). */
   dispatching = true;
 
   constructor(
     readonly port: SimUsbFnPort,
     readonly target: string | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   complete(request: IoRequest): void {
     if (this.dispatching) this.port.deferSettle(this, request);
@@ -68,16 +66,12 @@ class PendingIoctl implements IoCompletion, AbortSubscriber {
   }
 
   /** The signal aborted: CancelIoEx for this request. */
-  signalAborted(): void {
-    this.fanout = undefined;
+  protected override onAbort(): void {
     this.request?.cancel();
   }
 
   settle(request: IoRequest): void {
-    if (this.fanout !== undefined) {
-      this.fanout.delete(this);
-      this.fanout = undefined;
-    }
+    this.stopWaiting();
     if (request.simulatorError !== undefined) {
       this.reject(request.simulatorError);
       return;
@@ -95,17 +89,6 @@ class PendingIoctl implements IoCompletion, AbortSubscriber {
       }),
     );
   }
-}
-
-function noop(): void {}
-
-// A promise executor that stores its settlers in module variables (read right after `new Promise`, which
-// runs the executor synchronously): no executor closure per DeviceIoControl.
-let capturedResolve: (bytes: number) => void = noop;
-let capturedReject: (error: unknown) => void = noop;
-function captureSettlers(resolve: (bytes: number) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 /** A handle from {@link SimUsbFnPort.open}. */
@@ -148,10 +131,6 @@ export class SimUsbFnFile implements UsbFnFile {
       );
     }
     const pending = new PendingIoctl(this.#port, options?.target);
-    const promise = new Promise<number>(captureSettlers);
-    pending.resolve = capturedResolve;
-    pending.reject = capturedReject;
-    capturedResolve = capturedReject = noop;
     const request = this.#model.dispatch(this.fileObject, code, input, output, pending);
     pending.dispatching = false;
     if (request.isPending) {
@@ -162,12 +141,11 @@ export class SimUsbFnFile implements UsbFnFile {
         if (fanout.aborted) request.cancel();
         else {
           pending.request = request;
-          pending.fanout = fanout;
-          fanout.add(pending);
+          pending.watchAbort(fanout);
         }
       }
     }
-    return promise;
+    return pending.result;
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The recording half of the UsbHost contract on real libusb: runs the contract's replayable section on
- * SimUsbHost (the same rig as simulator/bus/sim-usb-host.contract.test.ts: a simulated link with the
+ * SimUsbHost (the same rig as simulator/link/host-end/sim-usb-host.contract.test.ts: a simulated link with the
  * loopback class driver) and, per case, writes the usbmon capture of the case's URBs (relocated to the
  * umockdev device's bus/address, ZLP trailers split as NodeUsbHost submits them) and the transcript of
  * every call's outcome. node-usb-host.replay.test.ts then replays each capture into NodeUsbHost.
@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describeUsbHostContract } from '../../../host-side/usb-host.contract.js';
 import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
-import { startSimLink } from '../../../simulator/bus/sim-link.js';
+import { startSimLink } from '../../../simulator/index.js';
 import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/config/test-function-config.js';
 import { CONTRACT_ENV, contractCaseFiles, REPLAY_SKIPPED_SECTIONS, requireEnv } from './contract-case-files.js';
 import { Relocate, SplitZeroPacketUrbs, UrbGate } from './replay-urb-sinks.js';

@@ -15,8 +15,8 @@ import {
   type UfxBusEvent,
   type UfxClassDriverLink,
   type UfxRequest,
-} from '../../ufx/class-driver-link.js';
-import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
+} from '../../link/index.js';
+import type { UsbFnRegistryConfig } from '../../config/index.js';
 
 /** What a queued request was for. */
 export type FakeTransferKind = 'in' | 'out' | 'controlIn' | 'controlOut' | 'handshake';

@@ -3,7 +3,7 @@
  * interface with bulk OUT 0x01 (pipe 1), bulk IN 0x81 (pipe 2) and interrupt IN 0x82 (pipe 3, 16 bytes).
  * Written out byte by byte so the tests check the model against golden values, not against a codec.
  */
-import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
+import type { UsbFnRegistryConfig } from '../../config/index.js';
 
 export const FIXTURE_INTERFACE_GUID = '{3F0B8C4E-2A51-4D7C-9E63-1B8A0F5D2C47}';
 export const FIXTURE_INTERFACE_NAME = 'SimDriverTest';

@@ -2,7 +2,7 @@
 import type { UsbDeviceSpeed } from '../../../core/index.js';
 import {
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
-} from '../../../device-side/abi/index.js';
+} from '../../../device-side/index.js';
 import type { SimUsbFnFile } from '../sim-usbfn-port.js';
 import type { SimDriverRig } from './sim-driver-rig.js';
 

@@ -2,9 +2,8 @@
  * Wires a GenericUSBFn model over a {@link FakeUfxLink} to a {@link SimUsbFnPort} and a real
  * {@link ConfigManagerModel}, for the model's unit tests and the port contract test.
  */
-import type { UsbFnRegistryConfig } from '../../config/usbfn-config.js';
-import { VirtualClock } from '../../clock/virtual-clock.js';
-import { SeededRandom } from '../../clock/seeded-random.js';
+import type { UsbFnRegistryConfig } from '../../config/index.js';
+import { VirtualClock, SeededRandom } from '../../clock/index.js';
 import { ConfigManagerModel } from '../../cm/index.js';
 import { GenericUsbFnModel, type GenericUsbFnModelOptions } from '../generic-usbfn-model.js';
 import { SimUsbFnPort } from '../sim-usbfn-port.js';

@@ -14,9 +14,8 @@
  * const ufx = new UfxDevice(bus, loopbackFunctionConfig(), { maxSpeed: 'high' });
  * const link = ufx.link(0); // the GenericUSBFn model (or a fake class driver) drives it
  */
-import { type UsbDeviceSpeed, SimulatorError, UsageError, USB_DT, USB_REQUEST, USB_FEATURE, hex } from '../../core/index.js';
-import type { HostUrb } from '../bus/host-urb.js';
-import type { BusFunctionController, EndpointState, VirtualBus } from '../bus/virtual-bus.js';
+import { type UsbDeviceSpeed, SimulatorError, UsageError, USB_DT, USB_REQUEST, USB_FEATURE, hex } from '../../../core/index.js';
+import type { BusFunctionController, EndpointState, VirtualBus } from '../bus/index.js';
 import {
   type DescriptorTable,
   type ResolvedConfiguration,
@@ -25,8 +24,9 @@ import {
   buildDescriptorTable,
   resolveConfiguration,
   stringDescriptor,
-} from '../config/descriptors.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
+  type UsbFnRegistryConfig,
+} from '../../config/index.js';
+import type { LinkUrb } from '../link-contract.js';
 import type { UfxBusEvent } from './class-driver-link.js';
 import { type UfxLinkHost, UfxFunctionLink } from './ufx-function-link.js';
 
@@ -226,15 +226,15 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     this.#broadcast({ type: 'resume' });
   }
 
-  setup(ctl: HostUrb): void {
+  setup(ctl: LinkUrb): void {
     const bm = ctl.bmRequestType;
     if (this.#handlers.length > 0) {
       const fields = this.#fields(ctl);
       for (const h of this.#handlers) {
         const reply = h(fields);
         if (reply === undefined) continue;
-        if ('stall' in reply) this.bus.controlStall(ctl);
-        else this.bus.controlReply(ctl, 'data' in reply ? reply.data : undefined);
+        if ('stall' in reply) this.bus.ep0.stall(ctl);
+        else this.bus.ep0.reply(ctl, 'data' in reply ? reply.data : undefined);
         return;
       }
     }
@@ -266,7 +266,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   // Chapter 9
 
   /** Answers a standard request; returns why it is unhandled, or undefined when answered. */
-  #standard(ctl: HostUrb): string | undefined {
+  #standard(ctl: LinkUrb): string | undefined {
     const bm = ctl.bmRequestType;
     const recipient = bm & 0x1f;
     const isIn = (bm & 0x80) !== 0;
@@ -276,13 +276,13 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
         if (!isIn || recipient !== 0) return 'GET_DESCRIPTOR not addressed to the device';
         const data = this.#descriptor(wValue >> 8, wValue & 0xff);
         if (data === undefined) return `no descriptor type ${hex(wValue >> 8)} index ${wValue & 0xff} at ${this.#speed ?? 'no'} speed`;
-        this.bus.controlReply(ctl, data);
+        this.bus.ep0.reply(ctl, data);
         return undefined;
       }
       case USB_REQUEST.SET_ADDRESS: {
         if (isIn || recipient !== 0 || wValue > 127) return `SET_ADDRESS(${wValue})`;
         if (this.#state === 'configured') return 'SET_ADDRESS in the configured state (USB 2.0 §9.4.6: not specified)';
-        this.bus.controlReply(ctl);
+        this.bus.ep0.reply(ctl);
         // USB 2.0 §9.4.6: the address applies after the status stage; URBs keep the address they were sent to.
         this.bus.setAddress(wValue);
         this.#state = wValue === 0 ? 'default' : 'addressed';
@@ -290,7 +290,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       }
       case USB_REQUEST.GET_CONFIGURATION:
         if (!isIn || recipient !== 0) return 'GET_CONFIGURATION not addressed to the device';
-        this.bus.controlReply(ctl, Uint8Array.of(this.#configuration));
+        this.bus.ep0.reply(ctl, Uint8Array.of(this.#configuration));
         return undefined;
       case USB_REQUEST.SET_CONFIGURATION:
         if (isIn || recipient !== 0) return 'SET_CONFIGURATION not addressed to the device';
@@ -303,7 +303,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       case USB_REQUEST.GET_INTERFACE: {
         const iface = this.#ifaceByNumber.get(wIndex & 0xff);
         if (!isIn || recipient !== 1 || iface === undefined || !this.configured) return `GET_INTERFACE(${wIndex})`;
-        this.bus.controlReply(ctl, Uint8Array.of(this.#alternate.get(iface.interfaceNumber) ?? 0));
+        this.bus.ep0.reply(ctl, Uint8Array.of(this.#alternate.get(iface.interfaceNumber) ?? 0));
         return undefined;
       }
       case USB_REQUEST.SET_INTERFACE:
@@ -335,12 +335,12 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     }
   }
 
-  #setConfiguration(ctl: HostUrb, value: number): string | undefined {
+  #setConfiguration(ctl: LinkUrb, value: number): string | undefined {
     if (this.#state === 'default' || this.#state === 'detached' || this.#state === 'attached') {
       return `SET_CONFIGURATION(${value}) in the ${this.#state} state (needs an address first)`;
     }
     if (value !== 0 && value !== this.resolved.bConfigurationValue) return `SET_CONFIGURATION(${value}): no such configuration`;
-    this.bus.controlReply(ctl);
+    this.bus.ep0.reply(ctl);
     if (value === 0) {
       if (this.#state !== 'configured') return undefined;
       // Reference §6.1: SET_CONFIGURATION(0) purges the interface endpoints, then UnConfigured.
@@ -360,11 +360,11 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     return undefined;
   }
 
-  #setInterface(ctl: HostUrb, recipient: number, ifnum: number, alt: number): string | undefined {
+  #setInterface(ctl: LinkUrb, recipient: number, ifnum: number, alt: number): string | undefined {
     const iface = this.#ifaceByNumber.get(ifnum);
     if (recipient !== 1 || iface === undefined || !this.configured) return `SET_INTERFACE(${ifnum}, ${alt})`;
     if (alt >= iface.alternates.length) return `SET_INTERFACE(${ifnum}, ${alt}): interface ${ifnum} has ${iface.alternates.length} alternate setting(s)`;
-    this.bus.controlReply(ctl);
+    this.bus.ep0.reply(ctl);
     // ASSUMPTION (USB 2.0 §9.4.10; UFX not documented): the old setting's endpoints are purged, the new
     // ones start at DATA0, then SetInterface is reported to the function.
     this.#deconfigureInterface(iface);
@@ -373,50 +373,50 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     return undefined;
   }
 
-  #getStatus(ctl: HostUrb, recipient: number, wIndex: number): string | undefined {
+  #getStatus(ctl: LinkUrb, recipient: number, wIndex: number): string | undefined {
     if ((ctl.bmRequestType & 0x80) === 0 || ctl.wValue !== 0) return 'GET_STATUS with a bad bmRequestType or wValue';
     if (recipient === 0) {
       // USB 2.0 §9.4.5 Figure 9-4: bit 0 self-powered (bmAttributes D6), bit 1 remote wakeup.
       const selfPowered = (this.resolved.bmAttributes & 0x40) !== 0 ? 1 : 0;
-      this.bus.controlReply(ctl, Uint8Array.of(selfPowered | (this.#remoteWakeup ? 2 : 0), 0));
+      this.bus.ep0.reply(ctl, Uint8Array.of(selfPowered | (this.#remoteWakeup ? 2 : 0), 0));
       return undefined;
     }
     if (recipient === 1) {
       if (!this.configured || !this.#ifaceByNumber.has(wIndex & 0xff)) return `GET_STATUS of interface ${wIndex & 0xff}`;
-      this.bus.controlReply(ctl, Uint8Array.of(0, 0));
+      this.bus.ep0.reply(ctl, Uint8Array.of(0, 0));
       return undefined;
     }
     if (recipient === 2) {
       const addr = wIndex & 0xff;
       if ((addr & 0x0f) === 0) {
-        this.bus.controlReply(ctl, Uint8Array.of(0, 0));
+        this.bus.ep0.reply(ctl, Uint8Array.of(0, 0));
         return undefined;
       }
       if (!this.#owners.has(addr)) return `GET_STATUS of endpoint ${hex(addr)}, which is not in the active configuration`;
-      this.bus.controlReply(ctl, Uint8Array.of(this.bus.isEndpointHalted(addr) ? 1 : 0, 0));
+      this.bus.ep0.reply(ctl, Uint8Array.of(this.bus.endpoints.isHalted(addr) ? 1 : 0, 0));
       return undefined;
     }
     return 'GET_STATUS to recipient other';
   }
 
-  #feature(ctl: HostUrb, recipient: number, feature: number, wIndex: number, set: boolean): string | undefined {
+  #feature(ctl: LinkUrb, recipient: number, feature: number, wIndex: number, set: boolean): string | undefined {
     const name = set ? 'SET_FEATURE' : 'CLEAR_FEATURE';
     if ((ctl.bmRequestType & 0x80) !== 0 || ctl.length !== 0) return `${name} with a data stage`;
     if (recipient === 2 && feature === USB_FEATURE.ENDPOINT_HALT) {
       const addr = wIndex & 0xff;
       if ((addr & 0x0f) === 0) {
-        this.bus.controlReply(ctl); // EP0 halt: nothing persists (D-UFX: a control stall is per setup)
+        this.bus.ep0.reply(ctl); // EP0 halt: nothing persists (D-UFX: a control stall is per setup)
         return undefined;
       }
       if (!this.#owners.has(addr)) return `${name}(ENDPOINT_HALT) on endpoint ${hex(addr)}, which is not in the active configuration`;
-      this.bus.controlReply(ctl);
+      this.bus.ep0.reply(ctl);
       // USB 2.0 §9.4.5: CLEAR_FEATURE(ENDPOINT_HALT) always resets the data toggle; held transfers resume.
-      this.bus.setEndpointHalt(addr, set);
+      this.bus.endpoints.setHalt(addr, set);
       return undefined;
     }
     if (recipient === 0 && feature === USB_FEATURE.DEVICE_REMOTE_WAKEUP) {
       this.#remoteWakeup = set;
-      this.bus.controlReply(ctl);
+      this.bus.ep0.reply(ctl);
       return undefined;
     }
     return `${name}(feature ${feature}) to recipient ${recipient}`;
@@ -428,7 +428,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     this.#alternate.set(iface.interfaceNumber, alt);
     for (const ep of alternateEndpoints(iface.alternates[alt]!, speed)) {
       this.#owners.set(ep.address, iface.interfaceNumber);
-      this.bus.configureEndpoint(ep.address, {
+      this.bus.endpoints.configure(ep.address, {
         type: ep.type === 'control' ? 'bulk' : ep.type,
         maxPacketSize: ep.maxPacketSize,
         bInterval: ep.bInterval,
@@ -439,7 +439,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   #deconfigureInterface(iface: ResolvedInterface): void {
     for (const [addr, owner] of this.#owners) {
       if (owner !== iface.interfaceNumber) continue;
-      this.bus.deconfigureEndpoint(addr, 'purged');
+      this.bus.endpoints.deconfigure(addr, 'purged');
       this.#owners.delete(addr);
     }
   }
@@ -463,14 +463,14 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     for (const link of this.#links) link.post(event);
   }
 
-  #fields(ctl: HostUrb): SetupFields {
+  #fields(ctl: LinkUrb): SetupFields {
     return { bmRequestType: ctl.bmRequestType, bRequest: ctl.bRequest, wValue: ctl.wValue, wIndex: ctl.wIndex, wLength: ctl.length };
   }
 
-  #stallUnhandled(ctl: HostUrb, reason: string): void {
+  #stallUnhandled(ctl: LinkUrb, reason: string): void {
     const record: UnhandledRequest = { ...this.#fields(ctl), timeMs: this.bus.clock.now(), reason };
     this.#unhandled.push(record);
-    this.bus.controlStall(ctl);
+    this.bus.ep0.stall(ctl);
     this.#onUnhandled?.(record);
   }
 }

@@ -23,7 +23,7 @@
  * ASSUMPTION (interrupt endpoints): charged like bulk packets of their wMaxPacketSize; periodic scheduling
  * by bInterval is not modelled.
  */
-import type { UsbDeviceSpeed } from '../../core/index.js';
+import type { UsbDeviceSpeed } from '../../../core/index.js';
 
 /** Bus units per microsecond (13 × 19 × 31). */
 export const BUS_UNITS_PER_US = 7657;

@@ -7,8 +7,9 @@
  * Loopback is zero-copy on the device side: each OUT buffer is sent back as the IN transfer and re-queued
  * once the host took it, so the bus does the only two copies (host → buffer, buffer → host).
  */
-import { TEST_REQUEST } from '../../core/index.js';
-import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink } from '../ufx/class-driver-link.js';
+import { TEST_REQUEST } from '../../../core/index.js';
+import { type UfxBusEvent, type UfxClassDriverLink } from '../device-end/index.js';
+import { UfxAbort } from '../link-contract.js';
 
 export interface FakeLoopbackOptions {
   /** OUT buffers kept queued. Default 4. */

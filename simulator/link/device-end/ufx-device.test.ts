@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigurationDescriptor } from '../../host-side/descriptors/configuration-descriptor.js';
-import { parseDeviceDescriptor } from '../../host-side/descriptors/device-descriptor.js';
-import type { UsbControlSetup } from '../../host-side/usb-host.js';
-import { TEST_REQUEST } from '../../core/index.js';
-import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../device-side/abi/descriptors.js';
-import { FakeLoopbackClassDriver } from '../bus/fake-loopback-class-driver.js';
-import { startSimLink } from '../bus/sim-link.js';
-import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID } from '../config/test-function-config.js';
-import { UfxAbort, type UfxBusEvent } from './class-driver-link.js';
+import { parseConfigurationDescriptor, parseDeviceDescriptor, type UsbControlSetup } from '../../../host-side/index.js';
+import { TEST_REQUEST } from '../../../core/index.js';
+import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../../device-side/index.js';
+import { FakeLoopbackClassDriver, startSimLink } from '../testing/index.js';
+import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID } from '../../config/index.js';
+import { UfxAbort } from '../link-contract.js';
+import type { UfxBusEvent } from './class-driver-link.js';
 
 const std = (recipient: UsbControlSetup['recipient'], request: number, value = 0, index = 0): UsbControlSetup => ({
   requestType: 'standard',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LibusbError } from '../../core/index.js';
-import type { UrbEvent } from '../capture/urb-event.js';
-import { UfxAbort } from '../ufx/class-driver-link.js';
+import { LibusbError } from '../../../core/index.js';
+import type { UrbEvent } from '../../capture/index.js';
+import { UfxAbort } from '../link-contract.js';
 import { bulkThroughputLimit } from './bus-timing.js';
-import { type SimLinkOptions, startSimLink } from './sim-link.js';
+import { type SimLinkOptions, startSimLink } from '../testing/index.js';
 
 /** A link whose bulk endpoints the test drives by hand from both ends. */
 async function manual(options: SimLinkOptions = {}) {

@@ -4,23 +4,25 @@
  *
  * @see host-side/usb-host.ts (UsbDeviceHandle), STYLE.md §5 / §8.4
  */
-import { bmRequestType, endpointIndex, hex, USB_FEATURE, USB_REQUEST, type LibusbError } from '../../core/index.js';
-import { buildSetup, encodeSetup } from '../../host-side/setup-packet.js';
-import type {
-  UsbBulkInOptions,
-  UsbBulkOutOptions,
-  UsbControlSetup,
-  UsbDeviceHandle,
-  UsbDeviceInfo,
-  UsbInResult,
-  UsbOutResult,
-  UsbTransferOptions,
-} from '../../host-side/usb-host.js';
-import { IntrusiveList } from '../clock/intrusive-list.js';
-import { HostUrb, type UrbOutcome } from './host-urb.js';
+import { bmRequestType, endpointIndex, hex, USB_FEATURE, USB_REQUEST, type LibusbError } from '../../../core/index.js';
+import {
+  buildSetup,
+  encodeSetup,
+  type UsbBulkInOptions,
+  type UsbBulkOutOptions,
+  type UsbControlSetup,
+  type UsbDeviceHandle,
+  type UsbDeviceInfo,
+  type UsbInResult,
+  type UsbOutResult,
+  type UsbTransferOptions,
+} from '../../../host-side/index.js';
+import { IntrusiveList } from '../../runtime/index.js';
+import type { UrbOutcome } from '../link-contract.js';
+import { allocBuffer, HostUrb } from './host-urb.js';
 import { type LibusbErrorName, type LibusbTransferName, libusbError } from './libusb-codes.js';
 import type { EnumeratedDevice, SimPort, SimUsbHost } from './sim-usb-host.js';
-import { allocBuffer, UrbRun } from './urb-runner.js';
+import { UrbRun } from './urb-run.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -74,7 +76,7 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   readonly #port: SimPort;
   readonly #dev: EnumeratedDevice;
   readonly #claimed = new Set<number>();
-  /** URBs in flight (an intrusive list: no Set churn per transfer, see simulator/clock/intrusive-list.ts). */
+  /** URBs in flight (an intrusive list: no Set churn per transfer, see simulator/runtime/intrusive-list.ts). */
   readonly #pending = new IntrusiveList<HostUrb>();
   #endpoints: (EndpointInfo | undefined)[] = new Array<EndpointInfo | undefined>(32);
   #closed = false;
@@ -178,13 +180,9 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   /** Submits `urb`; settles with the libusb-shaped outcome (HandleUrbRun maps it). */
   #transfer(urb: HostUrb, op: string, isIn: boolean, options: UsbTransferOptions | undefined): Promise<UsbInResult | UsbOutResult> {
     const run = new HandleUrbRun(this, op, isIn);
-    const promise = new Promise<UsbInResult | UsbOutResult>(captureSettlers);
-    run.resolve = capturedResolve;
-    run.reject = capturedReject;
-    capturedResolve = capturedReject = noop;
     this.#pending.add(urb);
     run.start(this.#host.clock, this.#port.bus, urb, this.#timeout(options), options?.signal);
-    return promise;
+    return run.result;
   }
 
   /** @internal A URB of this handle finished: maps its outcome to libusb's (HandleUrbRun). */
@@ -374,13 +372,8 @@ export class SimUsbDeviceHandle implements UsbDeviceHandle {
   }
 }
 
-/**
- * A transfer of a {@link SimUsbDeviceHandle}: the URB's run and the settlers of the caller's promise in
- * one object (no closures per transfer).
- */
-class HandleUrbRun extends UrbRun {
-  resolve: (result: UsbInResult | UsbOutResult) => void = noop;
-  reject: (error: LibusbError) => void = noop;
+/** A transfer of a {@link SimUsbDeviceHandle}: the URB's run, whose result is the caller's promise. */
+class HandleUrbRun extends UrbRun<UsbInResult | UsbOutResult> {
   constructor(
     readonly handle: SimUsbDeviceHandle,
     readonly op: string,
@@ -391,17 +384,6 @@ class HandleUrbRun extends UrbRun {
   protected settle(urb: HostUrb): void {
     this.handle.urbSettled(this, urb);
   }
-}
-
-function noop(): void {}
-
-// A promise executor that stores its settlers in module variables (read right after `new Promise`, which
-// runs the executor synchronously): no executor closure per transfer.
-let capturedResolve: (result: UsbInResult | UsbOutResult) => void = noop;
-let capturedReject: (error: LibusbError) => void = noop;
-function captureSettlers(resolve: (result: UsbInResult | UsbOutResult) => void, reject: (error: LibusbError) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

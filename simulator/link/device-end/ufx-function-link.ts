@@ -3,14 +3,14 @@
  * GenericUSBFn model (simulator/usbfn) drives. Bus events arrive asynchronously and in order; endpoint
  * requests go down to the bus's pipes.
  *
- * @see reference §6.1 (D-UFX, D-OV), simulator/ufx/class-driver-link.ts
+ * @see reference §6.1 (D-UFX, D-OV), class-driver-link.ts
  */
-import { type UsbDeviceSpeed, SimulatorError, hex } from '../../core/index.js';
-import { DeviceTransfer } from '../bus/device-transfer.js';
-import type { HostUrb } from '../bus/host-urb.js';
-import type { VirtualBus } from '../bus/virtual-bus.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-import type { UfxBusEvent, UfxClassDriverLink, UfxRequest } from './class-driver-link.js';
+import { type UsbDeviceSpeed, SimulatorError, hex } from '../../../core/index.js';
+import { DeviceTransfer } from './device-transfer.js';
+import type { VirtualBus } from '../bus/index.js';
+import type { UsbFnRegistryConfig } from '../../config/index.js';
+import type { LinkUrb, UfxRequest } from '../link-contract.js';
+import type { UfxBusEvent, UfxClassDriverLink } from './class-driver-link.js';
 
 /** What the link needs from its function controller (implemented by UfxDevice). */
 export interface UfxLinkHost {
@@ -38,7 +38,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   #flushScheduled = false;
   #active = false;
   /** The class setup currently handed to this function. */
-  #setup: HostUrb | undefined;
+  #setup: LinkUrb | undefined;
   readonly #flush = (): void => this.#deliver();
 
   constructor(host: UfxLinkHost, config: UsbFnRegistryConfig, interfaceNumber: number, interfaceName: string, interfaceGuid: string) {
@@ -74,40 +74,40 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   controlDataIn(data: Uint8Array): UfxRequest<number> {
     const t = new DeviceTransfer(data);
     const ctl = this.#currentSetup(t);
-    if (ctl !== undefined) this.#host.bus.controlDataIn(ctl, t);
+    if (ctl !== undefined) this.#host.bus.ep0.dataIn(ctl, t);
     return t;
   }
 
   controlDataOut(buffer: Uint8Array): UfxRequest<number> {
     const t = new DeviceTransfer(buffer);
     const ctl = this.#currentSetup(t);
-    if (ctl !== undefined) this.#host.bus.controlDataOut(ctl, t);
+    if (ctl !== undefined) this.#host.bus.ep0.dataOut(ctl, t);
     return t;
   }
 
   controlHandshake(direction: 'in' | 'out'): UfxRequest<number> {
     const t = new DeviceTransfer(new Uint8Array(0));
     const ctl = this.#currentSetup(t);
-    if (ctl !== undefined) this.#host.bus.controlHandshake(ctl, t, direction);
+    if (ctl !== undefined) this.#host.bus.ep0.handshake(ctl, t, direction);
     return t;
   }
 
   stallControl(): void {
     const ctl = this.#setup;
-    if (ctl !== undefined) this.#host.bus.controlStall(ctl);
+    if (ctl !== undefined) this.#host.bus.ep0.stall(ctl);
   }
 
   transferIn(endpointAddress: number, data: Uint8Array, appendZeroLengthPacket: boolean): UfxRequest<number> {
     if ((endpointAddress & 0x0f) === 0) return this.controlDataIn(data);
     const t = new DeviceTransfer(data, appendZeroLengthPacket);
-    if (this.#checkEndpoint(t, endpointAddress, true)) this.#host.bus.queueDeviceTransfer(endpointAddress, t);
+    if (this.#checkEndpoint(t, endpointAddress, true)) this.#host.bus.endpoints.queue(endpointAddress, t);
     return t;
   }
 
   transferOut(endpointAddress: number, buffer: Uint8Array): UfxRequest<number> {
     if ((endpointAddress & 0x0f) === 0) return this.controlDataOut(buffer);
     const t = new DeviceTransfer(buffer);
-    if (this.#checkEndpoint(t, endpointAddress, false)) this.#host.bus.queueDeviceTransfer(endpointAddress, t);
+    if (this.#checkEndpoint(t, endpointAddress, false)) this.#host.bus.endpoints.queue(endpointAddress, t);
     return t;
   }
 
@@ -122,13 +122,13 @@ export class UfxFunctionLink implements UfxClassDriverLink {
       return;
     }
     this.#requireOwn(endpointAddress);
-    this.#host.bus.setEndpointHalt(endpointAddress, halted);
+    this.#host.bus.endpoints.setHalt(endpointAddress, halted);
   }
 
   isEndpointHalted(endpointAddress: number): boolean {
     if ((endpointAddress & 0x0f) === 0) return false;
     this.#requireOwn(endpointAddress);
-    return this.#host.bus.isEndpointHalted(endpointAddress);
+    return this.#host.bus.endpoints.isHalted(endpointAddress);
   }
 
   /** REGISTER_USB_STRING: adds or replaces a string descriptor the host can read. */
@@ -146,7 +146,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   }
 
   /** Hands a class setup packet to this function (UsbfnEventSetupPacket). */
-  deliverSetup(ctl: HostUrb): void {
+  deliverSetup(ctl: LinkUrb): void {
     this.#setup = ctl;
     this.post({ type: 'setupPacket', setup: ctl.setup!.slice() });
   }
@@ -175,7 +175,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
     if (failure !== undefined) throw failure;
   }
 
-  #currentSetup(t: DeviceTransfer): HostUrb | undefined {
+  #currentSetup(t: DeviceTransfer): LinkUrb | undefined {
     const ctl = this.#setup;
     if (ctl === undefined) {
       // ASSUMPTION (reference §6.1: EP0 usable once connected, but replies follow a setup packet): an EP0

@@ -1,16 +1,21 @@
 /**
  * A transfer the function side queued on an endpoint (TRANSFER_IN / TRANSFER_IN_APPEND_ZERO_PKT /
  * TRANSFER_OUT, or an EP0 stage): a {@link UfxRequest} whose result resolves with the bytes moved or
- * rejects with {@link UfxAbort}.
+ * rejects with {@link UfxAbort}. The bus moves it through the {@link LinkDeviceTransfer} contract.
  */
-import { UfxAbort, type UfxAbortReason, type UfxRequest } from '../ufx/class-driver-link.js';
-import type { Fifo } from './fifo.js';
+import { PendingOp } from '../../runtime/index.js';
+import {
+  TRANSFER_STATE,
+  UfxAbort,
+  type LinkDeviceTransfer,
+  type TransferQueue,
+  type TransferState,
+  type UfxAbortReason,
+  type UfxRequest,
+} from '../link-contract.js';
 
-export const TRANSFER_STATE = { QUEUED: 0, COMMITTED: 1, DONE: 2 } as const;
-export type TransferState = (typeof TRANSFER_STATE)[keyof typeof TRANSFER_STATE];
-
-export class DeviceTransfer implements UfxRequest<number> {
-  readonly result: Promise<number>;
+export class DeviceTransfer extends PendingOp<number> implements UfxRequest<number>, LinkDeviceTransfer {
+  readonly end = 'device';
   /** IN: the data to send. OUT: the buffer receiving host data. */
   readonly data: Uint8Array;
   readonly length: number;
@@ -26,18 +31,13 @@ export class DeviceTransfer implements UfxRequest<number> {
   abortReason: UfxAbortReason | undefined;
   abortDetail: string | undefined;
   /** The queue holding it while QUEUED (for cancel). */
-  queue: Fifo<DeviceTransfer> | undefined;
-  #resolve: (bytes: number) => void;
-  #reject: (err: UfxAbort) => void;
+  queue: TransferQueue | undefined;
 
   constructor(data: Uint8Array, appendZlp = false) {
+    super();
     this.data = data;
     this.length = data.length;
     this.appendZlp = appendZlp;
-    this.result = new Promise<number>(captureSettlers);
-    this.#resolve = capturedResolve;
-    this.#reject = capturedReject;
-    capturedResolve = capturedReject = noop;
   }
 
   /**
@@ -62,7 +62,7 @@ export class DeviceTransfer implements UfxRequest<number> {
     if (this.state === TRANSFER_STATE.DONE) return;
     this.state = TRANSFER_STATE.DONE;
     this.queue = undefined;
-    this.#reject(new UfxAbort(reason, this.offset, detail));
+    this.reject(new UfxAbort(reason, this.offset, detail));
   }
 
   /** Delivers a committed outcome (called by the bus when its bus time has elapsed). */
@@ -70,18 +70,7 @@ export class DeviceTransfer implements UfxRequest<number> {
     if (this.state === TRANSFER_STATE.DONE) return;
     this.state = TRANSFER_STATE.DONE;
     this.queue = undefined;
-    if (this.abortReason === undefined) this.#resolve(this.offset);
-    else this.#reject(new UfxAbort(this.abortReason, this.offset, this.abortDetail));
+    if (this.abortReason === undefined) this.resolve(this.offset);
+    else this.reject(new UfxAbort(this.abortReason, this.offset, this.abortDetail));
   }
-}
-
-function noop(): void {}
-
-// A promise executor that stores its settlers in module variables (read right after `new Promise`, which
-// runs the executor synchronously): no executor closure per transfer.
-let capturedResolve: (bytes: number) => void = noop;
-let capturedReject: (err: UfxAbort) => void = noop;
-function captureSettlers(resolve: (bytes: number) => void, reject: (err: UfxAbort) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
 }

@@ -1,16 +1,15 @@
 /**
- * The boundary between the simulated USB function controller + class extension (UFX, `simulator/ufx`
- * and `simulator/bus`) and the GenericUSBFn.sys model (`simulator/usbfn`).
+ * The boundary between the simulated USB function controller + class extension (UFX, the device end of
+ * `simulator/link`) and the GenericUSBFn.sys model (`simulator/usbfn`).
  *
  * In Windows, GenericUSBFn.sys is a UFX class driver: UFX answers chapter-9 standard requests itself,
  * forwards class requests addressed to the function's interface as UsbfnEventSetupPacket, purges
  * endpoint queues on reset/detach/unconfigure and then reports the event (D-UFX). This interface is that
  * contract in simulator terms: bus events flow up, endpoint requests flow down.
  */
-import type { UsbDeviceSpeed } from '../../core/index.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-
-/** Bus speed as UFX reports it (USBFN_BUS_SPEED without the prefix). */
+import type { UsbDeviceSpeed } from '../../../core/index.js';
+import type { UsbFnRegistryConfig } from '../../config/index.js';
+import type { UfxRequest } from '../link-contract.js';
 
 /** Events UFX reports to the class driver, in bus order (mirrors USBFN_EVENT). */
 export type UfxBusEvent =
@@ -24,39 +23,6 @@ export type UfxBusEvent =
   | { readonly type: 'setInterface'; readonly interfaceNumber: number; readonly alternateSetting: number }
   /** A class request with interface recipient addressed to this function (wIndex low byte). 8 raw bytes. */
   | { readonly type: 'setupPacket'; readonly setup: Uint8Array };
-
-/** Why UFX ended a request without completing it. The GenericUSBFn model maps each to an NTSTATUS. */
-export type UfxAbortReason =
-  /** Cancelled by the class driver (CancelIoEx / handle close) → STATUS_CANCELLED. */
-  | 'cancelled'
-  /** Queue purged by reset, detach or SET_CONFIGURATION(0) → STATUS_CANCELLED (reference §6.1). */
-  | 'purged'
-  /** Sent while the endpoint's queue is not usable (not configured / purged) → STATUS_INVALID_DEVICE_STATE (assumption, §6.2). */
-  | 'invalidState'
-  /** Bad endpoint, direction or parameters → STATUS_INVALID_PARAMETER (assumption, §6.2). */
-  | 'invalidParameter'
-  /** The host sent more than the buffer holds → STATUS_BUFFER_OVERFLOW (assumption, §6.2). */
-  | 'overflow';
-
-/** A request UFX ended without completing it. */
-export class UfxAbort extends Error {
-  readonly reason: UfxAbortReason;
-  /** Bytes moved before the end (OUT: received into the buffer; IN: taken by the host). */
-  readonly bytesTransferred: number;
-  constructor(reason: UfxAbortReason, bytesTransferred = 0, detail?: string) {
-    super(`UFX request ended: ${reason}${detail ? ` (${detail})` : ''}`);
-    this.reason = reason;
-    this.bytesTransferred = bytesTransferred;
-  }
-}
-
-/** A queued endpoint request: its result, and a way to cancel it (CancelIoEx). */
-export interface UfxRequest<T> {
-  /** Resolves with bytes transferred; rejects with {@link UfxAbort}. */
-  readonly result: Promise<T>;
-  /** Cancels if still pending (rejects `result` with UfxAbort 'cancelled'); returns false if already done. */
-  cancel(): boolean;
-}
 
 /** The class-driver side of UFX for one function, as the GenericUSBFn model sees it. */
 export interface UfxClassDriverLink {

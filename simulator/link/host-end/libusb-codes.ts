@@ -3,14 +3,14 @@
  * with NodeUsbHost), so both backends give the same names and numbers; this file adds the by-name builder
  * the simulated link uses.
  */
-import type { LibusbError } from '../../core/index.js';
+import type { LibusbError } from '../../../core/index.js';
 import {
   LIBUSB_ERROR,
   LIBUSB_TRANSFER,
   libusbError as libusbErrorFromErrno,
   type LibusbErrorName,
   type LibusbTransferName,
-} from '../../host-side/index.js';
+} from '../../../host-side/index.js';
 
 export { LIBUSB_ERROR, LIBUSB_TRANSFER, type LibusbErrorName, type LibusbTransferName };
 

@@ -7,16 +7,15 @@
  * await using link = await startSimLink({ speed: 'high' });
  * const dev = await link.host.open(link.info!);
  */
-import type { UsbDeviceSpeed } from '../../core/index.js';
-import type { UrbSink } from '../capture/urb-event.js';
-import { VirtualClock } from '../clock/virtual-clock.js';
-import { loopbackFunctionConfig } from '../config/test-function-config.js';
-import type { UsbFnRegistryConfig } from '../config/usbfn-config.js';
-import { UfxDevice, type UfxDeviceOptions } from '../ufx/ufx-device.js';
-import type { UsbDeviceInfo } from '../../host-side/usb-host.js';
+import type { UsbDeviceSpeed } from '../../../core/index.js';
+import type { UrbSink } from '../../capture/index.js';
+import { VirtualClock } from '../../clock/index.js';
+import { loopbackFunctionConfig, type UsbFnRegistryConfig } from '../../config/index.js';
+import { UfxDevice, type UfxDeviceOptions } from '../device-end/index.js';
+import type { UsbDeviceInfo } from '../../../host-side/index.js';
 import { FakeLoopbackClassDriver, type FakeLoopbackOptions } from './fake-loopback-class-driver.js';
-import { SimUsbHost } from './sim-usb-host.js';
-import { VirtualBus } from './virtual-bus.js';
+import { SimUsbHost } from '../host-end/index.js';
+import { VirtualBus } from '../bus/index.js';
 
 export interface SimLinkOptions {
   /** Speed of both the port and the controller. Default 'high'. */

@@ -14,17 +14,28 @@
  * const info = await host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 1000 });
  * await using dev = await host.open(info);
  */
-import { bmRequestType, delay, SimulatorError, USB_DT, USB_REQUEST, withTimeout, type Clock, type UsbSpeed } from '../../core/index.js';
-import { parseConfigurationDescriptor, type ConfigurationDescriptor } from '../../host-side/descriptors/configuration-descriptor.js';
-import { parseDeviceDescriptor, type DeviceDescriptor } from '../../host-side/descriptors/device-descriptor.js';
-import { parseLangIds, parseStringDescriptor } from '../../host-side/descriptors/string-descriptor.js';
-import { encodeSetup } from '../../host-side/setup-packet.js';
-import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost, UsbHotplugEvent, UsbOpenOptions } from '../../host-side/usb-host.js';
-import { HostUrb, type UrbOutcome } from './host-urb.js';
+import { bmRequestType, delay, SimulatorError, USB_DT, USB_REQUEST, withTimeout, type Clock, type UsbSpeed } from '../../../core/index.js';
+import {
+  encodeSetup,
+  parseConfigurationDescriptor,
+  parseDeviceDescriptor,
+  parseLangIds,
+  parseStringDescriptor,
+  type ConfigurationDescriptor,
+  type DeviceDescriptor,
+  type UsbDeviceFilter,
+  type UsbDeviceHandle,
+  type UsbDeviceInfo,
+  type UsbHost,
+  type UsbHotplugEvent,
+  type UsbOpenOptions,
+} from '../../../host-side/index.js';
+import type { BusHostListener, VirtualBus } from '../bus/index.js';
+import type { UrbOutcome } from '../link-contract.js';
+import { allocBuffer, HostUrb } from './host-urb.js';
 import { libusbError } from './libusb-codes.js';
 import { SimUsbDeviceHandle } from './sim-usb-device-handle.js';
-import { allocBuffer, runUrb } from './urb-runner.js';
-import type { BusHostListener, VirtualBus } from './virtual-bus.js';
+import { PlainUrbRun } from './urb-run.js';
 
 /** Timings from USB 2.0 §7.1.7 (ms). */
 const T_ATTDB = 100; // attach debounce (§7.1.7.3)
@@ -257,7 +268,9 @@ export class SimUsbHost implements UsbHost {
     const setup = encodeSetup({ bmRequestType, bRequest, wValue, wIndex, wLength });
     const buffer = typeof dataOrLength === 'number' ? allocBuffer(dataOrLength) : dataOrLength;
     const urb = new HostUrb({ transferType: 'control', endpoint: isIn ? 0x80 : 0x00, buffer, setup });
-    return new Promise((resolve) => runUrb(this.clock, port.bus, urb, timeoutMs, signal, resolve));
+    const run = new PlainUrbRun();
+    run.start(this.clock, port.bus, urb, timeoutMs, signal);
+    return run.result;
   }
 
   /**

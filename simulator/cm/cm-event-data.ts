@@ -1,0 +1,25 @@
+/** The CM_NOTIFY_EVENT_DATA payloads the simulated Configuration Manager delivers, per filter type (reference §3.5). */
+import { encodeCmNotifyEventData } from '../../device-side/index.js';
+import type { InterfaceRecord } from './device-incarnation.js';
+
+/** An empty payload (DataSize 0). */
+export const EMPTY = new Uint8Array(0);
+
+/** CM_NOTIFY_EVENT_DATA of a DEVICEINTERFACE action. */
+export function interfaceEvent(rec: InterfaceRecord): Uint8Array {
+  return encodeCmNotifyEventData({ filterType: 'deviceInterface', classGuid: rec.classGuid, symbolicLink: rec.symbolicLink });
+}
+
+/** CM_NOTIFY_EVENT_DATA of a DEVICEINSTANCE action. */
+export function instanceEvent(instanceId: string): Uint8Array {
+  return encodeCmNotifyEventData({ filterType: 'deviceInstance', instanceId });
+}
+
+/**
+ * CM_NOTIFY_EVENT_DATA for a DEVICEHANDLE action. For every action but DEVICECUSTOMEVENT:
+ * ASSUMPTION (reference §3.5 documents the union only for custom events): EventGuid is GUID_NULL,
+ * NameOffset 0 and DataSize 0.
+ */
+export function handleEvent(eventGuid: string, nameOffset: number, data: Uint8Array): Uint8Array {
+  return encodeCmNotifyEventData({ filterType: 'deviceHandle', eventGuid, nameOffset, data });
+}

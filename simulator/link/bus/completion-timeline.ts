@@ -1,0 +1,148 @@
+/**
+ * The bus-wide time line (bus-timing.ts): bus time is reserved packet by packet, and completions are
+ * committed with their bus time and fired from one clock timer in time order (the time line is
+ * monotonic), so a transfer costs one timer, not one per packet.
+ */
+import type { Clock, ClockTimer } from '../../../core/index.js';
+import { TRANSFER_STATE, URB_STATE, type LinkDeviceTransfer, type LinkUrb, type UrbOutcome } from '../link-contract.js';
+import { BUS_UNITS_PER_MS, busUnitsToMs, msToBusUnits } from './bus-timing.js';
+import { URB_STATUS, type UrbTap } from './urb-tap.js';
+
+type Completion = LinkUrb | LinkDeviceTransfer;
+
+/** Told when a committed control URB has completed (EP0's stage machine then starts the next one). */
+export interface ControlCompletionListener {
+  controlFired(urb: LinkUrb): void;
+}
+
+export class CompletionTimeline {
+  readonly #clock: Clock;
+  readonly #tap: UrbTap;
+  #control: ControlCompletionListener | undefined = undefined;
+  /** End of the last reserved bus time (units). */
+  #busyUntil = 0;
+  #done: (Completion | undefined)[] = [];
+  #doneHead = 0;
+  #doneTimer: ClockTimer | undefined;
+  readonly #fireDue = (): void => this.#fireCompletions();
+
+  constructor(clock: Clock, tap: UrbTap) {
+    this.#clock = clock;
+    this.#tap = tap;
+  }
+
+  /** Sets who hears of completed control URBs (the control pipe). */
+  listen(control: ControlCompletionListener): void {
+    this.#control = control;
+  }
+
+  /** The time line's end, in Clock ms. */
+  get busyUntilMs(): number {
+    return busUnitsToMs(this.#busyUntil);
+  }
+
+  #nowUnits(): number {
+    return msToBusUnits(this.#clock.now());
+  }
+
+  /** Reserves `units` of bus time after everything already reserved; returns its end. */
+  reserve(units: number): number {
+    const now = this.#nowUnits();
+    const start = this.#busyUntil > now ? this.#busyUntil : now;
+    this.#busyUntil = start + units;
+    return this.#busyUntil;
+  }
+
+  /** Decides a URB's outcome; it completes at bus time `at`. */
+  commitHost(urb: LinkUrb, outcome: UrbOutcome, at: number): void {
+    urb.state = URB_STATE.COMMITTED;
+    urb.outcome = outcome;
+    urb.at = at;
+    this.#pushDone(urb);
+  }
+
+  /** Decides a device transfer's outcome (its abortReason, if any, is set); it settles at bus time `at`. */
+  commitDevice(t: LinkDeviceTransfer, at: number): void {
+    t.state = TRANSFER_STATE.COMMITTED;
+    t.queue = undefined;
+    t.at = at;
+    this.#pushDone(t);
+  }
+
+  #pushDone(c: Completion): void {
+    this.#done.push(c);
+    if (this.#doneTimer === undefined) this.#armDone();
+  }
+
+  #armDone(): void {
+    const head = this.#done[this.#doneHead];
+    if (head === undefined) return;
+    const delayMs = (head.at - this.#nowUnits()) / BUS_UNITS_PER_MS;
+    this.#doneTimer = this.#clock.setTimer(delayMs > 0 ? delayMs : 0, this.#fireDue);
+  }
+
+  #fireCompletions(): void {
+    this.#doneTimer = undefined;
+    const now = this.#nowUnits() + 0.001;
+    // Re-read #done each turn: a completion callback may detach/reset, which replaces the queue.
+    for (;;) {
+      const q = this.#done;
+      const c = q[this.#doneHead];
+      if (c === undefined || c.at > now) break;
+      q[this.#doneHead++] = undefined;
+      this.#fire(c);
+    }
+    const q = this.#done;
+    if (this.#doneHead >= q.length) {
+      q.length = 0;
+      this.#doneHead = 0;
+    } else if (this.#doneHead > 1024) {
+      this.#done = q.slice(this.#doneHead);
+      this.#doneHead = 0;
+    }
+    if (this.#doneTimer === undefined) this.#armDone();
+  }
+
+  #fire(c: Completion): void {
+    if (c.end === 'device') {
+      c.settle();
+      return;
+    }
+    if (c.state !== URB_STATE.COMMITTED) return;
+    this.#finish(c);
+    if (c.transferType === 'control') this.#control?.controlFired(c);
+  }
+
+  /** Fires everything committed but not yet due, as `outcome` (host) / 'purged' (device). */
+  abortInFlight(outcome: UrbOutcome): void {
+    const q = this.#done;
+    const head = this.#doneHead;
+    this.#done = [];
+    this.#doneHead = 0;
+    this.#doneTimer?.cancel();
+    this.#doneTimer = undefined;
+    // Traffic scheduled after now never happened.
+    this.#busyUntil = this.#nowUnits();
+    for (let i = head; i < q.length; i++) {
+      const c = q[i]!;
+      if (c.end === 'device') {
+        if (c.state === TRANSFER_STATE.COMMITTED) c.fail('purged', outcome === 'reset' ? 'bus reset' : 'detach');
+      } else if (c.state === URB_STATE.COMMITTED) {
+        c.outcome = outcome;
+        this.#finish(c);
+      }
+    }
+  }
+
+  /** Completes a URB at once with `outcome`, off the time line (cancel, timeout, teardown). */
+  completeNow(urb: LinkUrb, outcome: UrbOutcome): void {
+    urb.outcome = outcome;
+    this.#finish(urb);
+  }
+
+  #finish(urb: LinkUrb): void {
+    urb.state = URB_STATE.DONE;
+    this.#tap.record(urb, 'C', URB_STATUS[urb.outcome], urb.actual);
+    urb.completion?.urbCompleted(urb);
+  }
+}

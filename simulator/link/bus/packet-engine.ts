@@ -1,0 +1,361 @@
+/**
+ * The packet engine: the 30 non-control endpoint pipes and the packet rules that move data between a
+ * pipe's host URBs and its device transfers (USB 2.0 §5.8 bulk, §8.4.4 babble). When a host URB and a
+ * device transfer meet, the largest run of whole packets both can take is copied at once; the packet
+ * count only advances the time line and the data toggle.
+ *
+ * @see USB 2.0 §5.8 (bulk), §8.5.3.2 (short packets and ZLPs), §9.4.5 (halt and toggle)
+ * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
+ */
+import { SimulatorError, endpointIndex } from '../../../core/index.js';
+import type { LinkDeviceTransfer, LinkUrb, UfxAbortReason, UrbOutcome } from '../link-contract.js';
+import type { BusState } from './bus-state.js';
+import type { CompletionTimeline } from './completion-timeline.js';
+import { Fifo } from './fifo.js';
+
+/** A snapshot of one endpoint for scenarios and tests. */
+export interface EndpointState {
+  readonly address: number;
+  /** Configured on the device side (part of the active configuration / alternate setting). */
+  readonly active: boolean;
+  readonly halted: boolean;
+  /** Next data PID: 0 = DATA0, 1 = DATA1 (host and device agree in the model). */
+  readonly toggle: 0 | 1;
+  readonly maxPacketSize: number;
+  /** Host URBs waiting on the endpoint. */
+  readonly queuedHost: number;
+  /** Device transfers waiting on the endpoint. */
+  readonly queuedDevice: number;
+}
+
+/** Endpoint configuration given by the function controller at SET_CONFIGURATION / SET_INTERFACE. */
+export interface PipeConfig {
+  readonly type: 'bulk' | 'interrupt' | 'isochronous';
+  readonly maxPacketSize: number;
+  readonly bInterval?: number | undefined;
+}
+
+class EndpointPipe {
+  readonly address: number;
+  readonly isIn: boolean;
+  active = false;
+  type: PipeConfig['type'] = 'bulk';
+  maxPacketSize = 0;
+  interval = 0;
+  /** Bus units per packet at the current speed. */
+  slot = 0;
+  halted = false;
+  toggle: 0 | 1 = 0;
+  readonly host = new Fifo<LinkUrb>();
+  readonly device = new Fifo<LinkDeviceTransfer>();
+  constructor(address: number) {
+    this.address = address;
+    this.isIn = (address & 0x80) !== 0;
+  }
+}
+
+export class PacketEngine {
+  readonly #state: BusState;
+  readonly #timeline: CompletionTimeline;
+  /** By endpointIndex: OUT 0x00–0x0F, then IN 0x80–0x8F (EP0's slots stay unused: control-pipe.ts). */
+  readonly #pipes: EndpointPipe[] = [];
+
+  constructor(state: BusState, timeline: CompletionTimeline) {
+    this.#state = state;
+    this.#timeline = timeline;
+    for (let i = 0; i < 32; i++) this.#pipes.push(new EndpointPipe((i & 0x0f) | ((i & 0x10) << 3)));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Host end
+
+  /** Queues a submitted bulk/interrupt URB on its endpoint; it moves as soon as the device has a transfer. */
+  submit(urb: LinkUrb): void {
+    const pipe = this.#pipes[endpointIndex(urb.endpoint)]!;
+    pipe.host.push(urb);
+    this.#match(pipe);
+  }
+
+  /** Takes a queued URB off its endpoint (its outcome not yet decided). */
+  unlink(urb: LinkUrb): void {
+    this.#pipes[endpointIndex(urb.endpoint)]!.host.remove(urb);
+  }
+
+  /** bInterval of an endpoint (for the capture). */
+  interval(endpoint: number): number {
+    return this.#pipes[endpointIndex(endpoint)]!.interval;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Device end
+
+  /** Makes an endpoint part of the active configuration (DATA0, not halted) at the current speed. */
+  configure(address: number, config: PipeConfig): void {
+    const p = this.#pipe(address);
+    p.active = true;
+    p.type = config.type;
+    p.maxPacketSize = config.maxPacketSize;
+    p.interval = config.bInterval ?? 0;
+    p.slot = this.#state.slots.bulk;
+    p.halted = false;
+    p.toggle = 0;
+    this.#match(p);
+  }
+
+  /** Removes an endpoint from the configuration; its device transfers end with UfxAbort `reason`. */
+  deconfigure(address: number, reason: UfxAbortReason): void {
+    const p = this.#pipe(address);
+    for (const t of p.device.drain()) t.fail(reason, 'endpoint deconfigured');
+    p.active = false;
+    p.halted = false;
+    p.toggle = 0;
+  }
+
+  /** Ends every device transfer queued on `address` with UfxAbort 'purged'. */
+  purge(address: number): void {
+    for (const t of this.#pipe(address).device.drain()) t.fail('purged');
+  }
+
+  /** Queues a device transfer; it moves as soon as the host asks (or already waits). */
+  queue(address: number, transfer: LinkDeviceTransfer): void {
+    const p = this.#pipe(address);
+    transfer.queue = p.device;
+    p.device.push(transfer);
+    this.#match(p);
+  }
+
+  /** Halts or un-halts an endpoint; un-halting resets its toggle to DATA0. */
+  setHalt(address: number, halted: boolean): void {
+    const p = this.#pipe(address);
+    p.halted = halted;
+    if (!halted) p.toggle = 0;
+    this.#match(p);
+  }
+
+  resetToggle(address: number): void {
+    this.#pipe(address).toggle = 0;
+  }
+
+  isHalted(address: number): boolean {
+    return this.#pipe(address).halted;
+  }
+
+  endpointState(address: number): EndpointState {
+    const p = this.#pipe(address);
+    return {
+      address: p.address,
+      active: p.active,
+      halted: p.halted,
+      toggle: p.toggle,
+      maxPacketSize: p.maxPacketSize,
+      queuedHost: p.host.size,
+      queuedDevice: p.device.size,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Link events
+
+  /** Resume: every active pipe moves again. */
+  matchAll(): void {
+    for (const p of this.#pipes) if (p.active) this.#match(p);
+  }
+
+  /** Detach or reset: host URBs end with `outcome`, device transfers are purged, every pipe is deconfigured. */
+  teardown(outcome: UrbOutcome): void {
+    for (const p of this.#pipes) {
+      for (const urb of p.host.drain()) this.#timeline.completeNow(urb, outcome);
+      for (const t of p.device.drain()) t.fail('purged', outcome === 'reset' ? 'bus reset' : 'detach');
+      p.active = false;
+      p.halted = false;
+      p.toggle = 0;
+    }
+  }
+
+  #pipe(address: number): EndpointPipe {
+    if ((address & 0x0f) === 0 || (address & 0x70) !== 0) {
+      throw new SimulatorError('SIM_BAD_ENDPOINT', `0x${address.toString(16)} is not a non-control endpoint address (0x01–0x0F, 0x81–0x8F)`);
+    }
+    return this.#pipes[endpointIndex(address)]!;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Packet rules
+
+  #match(p: EndpointPipe): void {
+    if (!p.active || !this.#state.connected || this.#state.suspended) return;
+    if (p.halted) {
+      // A halted endpoint answers every token with STALL (one slot each); device transfers are held.
+      for (let urb = p.host.shift(); urb !== undefined; urb = p.host.shift()) {
+        this.#timeline.commitHost(urb, 'stall', this.#timeline.reserve(p.slot));
+      }
+      return;
+    }
+    if (p.host.size === 0 || p.device.size === 0) return;
+    if (p.isIn) this.#matchIn(p);
+    else this.#matchOut(p);
+  }
+
+  /** Ends `packets` packets on `p`: advances the toggle and the time line; returns the end time. */
+  #spend(p: EndpointPipe, packets: number): number {
+    if (packets & 1) p.toggle = p.toggle === 0 ? 1 : 0;
+    return this.#timeline.reserve(packets * p.slot);
+  }
+
+  /** Device → host. Host URBs end on a short packet, a ZLP, or when full (USB 2.0 §5.8.3). */
+  #matchIn(p: EndpointPipe): void {
+    const timeline = this.#timeline;
+    const mps = p.maxPacketSize;
+    for (;;) {
+      const urb = p.host.peek();
+      const req = p.device.peek();
+      if (urb === undefined || req === undefined) return;
+      let hostRem = urb.length - urb.actual;
+      let devRem = req.length - req.offset;
+      let packets = 0;
+      if (devRem >= mps && hostRem >= mps) {
+        const k = Math.min(Math.floor(devRem / mps), Math.floor(hostRem / mps));
+        const n = k * mps;
+        urb.buffer.set(req.data.subarray(req.offset, req.offset + n), urb.actual);
+        urb.actual += n;
+        req.offset += n;
+        hostRem -= n;
+        devRem -= n;
+        packets = k;
+      }
+      if (hostRem === 0) {
+        const at = this.#spend(p, packets);
+        p.host.shift();
+        timeline.commitHost(urb, 'ok', at);
+        if (devRem === 0 && !req.needsZlp(mps)) {
+          p.device.shift();
+          timeline.commitDevice(req, at);
+        }
+        continue;
+      }
+      if (devRem === 0) {
+        if (req.needsZlp(mps)) {
+          // The zero-length packet ends the host URB short.
+          req.zlpDone = true;
+          const at = this.#spend(p, packets + 1);
+          p.host.shift();
+          p.device.shift();
+          timeline.commitHost(urb, 'ok', at);
+          timeline.commitDevice(req, at);
+        } else {
+          // The device transfer ended on a whole packet: the host URB waits for more.
+          const at = this.#spend(p, packets);
+          p.device.shift();
+          timeline.commitDevice(req, at);
+        }
+        continue;
+      }
+      // One more packet: a short one (devRem < mps), or a full one that does not fit (hostRem < mps).
+      const pkt = devRem < mps ? devRem : mps;
+      if (pkt <= hostRem) {
+        urb.buffer.set(req.data.subarray(req.offset, req.offset + pkt), urb.actual);
+        urb.actual += pkt;
+        req.offset += pkt;
+        const at = this.#spend(p, packets + 1);
+        p.host.shift();
+        p.device.shift();
+        timeline.commitHost(urb, 'ok', at);
+        timeline.commitDevice(req, at);
+        continue;
+      }
+      // Babble: the packet is larger than the space left in the URB (USB 2.0 §8.4.4 / -EOVERFLOW).
+      // ASSUMPTION (not documented for UFX): the device controller got its ACK, so the whole packet
+      // counts as sent; its transfer goes on with the next packet for the next URB. The host keeps
+      // the bytes that fit.
+      urb.buffer.set(req.data.subarray(req.offset, req.offset + hostRem), urb.actual);
+      urb.actual += hostRem;
+      req.offset += pkt;
+      const at = this.#spend(p, packets + 1);
+      p.host.shift();
+      timeline.commitHost(urb, 'babble', at);
+      if (req.offset === req.length && !req.needsZlp(mps)) {
+        p.device.shift();
+        timeline.commitDevice(req, at);
+      }
+    }
+  }
+
+  /** Host → device. Device buffers end on a short packet, a ZLP, or when full. */
+  #matchOut(p: EndpointPipe): void {
+    const timeline = this.#timeline;
+    const mps = p.maxPacketSize;
+    for (;;) {
+      const urb = p.host.peek();
+      const req = p.device.peek();
+      if (urb === undefined || req === undefined) return;
+      let hostRem = urb.length - urb.actual;
+      let devRem = req.length - req.offset;
+      let packets = 0;
+      if (hostRem >= mps && devRem >= mps) {
+        const k = Math.min(Math.floor(hostRem / mps), Math.floor(devRem / mps));
+        const n = k * mps;
+        req.data.set(urb.buffer.subarray(urb.actual, urb.actual + n), req.offset);
+        urb.actual += n;
+        req.offset += n;
+        hostRem -= n;
+        devRem -= n;
+        packets = k;
+      }
+      if (hostRem === 0 && !urb.needsZlp(mps)) {
+        const at = this.#spend(p, packets);
+        p.host.shift();
+        timeline.commitHost(urb, 'ok', at);
+        if (devRem === 0) {
+          p.device.shift();
+          timeline.commitDevice(req, at);
+        }
+        continue;
+      }
+      if (devRem === 0) {
+        // Buffer full: the transfer completes; the host's next packet goes to the next buffer.
+        const at = this.#spend(p, packets);
+        p.device.shift();
+        timeline.commitDevice(req, at);
+        continue;
+      }
+      if (hostRem === 0) {
+        // Zero-length packet (URB_ZERO_PACKET on an exact multiple, or a 0-byte URB).
+        urb.zlpDone = true;
+        const at = this.#spend(p, packets + 1);
+        p.host.shift();
+        p.device.shift();
+        timeline.commitHost(urb, 'ok', at);
+        timeline.commitDevice(req, at);
+        continue;
+      }
+      const pkt = hostRem < mps ? hostRem : mps;
+      if (pkt <= devRem) {
+        // A short packet ends the device transfer; it is the URB's last packet.
+        req.data.set(urb.buffer.subarray(urb.actual, urb.actual + pkt), req.offset);
+        urb.actual += pkt;
+        req.offset += pkt;
+        const at = this.#spend(p, packets + 1);
+        p.host.shift();
+        p.device.shift();
+        timeline.commitHost(urb, 'ok', at);
+        timeline.commitDevice(req, at);
+        continue;
+      }
+      // ASSUMPTION (reference §6.2: "host sending more than the buffer → undefined"): the controller
+      // ACKs the packet, stores what fits and ends the transfer with UfxAbort 'overflow'
+      // (STATUS_BUFFER_OVERFLOW); the rest of that packet is lost and the host URB goes on.
+      req.data.set(urb.buffer.subarray(urb.actual, urb.actual + devRem), req.offset);
+      req.offset += devRem;
+      urb.actual += pkt;
+      req.abortReason = 'overflow';
+      req.abortDetail = `a ${pkt}-byte packet arrived with ${devRem} bytes left in the buffer`;
+      const at = this.#spend(p, packets + 1);
+      p.device.shift();
+      timeline.commitDevice(req, at);
+      if (urb.actual === urb.length && !urb.needsZlp(mps)) {
+        p.host.shift();
+        timeline.commitHost(urb, 'ok', at);
+      }
+    }
+  }
+}
