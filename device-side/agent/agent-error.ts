@@ -80,5 +80,8 @@ export function agentErrorFromJSON(json: HarnessErrorJSON): HarnessError {
     Object.defineProperty(err, 'message', { value: json.message });
     return err;
   }
-  return errorFromJSON(json);
+  const err = errorFromJSON(json);
+  // A class errorFromJSON does not know (ServiceStateError, ...) keeps its name on the wire.
+  if (err.name !== json.name) Object.defineProperty(err, 'name', { value: json.name, enumerable: true, configurable: true, writable: false });
+  return err;
 }

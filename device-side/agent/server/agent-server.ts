@@ -34,12 +34,14 @@ import { DEFAULT_LISTEN, type ListenAddress } from './listen-address.js';
 export interface AgentServerOptions extends DeviceAgentOptions {
   /** The token every request but the liveness probe must carry (`Authorization: Bearer <token>`). */
   readonly token: string;
-  /** Default 127.0.0.1:7311. */
-  readonly listen?: ListenAddress | undefined;
+  /** Default 127.0.0.1:7311 (a missing host or port takes its default). */
+  readonly listen?: Partial<ListenAddress> | undefined;
   /** Where the JSON log lines go (pino). Default stdout; `false` for none. */
   readonly logStream?: NodeJS.WritableStream | false | undefined;
   readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | undefined;
   readonly idempotency?: { readonly ttlMs?: number; readonly maxEntries?: number } | undefined;
+  /** The whole request (headers and body) must arrive within this (slow-loris bound). Default 30 000 ms. */
+  readonly requestTimeoutMs?: number | undefined;
   /** Longest `usbfn-deadline-ms` accepted. Default 1 hour. */
   readonly maxDeadlineMs?: number | undefined;
 }
@@ -131,17 +133,27 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
  */
 export async function createAgentServer(options: AgentServerOptions): Promise<{ app: FastifyInstance; agent: DeviceAgent }> {
   const logStream = options.logStream ?? process.stdout;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger:
       logStream === false
         ? false
         : { level: options.logLevel ?? 'info', stream: logStream as unknown as Writable, redact: ['req.headers.authorization', 'headers.authorization'] },
     bodyLimit: MAX_BODY_BYTES,
-    // Slow-loris bound: the whole request (headers and body) must arrive within this.
-    requestTimeout: 30_000,
+    // Slow-loris bound: the whole request (headers and body) must arrive within this; Node checks every
+    // connectionsCheckingInterval.
+    requestTimeout,
+    http: { headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: Math.max(50, Math.min(2_000, requestTimeout / 2)) },
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // On close, streams still open (a follower that stopped reading) are cut rather than waited for.
+    forceCloseConnections: true,
     clientErrorHandler,
+    // URLs the router refuses before any route or hook (bad %-encoding, an overlong id) get the envelope too.
+    frameworkErrors: (err, _request, reply) => {
+      const why = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than any id of the protocol' : 'the URL is not validly %-encoded';
+      void (reply as FastifyReply).code(400).type('application/json').send(errorEnvelope(badRequest(why, 'Use the ids the agent gave (GET /v1/schema lists the routes).')).body);
+    },
   });
   const agent = new DeviceAgent({ ...options, log: (level, message, data) => app.log[level](data ?? {}, message) });
   const tokens = new TokenCheck(options.token);
@@ -301,7 +313,7 @@ function routeHandlers(agent: DeviceAgent, options: AgentServerOptions): Readonl
  */
 export async function startAgentServer(options: AgentServerOptions): Promise<StartedAgentServer> {
   const { app, agent } = await createAgentServer(options);
-  const listen = options.listen ?? DEFAULT_LISTEN;
+  const listen: ListenAddress = { host: options.listen?.host ?? DEFAULT_LISTEN.host, port: options.listen?.port ?? DEFAULT_LISTEN.port };
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {

@@ -33,9 +33,13 @@ export class AgentSession {
     return { sessionId: this.id, functionName: this.functionName, status, openedAtMs: this.openedAtMs };
   }
 
-  /** Ends the ring (followers finish after what is held) and every open stream. */
+  /** Ends the ring: followers finish once they have sent what it holds. */
   end(): void {
     this.ring.close();
+  }
+
+  /** Ends every open stream now, sent or not (agent shutdown: a client that does not read must not hold it). */
+  finishStreams(): void {
     for (const s of this.streams) s.finish();
     this.streams.clear();
   }

@@ -93,6 +93,8 @@ export class DeviceAgent {
   readonly #guid: string;
   #pnpVerbs: PnpVerb[] = [];
   #session: AgentSession | undefined;
+  /** Sessions being closed: their last entries (stop, close) still arrive from the worker. */
+  readonly #closing = new Map<string, AgentSession>();
   #nextFault = 1;
   #closed = false;
 
@@ -117,7 +119,8 @@ export class DeviceAgent {
         traceLimit: options.traceLimit ?? 100_000,
       },
       onLog: (sessionId, entry) => {
-        if (this.#session?.id === sessionId) this.#session.ring.append(entry);
+        const session = this.#session?.id === sessionId ? this.#session : this.#closing.get(sessionId);
+        if (session !== undefined && !session.ring.closed) session.ring.append(entry);
       },
       onFailure: (error) => this.#onWorkerFailure(error),
       onOutput: (line, stream) => this.#log(stream === 'stderr' ? 'warn' : 'info', `worker: ${line}`),
@@ -140,7 +143,10 @@ export class DeviceAgent {
     if (this.#closed) return;
     this.#closed = true;
     const session = this.#session;
-    if (session !== undefined) await this.#closeSession(session, AbortSignal.timeout(5_000)).catch(() => undefined);
+    if (session !== undefined) {
+      await this.#closeSession(session, AbortSignal.timeout(5_000)).catch(() => undefined);
+      session.finishStreams();
+    }
     this.#leases.dispose();
     await this.#worker.close();
   }
@@ -325,6 +331,7 @@ export class DeviceAgent {
 
   async #closeSession(session: AgentSession, signal: Deadline): Promise<ReturnType<AgentSession['ring']['snapshot']>> {
     if (this.#session === session) this.#session = undefined;
+    this.#closing.set(session.id, session);
     try {
       if (session.failed === undefined) {
         await this.#worker.request({ op: 'closeSession', sessionId: session.id }, { signal, timeoutMs: this.#commandMs() });
@@ -335,6 +342,7 @@ export class DeviceAgent {
         this.#log('warn', 'closing the session in the worker failed', { sessionId: session.id, error: String(err) });
       }
     } finally {
+      this.#closing.delete(session.id);
       session.end();
     }
     this.#log('info', 'session closed', { sessionId: session.id });

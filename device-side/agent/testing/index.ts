@@ -7,3 +7,4 @@ import { siblingModule } from '../module-url.js';
 
 /** Module URL of the `fake` backend (a scripted device over FakeUsbFnPort) for the agent's options. */
 export const FAKE_AGENT_BACKEND_MODULE = siblingModule(import.meta.url, './fake-agent-backend');
+export * from './hostile-requests.js';

@@ -13,7 +13,7 @@ import type { HarnessError } from '../../../core/index.js';
 import { AgentError, agentErrorFromJSON } from '../agent-error.js';
 import type { AgentBackendName } from '../agent-backend.js';
 import type { Health } from '../protocol/index.js';
-import { forkWorkerChannel, inProcessWorkerChannel, type WorkerChannel } from './worker-channel.js';
+import { forkWorkerChannel, inProcessWorkerChannel, type WorkerChannel, type WorkerChannelEvents } from './worker-channel.js';
 import type { FromWorker, WorkerCommand, WorkerInit, WorkerLogEntry, WorkerOp, WorkerResults } from './worker-protocol.js';
 
 export type WorkerMode = Health['worker']['mode'];
@@ -46,6 +46,8 @@ export interface WorkerSupervisorOptions {
   readonly onFailure: (error: AgentError) => void;
   /** A line the worker printed (process mode). */
   readonly onOutput?: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined;
+  /** How a worker is reached; default by `mode` (fork, or in-process). Tests pass a scripted channel. */
+  readonly createChannel?: ((events: WorkerChannelEvents) => WorkerChannel) | undefined;
 }
 
 interface Pending {
@@ -99,7 +101,7 @@ export class WorkerSupervisor {
   /** Starts the worker; resolves when it is ready or could not start (see {@link info}). */
   async start(): Promise<void> {
     this.#spawn('starting');
-    await this.#startup?.promise;
+    await this.#settled(undefined);
   }
 
   /**
@@ -111,9 +113,7 @@ export class WorkerSupervisor {
   async request<K extends WorkerOp>(command: Extract<WorkerCommand, { op: K }>, options: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<WorkerResults[K]> {
     const { signal } = options;
     signal?.throwIfAborted();
-    if (this.#state === 'starting' || this.#state === 'restarting') {
-      await abortable(this.#startup?.promise ?? Promise.resolve(), signal);
-    }
+    await this.#settled(signal);
     const channel = this.#channel;
     if (this.#state !== 'ready' || channel === undefined) throw this.#unusableError();
     const id = this.#nextId++;
@@ -159,9 +159,16 @@ export class WorkerSupervisor {
     this.#restartTimes = [];
     this.#restarts++;
     this.#spawn('restarting');
-    await this.#startup?.promise;
+    await this.#settled(undefined);
     if (this.#state !== 'ready') throw this.#unusableError();
     return this.info;
+  }
+
+  /** Waits while a worker is starting (another restart may begin meanwhile: then waits for that one). */
+  async #settled(signal: AbortSignal | undefined): Promise<void> {
+    while (this.#state === 'starting' || this.#state === 'restarting') {
+      await abortable(this.#startup?.promise ?? Promise.resolve(), signal);
+    }
   }
 
   /** Stops the worker (orderly: it closes its session and backend first). */
@@ -202,7 +209,8 @@ export class WorkerSupervisor {
       },
     };
     try {
-      this.#channel = this.#o.mode === 'process' ? forkWorkerChannel(events) : inProcessWorkerChannel(events);
+      const create = this.#o.createChannel ?? (this.#o.mode === 'process' ? forkWorkerChannel : inProcessWorkerChannel);
+      this.#channel = create(events);
     } catch (err) {
       this.#stopped(`the service worker could not be started: ${err instanceof Error ? err.message : String(err)}`);
       return;
@@ -308,6 +316,8 @@ export class WorkerSupervisor {
   #abandon(error: AgentError): void {
     this.#generation++;
     this.#stopPinging();
+    // Whoever waited for this channel to start re-checks the state (a new one may be starting).
+    this.#startup?.resolve();
     for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(error);
   }
 
