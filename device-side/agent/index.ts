@@ -16,9 +16,9 @@ export {
   type CreateAgentBackend,
   type UsbfnPresence,
 } from './agent-backend.js';
-export { builtinAgentBackends } from './backends/builtin-backends.js';
+export { builtinAgentBackends } from './backends/index.js';
 export * from './faults/index.js';
-export { renderUsbFnRegFile, type UsbFnRegConfig } from './usbfn-reg-file.js';
+export { renderUsbFnRegFile, USBFN_HIL_TEST_REG_COMMENT, USBFN_REGISTRY_ROOT, type UsbFnRegConfig } from './usbfn-reg-file.js';
 
 /** The agent's server (fastify, the worker supervisor), loaded on first use. */
 export function loadAgentServer(): Promise<typeof import('./server/index.js')> {

@@ -64,7 +64,9 @@ export function renderUsbFnRegFile(config: UsbFnRegConfig, comment: readonly str
   for (const [name, value] of Object.entries(config)) {
     if (!(SUBKEYS as readonly string[]).includes(name)) root[name] = value as RegValue;
   }
-  const blocks: string[][] = [['Windows Registry Editor Version 5.00', ...comment.map((c) => `; ${c}`.trimEnd())], section(USBFN_REGISTRY_ROOT, root)];
+  const blocks: string[][] = [['Windows Registry Editor Version 5.00']];
+  if (comment.length > 0) blocks.push(comment.map((c) => `; ${c}`.trimEnd()));
+  blocks.push(section(USBFN_REGISTRY_ROOT, root));
   for (const sub of SUBKEYS) {
     const keys = config[sub];
     if (keys === undefined) continue;
@@ -72,3 +74,13 @@ export function renderUsbFnRegFile(config: UsbFnRegConfig, comment: readonly str
   }
   return blocks.map((b) => b.join('\r\n')).join('\r\n\r\n') + '\r\n';
 }
+
+/** The comment of the committed device-side/agent/usbfn-hil-test-function.reg. */
+export const USBFN_HIL_TEST_REG_COMMENT: readonly string[] = [
+  'usbfn-hil test function: one vendor-specific interface (class 0xFF), bulk OUT 0x01 and bulk IN 0x81,',
+  'for the loopback and source/sink functions of `usbfn-hil agent serve` (docs/lab-setup.md).',
+  'Back up the device\'s own configuration first:  reg export HKLM\\SYSTEM\\CurrentControlSet\\Control\\USBFN usbfn-backup.reg',
+  'Import as an administrator:                    reg import usbfn-hil-test-function.reg   then reboot the device.',
+  'VID 0x1209 / PID 0x0001 are pid.codes test ids: for testing only, never ship them.',
+  'Generated from the simulator\'s test function configuration (a test keeps the two equal): do not edit by hand.',
+];

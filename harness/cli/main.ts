@@ -131,6 +131,8 @@ export async function main(argv: string[]): Promise<number> {
         return await commandReport(rest);
       case 'doctor':
         return await commandDoctor(rest);
+      case 'agent':
+        return await (await import('./agent-command.js')).commandAgent(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -9,10 +9,9 @@
  */
 import type { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { Value } from '@sinclair/typebox/value';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { UsageError } from '../../../core/index.js';
 import { AgentError, errorEnvelope } from '../agent-error.js';
 import {
   AGENT_HEADER,
@@ -69,19 +68,6 @@ interface RequestState {
 
 const STATE = Symbol('usbfn-hil agent request state');
 type AgentRequest = FastifyRequest & { [STATE]?: RequestState };
-
-function validatorFor(schema: TSchema, httpPart: string | undefined): (data: unknown) => { value?: unknown; error?: Error } {
-  const check = TypeCompiler.Compile(schema);
-  const convert = httpPart === 'querystring' || httpPart === 'params';
-  return (data) => {
-    // Query strings and path parameters are text: convert `after=5` to 5; a body must already be right.
-    const value = convert ? Value.Convert(schema, data) : data;
-    if (check.Check(value)) return { value };
-    const first = check.Errors(value).First();
-    const where = `${httpPart ?? 'request'}${first?.path ?? ''}`;
-    return { error: new Error(`${where}: ${first?.message ?? 'does not match the schema'}`) };
-  };
-}
 
 const badRequest = (what: string, fix: string, data: Record<string, string | number> = {}): AgentError => new AgentError('LAB_AGENT_BAD_REQUEST', what, fix, data);
 
@@ -149,6 +135,8 @@ export async function createAgentServer(options: AgentServerOptions): Promise<{ 
     // On close, streams still open (a follower that stopped reading) are cut rather than waited for.
     forceCloseConnections: true,
     clientErrorHandler,
+    // Every failed check of a request is listed (a union's alternatives can give several).
+    schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.message ?? ''}`.trim()).join('; ')),
     // URLs the router refuses before any route or hook (bad %-encoding, an overlong id) get the envelope too.
     frameworkErrors: (err, _request, reply) => {
       const why = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than any id of the protocol' : 'the URL is not validly %-encoded';
@@ -162,7 +150,8 @@ export async function createAgentServer(options: AgentServerOptions): Promise<{ 
   const maxDeadlineMs = options.maxDeadlineMs ?? 3_600_000;
 
   app.removeContentTypeParser(['text/plain']);
-  app.setValidatorCompiler(({ schema, httpPart }) => validatorFor(schema as TSchema, httpPart));
+  // TypeBox's compiled checks: query and path text converted (`after=5` → 5), bodies taken as sent.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
   app.addHook('onRequest', async (request: AgentRequest, reply) => {
     const probe = request.routeOptions.url === '/v1/health' && (request.query as Record<string, unknown>)['probe'] === '1';
@@ -318,6 +307,15 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Sta
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {
     await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(
+        'AGENT_LISTEN',
+        `cannot listen on ${listen.host}:${listen.port} (${code}): ${code === 'EADDRINUSE' ? 'another program (another agent?) uses the port' : code === 'EACCES' ? 'the account may not use this port' : 'no interface has this address'}; choose another with --listen host:port`,
+        { host: listen.host, port: listen.port },
+        { cause: err },
+      );
+    }
     throw err;
   }
   const bound = app.server.address();

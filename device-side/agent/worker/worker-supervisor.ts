@@ -113,7 +113,8 @@ export class WorkerSupervisor {
   async request<K extends WorkerOp>(command: Extract<WorkerCommand, { op: K }>, options: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<WorkerResults[K]> {
     const { signal } = options;
     signal?.throwIfAborted();
-    await this.#settled(signal);
+    // Only when a worker is starting: a ready worker gets the command in this same tick.
+    if (this.#state === 'starting' || this.#state === 'restarting') await this.#settled(signal);
     const channel = this.#channel;
     if (this.#state !== 'ready' || channel === undefined) throw this.#unusableError();
     const id = this.#nextId++;
