@@ -273,9 +273,11 @@ function routeHandlers(agent: DeviceAgent, options: AgentServerOptions): Readonl
   const params = (r: FastifyRequest): Record<string, string> => r.params as Record<string, string>;
   const sid = (r: FastifyRequest): string => params(r)['sessionId']!;
   const body = <T>(r: FastifyRequest): T => r.body as T;
+  // The document is the same for the agent's lifetime: build it once.
+  const schema = agentOpenApiDocument(options.agentVersion ?? '0.0.0');
   return {
     getHealth: async (r, signal) => ((r.query as { probe?: number }).probe === 1 ? ok(200, { ok: true }) : ok(200, await agent.health(signal))),
-    getSchema: async () => ok(200, agentOpenApiDocument(options.agentVersion ?? '0.0.0')),
+    getSchema: async () => ok(200, schema),
     acquireLease: async (r) => ok(201, agent.acquireLease(body<LeaseRequest>(r))),
     renewLease: async (r) => ok(200, agent.renewLease(params(r)['leaseId']!, body<{ ttlMs?: number }>(r).ttlMs)),
     releaseLease: async (r, signal) => {

@@ -90,6 +90,7 @@ export class DeviceAgent {
   readonly #pnp: PnpRunner;
   readonly #startedAt: number;
   readonly #schemaHash = agentSchemaHash();
+  readonly #os = { platform: platform(), release: release(), arch: arch() };
   readonly #guid: string;
   #pnpVerbs: PnpVerb[] = [];
   #session: AgentSession | undefined;
@@ -163,7 +164,7 @@ export class DeviceAgent {
       nowMs: this.#clock.now(),
       uptimeMs: performance.now() - this.#startedAt,
       node: process.version,
-      os: { platform: platform(), release: release(), arch: arch() },
+      os: this.#os,
       backend: w.backend ?? this.#o.backend.name,
       bench: { id: this.#o.bench?.id ?? 'bench', tags: [...(this.#o.bench?.tags ?? [])] },
       lease: this.#leases.current,
