@@ -1,9 +1,9 @@
 /**
  * Security of the agent's HTTP surface: every route refuses a missing or wrong token, the default bind is
  * loopback, bodies are size-limited and schema-checked, and a seeded storm of malformed and hostile requests
- * (USBFN_HIL_FUZZ_COUNT: 5 000 in the unit run, 100 000 for the full storm; most through `inject()`, a share over real sockets, plus raw
- * malformed HTTP) gives no crash, no hang, no 5xx, and a 4xx envelope with a clear message wherever the
- * request was certainly wrong. The count and time are printed.
+ * (most through `inject()`, a share over real sockets, plus raw malformed HTTP) gives no crash, no hang, no
+ * 5xx, and a 4xx envelope with a clear message wherever the request was certainly wrong. The count and time
+ * are printed. USBFN_HIL_FUZZ_COUNT sets the storm's size: 5 000 in the unit run, 100 000 for the full storm.
  */
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { connect } from 'node:net';
