@@ -177,7 +177,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<{ 
         });
         controller.abort(late);
         if (reply.sent) state.onLateDeadline?.();
-        else void sendAnswer(reply, errorEnvelope(late));
+        else sendAnswer(reply, errorEnvelope(late)).catch((err: unknown) => request.log.error({ err }, 'sending the deadline answer failed'));
       }, ms);
     }
     // The caller went away before the answer was complete: stop waiting for it.

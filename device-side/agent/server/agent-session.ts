@@ -17,8 +17,6 @@ export class AgentSession {
   functionName = '';
   /** Set when the worker crashed or hung under this session: every later command fails with it. */
   failed: AgentError | undefined;
-  /** The last status the worker reported (what a failed session answers). */
-  lastStatus: SessionInfo['status'] = { service: 'idle', bus: 'unknown', openCount: 0, symbolicLink: null };
 
   constructor(args: { id: string; leaseId: string; name: string; openedAtMs: number; ringCapacity: number }) {
     this.id = args.id;
@@ -29,7 +27,6 @@ export class AgentSession {
   }
 
   info(status: SessionInfo['status']): SessionInfo {
-    this.lastStatus = status;
     return { sessionId: this.id, functionName: this.functionName, status, openedAtMs: this.openedAtMs };
   }
 

@@ -270,21 +270,18 @@ export class DeviceAgent {
   }
 
   async serviceCommand(sessionId: string, op: 'startService' | 'stopService', timeoutMs: number | undefined, signal: Deadline): Promise<{ status: SessionInfo['status'] }> {
-    const session = this.#live(sessionId);
+    this.#live(sessionId);
     const t = timeoutMs ?? SERVICE_COMMAND_MS;
     const { status } = await this.#worker.request({ op, sessionId, timeoutMs: t }, { signal, timeoutMs: t + this.#commandMs() });
-    session.lastStatus = status;
     return { status };
   }
 
   async wait(sessionId: string, request: WaitRequest, signal: Deadline): Promise<{ status: SessionInfo['status']; atMs: number }> {
-    const session = this.#live(sessionId);
-    const result = await this.#worker.request(
+    this.#live(sessionId);
+    return this.#worker.request(
       { op: 'wait', sessionId, until: request.until, timeoutMs: request.timeoutMs },
       { signal, timeoutMs: request.timeoutMs + this.#commandMs() },
     );
-    session.lastStatus = result.status;
-    return result;
   }
 
   /**

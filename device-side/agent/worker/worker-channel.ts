@@ -60,14 +60,19 @@ export function forkWorkerChannel(events: WorkerChannelEvents): WorkerChannel {
       events.exit(code, signal);
     }),
   );
-  // A failed spawn (no node binary, EAGAIN) is reported as an exit without code.
-  child.once('error', () => {
-    if (!exited && child.exitCode === null && child.pid === undefined) events.exit(null, null);
+  // A failed spawn (no node binary, EAGAIN) is reported as an exit without code; later errors (a send on a
+  // channel that just closed) are followed by the exit event, so they need no handling of their own — but an
+  // 'error' event without a listener would take the agent down.
+  child.on('error', () => {
+    if (!exited && child.exitCode === null && child.pid === undefined) {
+      exited = true;
+      events.exit(null, null);
+    }
   });
   return {
     pid: child.pid ?? null,
     send: (message) => {
-      if (child.connected) child.send(message);
+      if (child.connected) child.send(message, () => undefined);
     },
     kill: () => {
       if (!exited) child.kill('SIGKILL');
