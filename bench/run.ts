@@ -91,6 +91,7 @@ if (wanted('suite')) {
   if (r.exitCode !== 0) notes.push('WARNING: the sim suite failed in the last run; its times describe a failing suite (run npm test)');
 }
 
+if (only === undefined) notes.push(...(await (await import('./device-agent.js')).benchDeviceAgent({ runs: fewRuns, log })));
 const report: BenchReport = { bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel };
 const rows = judge(report)
   .filter((v) => wanted(v.figure.split('.')[0] as Figure))

@@ -46,4 +46,20 @@ describe('DeviceEventLog', () => {
     expect(log.lastError?.kind).toBe('first');
     expect(log.toJSON().dropped).toBe(6);
   });
+
+  it('tells listeners of every entry in order, past the ring bound, until they unsubscribe; a throwing listener is isolated', () => {
+    const log = new DeviceEventLog(() => 1, 4);
+    const seen: string[] = [];
+    log.onEntry(() => {
+      throw new Error('observer bug');
+    });
+    const off = log.onEntry((e) => seen.push(`${e.level}:${e.kind}`));
+    for (let i = 0; i < 6; i++) log.info(`n${i}`);
+    log.error('failed', new Error('x'));
+    off();
+    log.info('after');
+    expect(seen).toEqual(['info:n0', 'info:n1', 'info:n2', 'info:n3', 'info:n4', 'info:n5', 'error:failed']);
+    expect(log.entries.length).toBeLessThanOrEqual(4);
+    expect(log.entries.at(-1)?.kind).toBe('after');
+  });
 });

@@ -26,6 +26,7 @@ export class DeviceEventLog {
   #entries: DeviceLogEntry[] = [];
   #dropped = 0;
   #lastError: DeviceLogEntry | undefined;
+  readonly #listeners = new Set<(entry: DeviceLogEntry) => void>();
 
   constructor(now: () => number, capacity = 5_000) {
     this.#now = now;
@@ -66,6 +67,16 @@ export class DeviceEventLog {
     return this.#dropped;
   }
 
+  /**
+   * Calls `listener` with every entry logged from now on, synchronously and in order (the device agent
+   * forwards them to its event stream). The ring bound is unchanged: a listener sees entries that later
+   * fall off the ring. Returns the function that removes the listener.
+   */
+  onEntry(listener: (entry: DeviceLogEntry) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
   /** Entries of one kind (convenience for scenarios and tests). */
   ofKind(kind: string): DeviceLogEntry[] {
     return this.#entries.filter((e) => e.kind === kind);
@@ -77,6 +88,13 @@ export class DeviceEventLog {
 
   #push(entry: DeviceLogEntry): void {
     this.#entries.push(entry);
+    for (const listener of this.#listeners) {
+      try {
+        listener(entry);
+      } catch {
+        // An observer's bug must not break the service it observes (the entry is in the ring regardless).
+      }
+    }
     if (this.#entries.length > this.#capacity) {
       // Drop the oldest half at once: amortized O(1) instead of shifting on every push.
       const drop = this.#entries.length - Math.floor(this.#capacity / 2);

@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   run: { summary: 'run the scenario suite (sim by default) and summarise it', load: async () => (await import('./run-command.js')).runCommand },
   report: { summary: 'build (and serve) the HTML report of the last run', load: async () => (await import('./report-command.js')).reportCommand },
   list: { summary: 'list the scenarios (the --scenario path of each)', load: async () => (await import('./list-command.js')).listCommand },
+  agent: { summary: 'serve the device agent on the Windows device (agent serve)', load: async () => (await import('./agent-command.js')).agentCommand },
   bench: { summary: 'check a lab bench: agent, device, one verified loopback', load: async () => (await import('./bench-command.js')).benchCommand },
   doctor: { summary: 'check this host PC: USB access, the function, what is missing', load: async () => (await import('./doctor-command.js')).doctorCommand },
 };

@@ -6,7 +6,7 @@ import { ErrorEnvelope, EventLine, FaultRequest, Health, SessionOpenRequest } fr
 
 describe('agent protocol v1', () => {
   it('pins the schema hash: a protocol change is deliberate (update the hash and the protocol docs together)', () => {
-    expect(agentSchemaHash()).toBe('e0c3d9389175b0350be237954d898aab7ec25870b7b3e37c41051fe31c16cca5');
+    expect(agentSchemaHash()).toBe('fe9cd30d62b03eae9d73aa47ba5d7e60cac2d1af9215362e335b1fbf7e32bca9');
   });
 
   it('documents every route in the OpenAPI document, with bearer auth on all but none', () => {

@@ -79,7 +79,7 @@ export const AGENT_ROUTES: readonly RouteSpec[] = [
     summary: 'Agent and protocol version, schema hash, backend, lease, worker, USBFN interface presence. With ?probe=1: liveness only, no token.',
     auth: true,
     query: HealthQuery,
-    responses: { 200: Type.Union([Health, Liveness]), 401: ErrorEnvelope },
+    responses: { 200: Type.Union([Health, Liveness]), ...COMMON_ERRORS },
   },
   {
     operationId: 'getSchema',
@@ -87,7 +87,7 @@ export const AGENT_ROUTES: readonly RouteSpec[] = [
     path: '/v1/schema',
     summary: 'This protocol as an OpenAPI 3.0 document (its sha256 is the schemaHash of /v1/health).',
     auth: true,
-    responses: { 200: Type.Object({}, { additionalProperties: true }), 401: ErrorEnvelope },
+    responses: { 200: Type.Object({}, { additionalProperties: true }), ...COMMON_ERRORS },
   },
   {
     operationId: 'acquireLease',
@@ -219,7 +219,7 @@ export const AGENT_ROUTES: readonly RouteSpec[] = [
     summary: "Kills and restarts the service worker (the bench's recovery step); the open session ends.",
     auth: true,
     body: Type.Object({}, { additionalProperties: false }),
-    responses: { 200: WorkerRestarted, ...COMMON_ERRORS, 409: ErrorEnvelope },
+    responses: { 200: WorkerRestarted, ...COMMON_ERRORS, 409: ErrorEnvelope, 503: ErrorEnvelope },
   },
 ];
 
@@ -230,13 +230,19 @@ export const AGENT_ERROR_STATUS = {
   LAB_AGENT_NOT_FOUND: 404,
   LAB_AGENT_NO_SESSION: 404,
   LAB_AGENT_BUSY: 409,
+  /** The service refused a command its state does not allow (ServiceStateError, e.g. start twice). */
+  SERVICE_STATE: 409,
   LAB_AGENT_PAYLOAD_TOO_LARGE: 413,
   LAB_AGENT_FAULT_UNSUPPORTED: 422,
   LAB_AGENT_INTERNAL: 500,
+  /** pnputil ran but failed (not elevated, unknown devnode, a veto): the bench could not do the fault. */
+  LAB_AGENT_PNP_FAILED: 500,
   LAB_AGENT_DEADLINE: 504,
   TIMEOUT: 408,
   SERVICE_CRASHED: 503,
   SERVICE_HUNG: 503,
+  /** The backend could not start (no koffi, not Windows, a broken sim module): the bench is not usable. */
+  LAB_AGENT_BACKEND_UNAVAILABLE: 503,
 } as const;
 export type AgentErrorCode = keyof typeof AGENT_ERROR_STATUS;
 

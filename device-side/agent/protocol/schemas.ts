@@ -90,7 +90,8 @@ export const Health = Type.Object(
     uptimeMs: Type.Number(),
     node: Type.String(),
     os: Type.Object({ platform: Type.String(), release: Type.String(), arch: Type.String() }),
-    backend: Type.Union([Type.Literal('win32'), Type.Literal('sim')]),
+    /** `fake`: a scripted port, for the agent's own tests only. */
+    backend: Type.Union([Type.Literal('win32'), Type.Literal('sim'), Type.Literal('fake')]),
     bench: Type.Object({ id: Type.String(), tags: Type.Array(Type.String()) }),
     lease: Nullable(LeaseInfo),
     worker: Type.Object({

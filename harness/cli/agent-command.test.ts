@@ -1,0 +1,115 @@
+/**
+ * `usbfn-hil agent serve`: options, a served agent, the build (dist/, plain node: the worker forks without
+ * tsx), and the committed USBFN `.reg` file kept equal to the simulator's test function configuration.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../core/index.js';
+import { renderUsbFnRegFile, USBFN_HIL_TEST_INTERFACE_GUID, USBFN_HIL_TEST_REG_COMMENT, type Health, type UsbFnRegConfig } from '../../device-side/index.js';
+import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID as SIM_GUID } from '../../simulator/index.js';
+import { commandAgent } from './agent-command.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The agent's `fake` backend (a scripted device over FakeUsbFnPort), by module URL as backends are given. */
+const FAKE_AGENT_BACKEND_MODULE = new URL('../../device-side/agent/testing/fake-agent-backend.ts', import.meta.url).href;
+const TOKEN = '4b1d8c2e6f0a3957b8d1c4e7f2a5b8c1';
+const env = { USBFN_HIL_AGENT_TOKEN: TOKEN };
+
+async function health(url: string): Promise<Health> {
+  const res = await fetch(`${url}/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Health;
+}
+
+describe('usbfn-hil agent', () => {
+  it('prints its usage and refuses bad options with what to use instead', async () => {
+    expect(await commandAgent(['serve', '--help'])).toBe(0);
+    expect(await commandAgent([])).toBe(2);
+    const backends = { fake: FAKE_AGENT_BACKEND_MODULE };
+    const refused = async (argv: string[], pattern: RegExp, e: NodeJS.ProcessEnv = env): Promise<void> => {
+      const err = await commandAgent(argv, { backends, env: e }).catch((x: unknown) => x);
+      expect(err, argv.join(' ')).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(pattern);
+    };
+    await refused(['start'], /agent serve/);
+    await refused(['serve', '--backend', 'nope'], /use one of fake/);
+    await refused(['serve', '--backend', 'fake', '--worker', 'thread'], /process .* in-process/);
+    await refused(['serve', '--backend', 'fake', '--function', 'hid'], /loopback or sourceSink/);
+    await refused(['serve', '--backend', 'fake', '--listen', '7311'], /host:port/);
+    await refused(['serve', '--backend', 'fake'], /USBFN_HIL_AGENT_TOKEN/, {});
+    if (process.platform !== 'win32') await refused(['serve'], /--backend is needed off Windows/);
+  });
+
+  it('serves the agent with the chosen backend, bench and functions until stopped', async () => {
+    const stop = new AbortController();
+    let url = '';
+    const done = commandAgent(
+      ['serve', '--backend', 'fake', '--listen', '127.0.0.1:0', '--worker', 'in-process', '--bench-id', 'bench-7', '--bench-tag', 'speed-high', '--function', 'loopback'],
+      { backends: { fake: FAKE_AGENT_BACKEND_MODULE }, env, signal: stop.signal, onListening: (u) => (url = u) },
+    );
+    await expect.poll(() => url).not.toBe('');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await health(url)).toMatchObject({ backend: 'fake', bench: { id: 'bench-7', tags: ['speed-high'] }, worker: { mode: 'in-process', state: 'ready' } });
+    stop.abort();
+    expect(await done).toBe(0);
+  });
+
+  it('runs from the build on plain node: the worker process forks from dist/ without tsx', async () => {
+    const outdir = '.ci/cache/dist-agent-test';
+    const built = await run(process.execPath, ['.ci/build-dist.mjs', '--outdir', outdir], {});
+    expect(built.code, built.output).toBe(0);
+    const dist = pathToFileURL(`${ROOT}${outdir}/`);
+    const runner = `
+      const { commandAgent } = await import(${JSON.stringify(new URL('harness/cli/agent-command.js', dist).href)});
+      const backends = { fake: ${JSON.stringify(new URL('device-side/agent/testing/fake-agent-backend.js', dist).href)} };
+      const stop = new AbortController();
+      process.stdin.once('data', () => stop.abort());
+      const code = await commandAgent(['serve', '--backend', 'fake', '--listen', '127.0.0.1:0'], { backends, signal: stop.signal, onListening: (u) => console.log('LISTENING ' + u) });
+      process.exit(code);
+    `;
+    // No tsx anywhere: a plain node, and NODE_OPTIONS cleared.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', runner], { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await expect.poll(() => /LISTENING (\S+)/.exec(out)?.[1], { timeout: 20_000 }).toBeDefined();
+      const url = /LISTENING (\S+)/.exec(out)![1]!;
+      const h = await health(url);
+      expect(h.worker, out).toMatchObject({ mode: 'process', state: 'ready' });
+      expect(h.worker.pid).not.toBe(child.pid);
+      const lease = (await (await fetch(`${url}/v1/leases`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ holder: 'dist', ttlMs: 60_000 }) })).json()) as { leaseId: string };
+      const opened = await fetch(`${url}/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ leaseId: lease.leaseId, name: 'from dist', seed: 1, world: { fn: 'loopback' } }),
+      });
+      expect(opened.status, await opened.clone().text()).toBe(201);
+      expect(((await opened.json()) as { status: { service: string } }).status.service).toBe('active');
+    } finally {
+      child.stdin.write('stop\n');
+      expect(await exited, out).toBe(0);
+    }
+  }, 60_000);
+
+  it('ships a USBFN .reg file equal to the simulator\'s test function configuration', () => {
+    const committed = readFileSync(new URL('../../device-side/agent/usbfn-hil-test-function.reg', import.meta.url), 'utf8');
+    expect(committed).toBe(renderUsbFnRegFile(loopbackFunctionConfig() as unknown as UsbFnRegConfig, USBFN_HIL_TEST_REG_COMMENT));
+    expect(committed).toContain(`"InterfaceGUID"="${SIM_GUID}"`);
+    expect(USBFN_HIL_TEST_INTERFACE_GUID).toBe(SIM_GUID);
+  });
+});
+
+function run(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
