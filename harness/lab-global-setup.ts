@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { HarnessError } from '../core/index.js';
 import { loadLabConfig, readAgentToken, type LabConfig } from './lab-config.js';
-import { FileBenchLatch, formatBenchCheck, runBenchCheck, type AgentLease } from './lab/index.js';
+import { FileBenchLatch, formatBenchCheck, HANDED_LEASE_ENV, runBenchCheck, type AgentLease } from './lab/index.js';
+import type { LeaseInfo } from '../device-side/index.js';
 import type { LabRunContext } from './rig.js';
 
 declare module 'vitest' {
@@ -41,9 +42,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const dir = mkdtempSync(join(tmpdir(), 'usbfn-hil-lab-'));
   const latch = new FileBenchLatch(join(dir, 'bench-broken.json'));
+  // `run --bench` took this bench from the pool by its lease and hands the lease over.
+  const handed = process.env[HANDED_LEASE_ENV];
   const result = await runBenchCheck({
     config,
     token,
+    lease: handed === undefined || handed === '' ? undefined : (JSON.parse(handed) as LeaseInfo),
     keepLease: true,
     leaseWaitMs: config.lease.waitMs,
     onLeaseLost: (err) => latch.latch('(lease renewal)', err),

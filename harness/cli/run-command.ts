@@ -5,7 +5,8 @@
  * Everything that can be wrong before the first scenario (arguments, the lab configuration) is reported
  * as one line with exit 2, before the previous results are touched.
  */
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../core/index.js';
 import type { RunSummary } from '../report/index.js';
@@ -31,6 +32,9 @@ const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <
   --grep <regex>    only scenarios whose name matches the regular expression
   --scenario <path> exactly one scenario, '<file> > <describe> > <title>' as a replay line prints it
   --seed <n>        the run seed (decimal or 0x-hex); default USBFN_HIL_SEED or a fresh one
+  --bench <id|tag>  lab: take a free bench of the inventory (usbfn-hil.benches.json or USBFN_HIL_BENCHES)
+                    with that id or tag, by its lease; waits while all are busy (--bench-wait <ms>,
+                    default 600000)
   --shard <i>/<N>   run the i-th of N shards (whole files, balanced by scenario count); every shard uses
                     the same run seed (given, or derived from the git commit); merge the shards' results
                     with: usbfn-hil report --merge <dir>...
@@ -50,11 +54,40 @@ function readSummary(since: number): RunSummary | undefined {
 }
 
 /** Checks of a mode that must pass before any scenario runs (lab: the configuration loads). */
-async function preflight(mode: RunMode): Promise<void> {
+async function preflight(mode: RunMode, env: NodeJS.ProcessEnv): Promise<void> {
   if (mode === 'lab') {
     const { loadLabConfig } = await import('../lab-config.js');
-    loadLabConfig();
+    loadLabConfig({ ...process.env, ...env });
   }
+}
+
+function parseWait(text: string | undefined): number {
+  if (text === undefined) return 600_000;
+  if (!/^\d{1,9}$/.test(text)) throw new UsageError('INVALID_ARGUMENT', `--bench-wait '${text}' is not a number of milliseconds: e.g. --bench-wait 600000 (10 minutes)`);
+  return Number(text);
+}
+
+/**
+ * `--bench`: takes a free bench of the inventory by its lease (waiting while all are busy) and returns the
+ * environment that hands its lab configuration and the lease to the run.
+ */
+async function takeBenchForRun(selector: string, waitMs: number): Promise<NodeJS.ProcessEnv> {
+  const { benchesMatching, HANDED_LEASE_ENV, loadBenchInventory, takeBench } = await import('../lab/index.js');
+  const { LAB_CONFIG_ENV } = await import('../lab-config.js');
+  const inventory = loadBenchInventory();
+  const candidates = benchesMatching(inventory, selector);
+  console.log(`usbfn-hil: taking a free bench of ${candidates.map((c) => c.config.bench.id).join(', ')} (waiting up to ${Math.round(waitMs / 1000)} s)`);
+  const taken = await takeBench(candidates, {
+    holder: `${hostname()} pid ${process.pid} (usbfn-hil run)`,
+    waitMs,
+    onWait: (statuses, leftMs) =>
+      console.log(`usbfn-hil: all busy (${statuses.map((s) => `${s.id}: ${s.state}`).join(', ')}); waiting, ${Math.round(leftMs / 1000)} s left`),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'usbfn-hil-bench-'));
+  const file = join(dir, `${taken.bench.config.bench.id}.lab.json`);
+  writeFileSync(file, JSON.stringify(taken.bench.entry, null, 2));
+  console.log(`usbfn-hil: bench ${taken.bench.config.bench.id} [${taken.bench.config.bench.tags.join(', ')}] taken${taken.waitedMs > 1000 ? ` after ${Math.round(taken.waitedMs / 1000)} s` : ''} (lease ${taken.lease.leaseId})`);
+  return { [LAB_CONFIG_ENV]: file, [HANDED_LEASE_ENV]: JSON.stringify(taken.lease) };
 }
 
 export const runCommand: Command = {
@@ -76,6 +109,8 @@ export const runCommand: Command = {
         serve: { type: 'boolean', default: false },
         port: { type: 'string' },
         shard: { type: 'string' },
+        bench: { type: 'string' },
+        'bench-wait': { type: 'string' },
       },
       true,
     );
@@ -88,7 +123,12 @@ export const runCommand: Command = {
     for (const file of positionals) {
       if (!existsSync(join(ROOT, file))) throw new UsageError('INVALID_ARGUMENT', `no scenario file '${file}': give a path under scenarios/, e.g. scenarios/bulk/loopback.test.ts`);
     }
-    await preflight(mode);
+    if ((values.bench !== undefined || values['bench-wait'] !== undefined) && mode !== 'lab') {
+      throw new UsageError('INVALID_ARGUMENT', '--bench and --bench-wait choose a lab bench: add --mode lab');
+    }
+    const benchWaitMs = parseWait(values['bench-wait']);
+    const benchEnv = values.bench === undefined ? {} : await takeBenchForRun(values.bench, benchWaitMs);
+    await preflight(mode, benchEnv);
 
     let shardFiles: string[] = [];
     if (shard !== undefined) {
@@ -112,7 +152,7 @@ export const runCommand: Command = {
 
     // Each run's results stand alone; the history file keeps trends across runs.
     rmSync(RESULTS_DIR, { recursive: true, force: true });
-    const env: NodeJS.ProcessEnv = { ...process.env, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...benchEnv, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1' };
     if (seed !== undefined) env[SEED_ENV] = String(seed);
     const vitest = toolCommand('vitest');
     const args = [...vitest.args, 'run', ...modeArgs(mode)];

@@ -36,6 +36,17 @@ export class AgentLease implements AsyncDisposable {
     return lease;
   }
 
+  /**
+   * Takes over a lease someone else took (e.g. `run --bench`, which picks a free bench by its lease before
+   * the run starts) and renews it from now on; its first renewal confirms it is still ours.
+   */
+  static async resume(client: AgentClient, info: LeaseInfo, options: { ttlMs: number } & AgentLeaseOptions): Promise<AgentLease> {
+    const renewed = await client.renewLease(info.leaseId, options.ttlMs);
+    const lease = new AgentLease(client, renewed, options.ttlMs, options);
+    lease.#schedule();
+    return lease;
+  }
+
   /** Adopts a lease taken elsewhere (e.g. by the run's global setup) without renewing it. */
   static adopt(client: AgentClient, info: LeaseInfo, ttlMs: number): AgentLease {
     return new AgentLease(client, info, ttlMs, {});

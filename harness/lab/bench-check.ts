@@ -14,7 +14,7 @@
  * the same check and keeps the lease for the run.
  */
 import { HarnessError, RealClock, type Clock } from '../../core/index.js';
-import type { Health } from '../../device-side/index.js';
+import type { Health, LeaseInfo } from '../../device-side/index.js';
 import type { UsbDeviceHandle, UsbHost } from '../../host-side/index.js';
 import type { LabConfig } from '../lab-config.js';
 import { AgentClient } from './agent-client.js';
@@ -62,6 +62,8 @@ export interface BenchCheckOptions {
   readonly host?: (() => Promise<UsbHost>) | undefined;
   /** How long to wait for a busy lease (default 0: report who holds it at once). */
   readonly leaseWaitMs?: number | undefined;
+  /** A lease already taken for this bench (by `run --bench`): resumed and renewed instead of taking one. */
+  readonly lease?: LeaseInfo | undefined;
   /** Keep the lease when the check passes (the lab run's global setup does; it releases it at the end). */
   readonly keepLease?: boolean | undefined;
   /** Called when a kept lease is lost later. */
@@ -131,6 +133,10 @@ export async function runBenchCheck(options: BenchCheckOptions): Promise<BenchCh
       return { value: usbfn, detail: usbfn.symbolicLink ?? usbfn.interfaceGuid };
     });
     lease = await step('lease', async () => {
+      if (options.lease !== undefined) {
+        const l = await AgentLease.resume(client, options.lease, { ttlMs: config.lease.ttlMs, onLost: options.onLeaseLost });
+        return { value: l, detail: `${l.leaseId} held by ${JSON.stringify(l.holder)} (taken over from the bench pool)` };
+      }
       const l = await AgentLease.acquire(client, {
         holder: config.lease.holder,
         runId: 'bench-check',

@@ -74,7 +74,11 @@ export type LabBenchCode =
   /** The bench latched broken earlier in this run; the first cause is chained. */
   | 'LAB_BENCH_BROKEN'
   /** `usbfn-hil bench check` found the bench unusable. */
-  | 'LAB_BENCH_CHECK_FAILED';
+  | 'LAB_BENCH_CHECK_FAILED'
+  /** Every bench of an inventory that fits was busy for the whole wait. */
+  | 'LAB_BENCH_ALL_BUSY'
+  /** No bench of the inventory could be reached or used. */
+  | 'LAB_BENCH_NONE_USABLE';
 
 /** The bench cannot run scenarios (`LAB_BENCH_*`): an infrastructure fault, reported broken. */
 export class LabBenchError extends HarnessError {
