@@ -73,3 +73,5 @@ export { TestProtocolError } from './agent/test-protocol-error.js';
 
 export { formatDoctorReport, runDoctor, udevRule } from './doctor.js';
 export type { DoctorDevice, DoctorFinding, DoctorOptions, DoctorReport, DoctorSeverity } from './doctor.js';
+
+export * from './usbip/index.js';

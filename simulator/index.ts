@@ -22,3 +22,4 @@ export {
 } from './config/test-function-config.js';
 export type { UrbEvent, UrbSink } from './capture/urb-event.js';
 export { UsbmonPcapWriter, type UsbmonPcapWriterOptions } from './capture/usbmon-pcap-writer.js';
+export * from './usbip/index.js';
