@@ -115,6 +115,8 @@ export class UsbIpSession {
   #requestTimer: ClockTimer | undefined;
   #messageTimer: ClockTimer | undefined;
   #deviceGone = false;
+  /** A special request (SET_CONFIGURATION, ...) is running: the next message waits for it. */
+  #serialized = false;
   /** An operation (device list or import) is being answered: it releases the connection when done. */
   #operation = false;
   /** Called when the last URB in flight settles (a closing connection waits for it). */
@@ -193,7 +195,7 @@ export class UsbIpSession {
 
   #pump(): void {
     try {
-      while (this.#phase === 'op' || this.#phase === 'urb') {
+      while (this.#phase === 'op' || (this.#phase === 'urb' && !this.#serialized)) {
         if (!(this.#phase === 'op' ? this.#stepOp() : this.#stepUrb())) break;
       }
     } catch (err) {
@@ -402,8 +404,17 @@ export class UsbIpSession {
       this.#completed(entry, { status: usbipStatus('ENODEV'), actualLength: 0 });
       return;
     }
-    this.#stub!.submit(cmd, payload, entry.abort.signal).then(
-      (r) => this.#completed(entry, r),
+    const stub = this.#stub!;
+    const serialize = stub.isSpecialRequest(cmd);
+    if (serialize) this.#serialized = true;
+    stub.submit(cmd, payload, entry.abort.signal).then(
+      (r) => {
+        this.#completed(entry, r);
+        if (serialize) {
+          this.#serialized = false;
+          if (this.#phase === 'urb') this.#pump();
+        }
+      },
       (err: unknown) => this.#end(`internal error running URB seqnum ${cmd.seqnum}: ${messageOf(err)}`, 'error'),
     );
   }

@@ -69,6 +69,22 @@ export class UsbIpStub {
     return stub;
   }
 
+  /**
+   * Whether a URB is one of the standard requests this stub runs as a seam call (they change the device's
+   * state: the session runs them one at a time, before it reads the next message, as stub_rx.c does).
+   */
+  isSpecialRequest(cmd: UsbIpCmdSubmit): boolean {
+    if ((cmd.ep & 0x0f) !== 0) return false;
+    const [bm, bRequest, wValueLow = 0, wValueHigh = 0] = cmd.setup;
+    const wValue = wValueLow | (wValueHigh << 8);
+    return (
+      (bm === SPECIAL_REQUEST_TYPES.clearHalt && bRequest === USB_REQUEST.CLEAR_FEATURE && wValue === USB_FEATURE.ENDPOINT_HALT) ||
+      (bm === SPECIAL_REQUEST_TYPES.setInterface && bRequest === USB_REQUEST.SET_INTERFACE) ||
+      (bm === SPECIAL_REQUEST_TYPES.setConfiguration && bRequest === USB_REQUEST.SET_CONFIGURATION) ||
+      (bm === SPECIAL_REQUEST_TYPES.portFeature && bRequest === USB_REQUEST.SET_FEATURE && wValue === USB_PORT_FEAT_RESET)
+    );
+  }
+
   /** The transfer type of an endpoint address of the current setting (`0x00`/`0x80` → control), or undefined. */
   endpointType(address: number): UsbTransferType | undefined {
     if ((address & 0x0f) === 0) return 'control';
