@@ -4,6 +4,7 @@
  * function, `SimUsbHost` behind the server). Both sections run: the simulation is on the wall clock, so the
  * timing cases (a 100 ms transfer timeout, a cancel) race real time on both sides of the socket.
  */
+// The contract imports vitest, so host-side's index does not export it: suites reach it by path, as simulator/bus does.
 import { describeUsbHostContract } from '../../host-side/usb-host.contract.js';
 import { UsbIpUsbHost } from '../../host-side/index.js';
 import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../index.js';
