@@ -117,6 +117,8 @@ export class UsbIpSession {
   #deviceGone = false;
   /** A special request (SET_CONFIGURATION, ...) is running: the next message waits for it. */
   #serialized = false;
+  /** The client closed its side while an operation was being answered. */
+  #peerClosed = false;
   /** An operation (device list or import) is being answered: it releases the connection when done. */
   #operation = false;
   /** Called when the last URB in flight settles (a closing connection waits for it). */
@@ -163,7 +165,9 @@ export class UsbIpSession {
     if (partial !== undefined) this.#end(`the client closed the connection in the middle of a message: ${partial}`, 'warn');
     else if (this.#phase === 'op') this.#end('the client closed the connection without a request', 'info');
     else if (this.#phase === 'urb') this.#end('the client closed the connection', 'info');
-    // 'busy': the reply is on its way; the operation ends the connection when it has answered.
+    // 'busy': the operation's reply is on its way; once it has answered, the bytes that came with the
+    // request are processed and this end is taken into account.
+    else this.#peerClosed = true;
   }
 
   /** The transport failed (socket error, reset). */
@@ -392,6 +396,7 @@ export class UsbIpSession {
     this.#log('info', 'import', `imported ${stub.describe()}`);
     this.#phase = 'urb';
     this.#pump();
+    if (this.#peerClosed) this.inputEnded();
   }
 
   // ---------------------------------------------------------------------------------------------
