@@ -102,8 +102,9 @@ describe('USB/IP server under hostile input', () => {
       } catch (err) {
         throw new Error(`input ${i} (${input.kind}) threw out of the session: ${String(err)}`);
       }
-      await within(session.done, 3000, () => `input ${i} (${input.kind})`);
-      expect(transport.ended).toBe(true);
+      // Most inputs end synchronously; an import (or a device list) ends once its device is released.
+      if (!session.closed || input.imports) await within(session.done, 3000, () => `input ${i} (${input.kind})`);
+      if (!transport.ended) throw new Error(`input ${i} (${input.kind}): the connection was not closed`);
       checkEnd(input, log.slice(before).filter((e) => e.connection === session.id), `input ${i}`);
       count(input.kind);
     }
@@ -142,11 +143,13 @@ describe('USB/IP server under hostile input', () => {
     await Promise.all(silent.filter((x) => !x.imports).map((x, i) => send(x, i)));
     for (const [i, x] of silent.filter((y) => y.imports).entries()) await send(x, i);
     for (const x of silent) count(`socket: ${x.kind}`);
-    for (let i = silent.length; i < SOCKET_INPUTS; i++) {
-      const input = kinds[rnd.int(0, kinds.length - 1)]!(rnd);
-      await send(input, i);
-      count(`socket: ${input.kind}`);
-    }
+    // Operation-phase inputs 16 connections at a time; URB-phase ones one at a time (one importer per device).
+    const rest: FuzzInput[] = [];
+    for (let i = silent.length; i < SOCKET_INPUTS; i++) rest.push(kinds[rnd.int(0, kinds.length - 1)]!(rnd));
+    const ops = rest.filter((x) => !x.imports);
+    for (let i = 0; i < ops.length; i += 16) await Promise.all(ops.slice(i, i + 16).map((x, j) => send(x, i + j)));
+    for (const [i, x] of rest.filter((y) => y.imports).entries()) await send(x, i);
+    for (const x of rest) count(`socket: ${x.kind}`);
     // Every connection's end is logged (the server side may log it a moment after the client saw the close).
     await within(
       (async () => {
