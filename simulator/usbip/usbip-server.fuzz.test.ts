@@ -100,7 +100,7 @@ describe('USB/IP server under hostile input', () => {
         if (input.imports) await new Promise((resolve) => setImmediate(resolve));
         session.inputEnded();
       } catch (err) {
-        throw new Error(`input ${i} (${input.kind}) threw out of the session: ${String(err)}`);
+        throw new Error(`input ${i} (${input.kind}) threw out of the session`, { cause: err });
       }
       // Most inputs end synchronously; an import (or a device list) ends once its device is released.
       if (!session.closed || input.imports) await within(session.done, 3000, () => `input ${i} (${input.kind})`);
