@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { HarnessError, UsageError } from '../../core/index.js';
 import { parseSeed, SEED_ENV } from '../seed.js';
 import { serveDirectory } from './serve-report.js';
+import { commandUsbip, USBIP_USAGE } from './usbip-command.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS = join(ROOT, 'reports', 'allure-results');
@@ -26,7 +27,8 @@ const USAGE = `usage:
   usbfn-hil report [--serve] [--port <n>]
       Generates reports/allure-report/index.html from reports/allure-results (Allure 3 CLI, offline).
   usbfn-hil doctor [--vid <id>] [--pid <id>]
-      Lists the USB devices this host can see and explains what blocks access to the function.`;
+      Lists the USB devices this host can see and explains what blocks access to the function.
+${USBIP_USAGE}`;
 
 /** Runs a child process with inherited stdio; resolves with its exit code. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -131,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
         return await commandReport(rest);
       case 'doctor':
         return await commandDoctor(rest);
+      case 'usbip':
+        return await commandUsbip(rest);
       case undefined:
       case '-h':
       case '--help':
