@@ -18,9 +18,9 @@ export class MemoryUsbIpTransport implements UsbIpTransport {
     this.remote = remote;
   }
 
-  write(chunks: readonly Uint8Array[]): boolean {
-    if (this.ended) return true;
-    for (const c of chunks) this.written.push(c.slice());
+  write(chunks: readonly Uint8Array[], onWritten?: () => void): boolean {
+    if (!this.ended) for (const c of chunks) this.written.push(c.slice());
+    onWritten?.();
     return !this.congested;
   }
 

@@ -134,6 +134,13 @@ export function endpointTypes(
   return out;
 }
 
+/** Isochronous endpoint addresses of a configuration, any alternate setting (refused over this link). */
+export function isochronousEndpoints(configuration: ConfigurationDescriptor | undefined): number[] {
+  const out = new Set<number>();
+  for (const i of configuration?.interfaces ?? []) for (const e of i.endpoints) if (e.transferType === 'isochronous') out.add(e.bEndpointAddress);
+  return [...out].sort((a, b) => a - b);
+}
+
 /** `0x81 (bulk IN)` for messages. */
 export function describeEndpoint(address: number, type: UsbTransferType | undefined): string {
   return `${hex(address)}${type === undefined ? '' : ` (${type} ${(address & 0x80) !== 0 ? 'IN' : 'OUT'})`}`;

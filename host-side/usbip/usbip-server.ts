@@ -17,6 +17,7 @@ import { RealClock, UsageError, type Clock } from '../../core/index.js';
 import type { UsbDeviceFilter, UsbHost } from '../usb-host.js';
 import { exportedDeviceRecord, UsbIpExports } from './usbip-exports.js';
 import type { UsbIpExportedDevice } from './usbip-op-codec.js';
+import { PayloadPool } from './payload-pool.js';
 import { USBIP_PORT } from './usbip-protocol.js';
 import { DEFAULT_USBIP_LIMITS, UsbIpSession, type UsbIpLimits, type UsbIpLogEntry, type UsbIpTransport } from './usbip-session.js';
 
@@ -38,6 +39,13 @@ export interface UsbIpServerOptions {
   readonly clock?: Clock | undefined;
 }
 
+/**
+ * Replies buffered for a client before the server stops reading its requests (backpressure). Several
+ * 1 MiB bulk replies in flight stay under it; a client that stops reading does not grow the server's memory
+ * past it by much more than one reply.
+ */
+const REPLY_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
 /** Loopback addresses, IPv4 and IPv6 (IPv4-mapped included). */
 export function isLoopbackAddress(address: string): boolean {
   return /^(::ffff:)?127\./.test(address) || address === '::1';
@@ -51,6 +59,7 @@ export class UsbIpServer implements AsyncDisposable {
   readonly #log: (entry: UsbIpLogEntry) => void;
   readonly #allow: (address: string) => boolean;
   readonly #sessions = new Set<UsbIpSession>();
+  readonly #pool = new PayloadPool();
   readonly #hotplug = new AbortController();
   #nextId = 1;
   #closing: Promise<void> | undefined;
@@ -111,7 +120,7 @@ export class UsbIpServer implements AsyncDisposable {
    * feed bytes to the returned session directly.
    */
   openSession(transport: UsbIpTransport): UsbIpSession {
-    const session = new UsbIpSession({ id: this.#nextId++, transport, exports: this.#exports, clock: this.#clock, limits: this.#limits, log: this.#log });
+    const session = new UsbIpSession({ id: this.#nextId++, transport, exports: this.#exports, clock: this.#clock, limits: this.#limits, log: this.#log, pool: this.#pool });
     this.#sessions.add(session);
     void session.done.then(() => this.#sessions.delete(session));
     return session;
@@ -142,14 +151,21 @@ export class UsbIpServer implements AsyncDisposable {
     socket.setNoDelay(true);
     const transport: UsbIpTransport = {
       remote,
-      write(chunks) {
-        if (socket.destroyed) return true;
-        if (chunks.length === 1) return socket.write(chunks[0]!);
-        socket.cork();
-        let ok = true;
-        for (const c of chunks) ok = socket.write(c) && ok;
-        socket.uncork();
-        return ok;
+      write(chunks, onWritten) {
+        if (socket.destroyed) {
+          onWritten?.();
+          return true;
+        }
+        // The callback of the last write runs once all of them are flushed (or failed with the socket).
+        const last = chunks.length - 1;
+        if (last === 0) socket.write(chunks[0]!, onWritten);
+        else {
+          socket.cork();
+          chunks.forEach((c, i) => socket.write(c, i === last ? onWritten : undefined));
+          socket.uncork();
+        }
+        // Node's own mark (16 KiB) is below one bulk reply: stop reading only when replies really pile up.
+        return socket.writableLength <= REPLY_HIGH_WATER_BYTES;
       },
       end() {
         if (!socket.destroyed) socket.end();

@@ -103,6 +103,8 @@ describe('UsbIpSession: operations', () => {
     expect(decodeInterfaceRecord(r, 0x144)).toEqual({ bInterfaceClass: 0xff, bInterfaceSubClass: 0x01, bInterfaceProtocol: 0x02 });
     expect(transport.ended).toBe(true);
     expect(ends(log).map((e) => e.message)).toEqual(['device list sent']);
+    // The fake device has an isochronous endpoint: the list says it is refused.
+    expect(log.find((e) => e.level === 'warn' && e.event === 'devlist')?.message).toMatch(/3-1: isochronous endpoint\(s\) 0x03 are not supported.*-EOPNOTSUPP/);
   });
 
   it('refuses an import of an unknown busid with ST_NODEV and a second import with ST_DEV_BUSY', async () => {

@@ -18,8 +18,9 @@
 import type { Clock, ClockTimer } from '../../core/index.js';
 import { hex, LibusbError } from '../../core/index.js';
 import { ByteQueue } from './byte-queue.js';
-import { describeEndpoint } from './usbip-descriptors.js';
-import { exportedDeviceRecord, type UsbIpExports } from './usbip-exports.js';
+import { PayloadPool, POOLED_PAYLOAD_BYTES } from './payload-pool.js';
+import { configurationByValue, describeEndpoint, isochronousEndpoints } from './usbip-descriptors.js';
+import { exportedDeviceRecord, type UsbIpExport, type UsbIpExports } from './usbip-exports.js';
 import { decodeImportBusid, decodeOpCommon, encodeOpCommon, encodeOpRepDevlist, encodeOpRepImport } from './usbip-op-codec.js';
 import { USBIP_BYTES, USBIP_COMMAND, USBIP_DIR, USBIP_MAX_ISO_PACKETS, USBIP_OP, USBIP_ST, USBIP_VERSION } from './usbip-protocol.js';
 import { describeUsbIpStatus, usbipStatus } from './usbip-status.js';
@@ -30,8 +31,11 @@ import { decodeUrbHeader, encodeRetSubmit, encodeRetUnlink, type UsbIpCmdSubmit,
 export interface UsbIpTransport {
   /** Who is on the other end, for log lines (`127.0.0.1:40112`). */
   readonly remote: string;
-  /** Writes the chunks in order as one message; false when the peer reads slower than we write. */
-  write(chunks: readonly Uint8Array[]): boolean;
+  /**
+   * Writes the chunks in order as one message; false when the peer reads slower than we write.
+   * `onWritten` runs once the chunks are no longer needed (flushed to the kernel, or dropped with the connection).
+   */
+  write(chunks: readonly Uint8Array[], onWritten?: () => void): boolean;
   /** Closes after the pending writes. */
   end(): void;
   /** Stops / restarts delivering input (backpressure while the peer does not read our replies). */
@@ -85,6 +89,8 @@ export interface UsbIpSessionOptions {
   readonly clock: Clock;
   readonly limits: UsbIpLimits;
   readonly log: (entry: UsbIpLogEntry) => void;
+  /** Buffers for large payloads, shared by the server's sessions. Default: one per session. */
+  readonly pool?: PayloadPool | undefined;
 }
 
 /** A URB in flight. */
@@ -106,6 +112,7 @@ export class UsbIpSession {
   /** Resolves with the reason once the connection ended and the device is released. */
   readonly done: Promise<string>;
   readonly #o: UsbIpSessionOptions;
+  readonly #pool: PayloadPool;
   readonly #queue = new ByteQueue();
   readonly #inflight = new Map<number, InFlight>();
   #phase: Phase = 'op';
@@ -128,6 +135,7 @@ export class UsbIpSession {
 
   constructor(options: UsbIpSessionOptions) {
     this.#o = options;
+    this.#pool = options.pool ?? new PayloadPool();
     this.id = options.id;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#log('info', 'connect', 'connected');
@@ -251,7 +259,11 @@ export class UsbIpSession {
     const p = this.#pending;
     if (p !== undefined) {
       if (this.#queue.length < p.outBytes + p.isoBytes) return false;
-      const payload = p.outBytes === 0 ? EMPTY : this.#queue.take(p.outBytes);
+      let payload: Uint8Array = EMPTY;
+      if (p.outBytes >= POOLED_PAYLOAD_BYTES) {
+        payload = this.#pool.acquire(p.outBytes);
+        this.#queue.takeInto(payload, 0, p.outBytes);
+      } else if (p.outBytes > 0) payload = this.#queue.take(p.outBytes);
       this.#queue.skip(p.isoBytes);
       this.#pending = undefined;
       this.#dispatch(p.cmd, payload);
@@ -344,6 +356,7 @@ export class UsbIpSession {
       if (this.#phase !== 'closed') {
         transport.write([encodeOpRepDevlist(list.map((e) => exportedDeviceRecord(e, exports.host.backend)))]);
         this.#log('info', 'devlist', `sent ${list.length} device(s)`);
+        for (const e of list) this.#warnIsochronous(e, 'devlist');
         this.#end('device list sent', 'info');
       }
     } catch (err) {
@@ -394,6 +407,7 @@ export class UsbIpSession {
     if (this.#phase === 'closed') return;
     transport.write([encodeOpRepImport(USBIP_ST.ST_OK, exportedDeviceRecord(stub.export, exports.host.backend))]);
     this.#log('info', 'import', `imported ${stub.describe()}`);
+    this.#warnIsochronous(stub.export, 'import');
     this.#phase = 'urb';
     this.#pump();
     if (this.#peerClosed) this.inputEnded();
@@ -412,9 +426,12 @@ export class UsbIpSession {
     const stub = this.#stub!;
     const serialize = stub.isSpecialRequest(cmd);
     if (serialize) this.#serialized = true;
-    stub.submit(cmd, payload, entry.abort.signal).then(
+    const receive = entry.dirIn && cmd.transferBufferLength >= POOLED_PAYLOAD_BYTES ? this.#pool.acquire(cmd.transferBufferLength) : undefined;
+    stub.submit(cmd, payload, entry.abort.signal, receive).then(
       (r) => {
-        this.#completed(entry, r);
+        // The host is done with the OUT payload; the IN buffer goes back once the reply is written.
+        if (payload.length >= POOLED_PAYLOAD_BYTES) this.#pool.release(payload);
+        this.#completed(entry, r, receive);
         if (serialize) {
           this.#serialized = false;
           if (this.#phase === 'urb') this.#pump();
@@ -424,13 +441,18 @@ export class UsbIpSession {
     );
   }
 
-  #completed(entry: InFlight, r: UsbIpUrbResult): void {
+  #completed(entry: InFlight, r: UsbIpUrbResult, receive?: Uint8Array): void {
     this.#inflight.delete(entry.seqnum);
     if (this.#inflight.size === 0) this.#onIdle?.();
-    if (this.#phase === 'closed') return;
+    const pool = this.#pool;
+    const done = receive === undefined ? undefined : (): void => pool.release(receive);
+    if (this.#phase === 'closed') {
+      done?.();
+      return;
+    }
     const unlinkSeqnum = entry.unlinkSeqnum;
     if (unlinkSeqnum !== undefined && r.status === ECONNRESET) {
-      this.#send([encodeRetUnlink({ seqnum: unlinkSeqnum, devid: 0, direction: 0, ep: 0, status: ECONNRESET })]);
+      this.#send([encodeRetUnlink({ seqnum: unlinkSeqnum, devid: 0, direction: 0, ep: 0, status: ECONNRESET })], done);
     } else {
       const data = entry.dirIn && r.data !== undefined && r.actualLength > 0 ? r.data.subarray(0, r.actualLength) : undefined;
       const header = encodeRetSubmit({
@@ -444,7 +466,7 @@ export class UsbIpSession {
         numberOfPackets: 0,
         errorCount: 0,
       });
-      this.#send(data === undefined ? [header] : [header, data]);
+      this.#send(data === undefined ? [header] : [header, data], done);
       // Completed before the unlink took effect: the RET_SUBMIT went first, the RET_UNLINK says 0.
       if (unlinkSeqnum !== undefined) this.#send([encodeRetUnlink({ seqnum: unlinkSeqnum, devid: 0, direction: 0, ep: 0, status: 0 })]);
     }
@@ -462,8 +484,8 @@ export class UsbIpSession {
     entry.abort.abort();
   }
 
-  #send(chunks: readonly Uint8Array[]): void {
-    if (!this.#o.transport.write(chunks)) this.#o.transport.pauseInput();
+  #send(chunks: readonly Uint8Array[], onWritten?: () => void): void {
+    if (!this.#o.transport.write(chunks, onWritten)) this.#o.transport.pauseInput();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -517,6 +539,13 @@ export class UsbIpSession {
       const timer = this.#o.clock.setTimer(this.#o.limits.closeGraceMs, finish);
       this.#onIdle = finish;
     });
+  }
+
+  /** Isochronous transfers are out of scope: say so for a device that has such endpoints. */
+  #warnIsochronous(e: UsbIpExport, event: 'devlist' | 'import'): void {
+    const iso = isochronousEndpoints(configurationByValue(e.descriptors, e.activeConfiguration));
+    if (iso.length === 0) return;
+    this.#log('warn', event, `${e.busid}: isochronous endpoint(s) ${iso.map((a) => hex(a)).join(', ')} are not supported over this server: their URBs are refused with -EOPNOTSUPP (docs/usbip.md)`);
   }
 
   #log(level: UsbIpLogEntry['level'], event: UsbIpLogEntry['event'], message: string): void {

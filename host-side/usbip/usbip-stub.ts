@@ -95,8 +95,9 @@ export class UsbIpStub {
    * Runs one URB. Never rejects: every outcome is a status.
    * @param payload the OUT transfer buffer (`transfer_buffer_length` bytes), empty for IN.
    * @param signal aborted by a CMD_UNLINK of this URB (the host call is cancelled: -ECONNRESET).
+   * @param receive for a bulk/interrupt IN: receive into this buffer (`transfer_buffer_length` bytes).
    */
-  async submit(cmd: UsbIpCmdSubmit, payload: Uint8Array, signal: AbortSignal): Promise<UsbIpUrbResult> {
+  async submit(cmd: UsbIpCmdSubmit, payload: Uint8Array, signal: AbortSignal, receive?: Uint8Array): Promise<UsbIpUrbResult> {
     const address = (cmd.ep & 0x0f) | (cmd.direction === USBIP_DIR.USBIP_DIR_IN ? 0x80 : 0);
     const type = this.endpointType(address);
     try {
@@ -105,7 +106,7 @@ export class UsbIpStub {
           return await this.#control(cmd, payload, signal);
         case 'bulk':
         case 'interrupt':
-          return await this.#bulk(cmd, address, type, payload, signal);
+          return await this.#bulk(cmd, address, type, payload, signal, receive);
         default:
           // Isochronous (or an endpoint that vanished with a new setting after the session checked it).
           return { status: usbipStatus(type === 'isochronous' ? 'EOPNOTSUPP' : 'ENOENT'), actualLength: 0 };
@@ -124,10 +125,10 @@ export class UsbIpStub {
 
   // ---------------------------------------------------------------------------------------------
 
-  async #bulk(cmd: UsbIpCmdSubmit, address: number, type: 'bulk' | 'interrupt', payload: Uint8Array, signal: AbortSignal): Promise<UsbIpUrbResult> {
+  async #bulk(cmd: UsbIpCmdSubmit, address: number, type: 'bulk' | 'interrupt', payload: Uint8Array, signal: AbortSignal, receive: Uint8Array | undefined): Promise<UsbIpUrbResult> {
     const options = { timeoutMs: this.#transferTimeoutMs, signal };
     if (isInEndpoint(address)) {
-      const r = await this.#handle.bulkIn(address, cmd.transferBufferLength, options);
+      const r = await this.#handle.bulkIn(address, cmd.transferBufferLength, { ...options, buffer: receive });
       return this.#inResult(cmd, r);
     }
     // stub_rx.c masking_bogus_flags: URB_ZERO_PACKET only counts for bulk OUT.

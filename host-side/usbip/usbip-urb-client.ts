@@ -81,7 +81,11 @@ export class UsbIpUrbClient {
   /** By the CMD_UNLINK's own seqnum. */
   readonly #unlinks = new Map<number, PendingUrb>();
   #seqnum = 0;
-  #header: UsbIpUrbHeader | undefined;
+  /** The header being assembled across chunks, and how much of it arrived. */
+  readonly #headerBytes = new Uint8Array(USBIP_BYTES.HEADER);
+  #headerFill = 0;
+  /** A RET_SUBMIT whose IN data is arriving: where it goes and how much came. */
+  #reply: { readonly header: UsbIpUrbHeader; readonly urb: PendingUrb; readonly data: Uint8Array; filled: number } | undefined;
   #lost: string | undefined;
 
   constructor(socket: UsbIpClientSocket, device: UsbIpDeviceRecord, options: UsbIpUrbClientOptions) {
@@ -89,10 +93,9 @@ export class UsbIpUrbClient {
     this.device = device;
     this.devid = ((device.busnum << 16) | (device.devnum & 0xffff)) >>> 0;
     this.#o = options;
-    socket.onData = () => this.#pump();
     socket.onClose = (reason) => this.#lose(reason);
     if (socket.endedReason !== undefined) this.#lose(socket.endedReason);
-    else if (socket.queue.length > 0) this.#pump();
+    else socket.onChunk = (chunk) => this.#parse(chunk);
   }
 
   /** Why the connection is gone, or undefined while it works. */
@@ -200,45 +203,67 @@ export class UsbIpUrbClient {
     p.resolve(end);
   }
 
-  #pump(): void {
-    const q = this.#sock.queue;
-    while (this.#lost === undefined) {
-      if (this.#header === undefined) {
-        if (q.length < USBIP_BYTES.HEADER) return;
-        try {
-          this.#header = decodeUrbHeader(q.take(USBIP_BYTES.HEADER));
-        } catch (err) {
-          this.#protocolError(err instanceof Error ? err.message : String(err));
-          return;
+  /**
+   * Parses one chunk (valid only during this call): headers are assembled in a 48-byte buffer, IN data is
+   * copied straight to where it goes (the caller's receive buffer, or a fresh one of actual_length).
+   */
+  #parse(chunk: Uint8Array): void {
+    let at = 0;
+    while (at < chunk.length && this.#lost === undefined) {
+      const reply = this.#reply;
+      if (reply !== undefined) {
+        const n = Math.min(reply.data.length - reply.filled, chunk.length - at);
+        reply.data.set(chunk.subarray(at, at + n), reply.filled);
+        reply.filled += n;
+        at += n;
+        if (reply.filled === reply.data.length) {
+          this.#reply = undefined;
+          this.#delivered(reply.header, reply.urb, reply.data);
         }
+        continue;
       }
-      const h = this.#header;
-      if (h.command === USBIP_COMMAND.USBIP_RET_SUBMIT) {
-        const p = this.#pending.get(h.seqnum);
-        if (p === undefined) return this.#protocolError(`USBIP_RET_SUBMIT for seqnum ${h.seqnum}, which is not in flight`);
-        if (h.actualLength > p.length) return this.#protocolError(`USBIP_RET_SUBMIT seqnum ${h.seqnum}: actual_length ${h.actualLength} exceeds the ${p.length} bytes asked for`);
-        const dataLength = p.dirIn ? h.actualLength : 0;
-        if (q.length < dataLength) return;
-        let data: Uint8Array = EMPTY;
-        if (dataLength > 0) {
-          if (p.receiveInto !== undefined) {
-            q.takeInto(p.receiveInto, 0, dataLength);
-            data = p.receiveInto.subarray(0, dataLength);
-          } else data = q.take(dataLength);
-        }
-        this.#header = undefined;
-        this.#trace('received', h, dataLength);
-        this.#finish(p, { kind: 'ret', status: h.status, actualLength: h.actualLength, data });
-      } else if (h.command === USBIP_COMMAND.USBIP_RET_UNLINK) {
-        this.#header = undefined;
-        this.#trace('received', h, 0);
-        const p = this.#unlinks.get(h.seqnum);
-        // Unknown unlink seqnum: vhci-hcd ignores it too (its URB's RET_SUBMIT already arrived).
-        if (p !== undefined) this.#finish(p, { kind: 'unlinked', why: p.why ?? 'abort' });
-      } else {
-        return this.#protocolError(`the server sent a ${h.command === USBIP_COMMAND.USBIP_CMD_SUBMIT ? 'USBIP_CMD_SUBMIT' : 'USBIP_CMD_UNLINK'} (seqnum ${h.seqnum}): only a client sends commands`);
+      const n = Math.min(USBIP_BYTES.HEADER - this.#headerFill, chunk.length - at);
+      this.#headerBytes.set(chunk.subarray(at, at + n), this.#headerFill);
+      this.#headerFill += n;
+      at += n;
+      if (this.#headerFill < USBIP_BYTES.HEADER) return;
+      this.#headerFill = 0;
+      let h: UsbIpUrbHeader;
+      try {
+        h = decodeUrbHeader(this.#headerBytes);
+      } catch (err) {
+        return this.#protocolError(err instanceof Error ? err.message : String(err));
       }
+      this.#header(h);
     }
+  }
+
+  /** A complete header: finish its URB, or start receiving its IN data. */
+  #header(h: UsbIpUrbHeader): void {
+    if (h.command === USBIP_COMMAND.USBIP_RET_SUBMIT) {
+      const p = this.#pending.get(h.seqnum);
+      if (p === undefined) return this.#protocolError(`USBIP_RET_SUBMIT for seqnum ${h.seqnum}, which is not in flight`);
+      if (h.actualLength > p.length) return this.#protocolError(`USBIP_RET_SUBMIT seqnum ${h.seqnum}: actual_length ${h.actualLength} exceeds the ${p.length} bytes asked for`);
+      const dataLength = p.dirIn ? h.actualLength : 0;
+      if (dataLength === 0) return this.#delivered(h, p, EMPTY);
+      const data = p.receiveInto !== undefined ? p.receiveInto.subarray(0, dataLength) : new Uint8Array(dataLength);
+      this.#reply = { header: h, urb: p, data, filled: 0 };
+      return;
+    }
+    if (h.command === USBIP_COMMAND.USBIP_RET_UNLINK) {
+      this.#trace('received', h, 0);
+      const p = this.#unlinks.get(h.seqnum);
+      // Unknown unlink seqnum: vhci-hcd ignores it too (its URB's RET_SUBMIT already arrived).
+      if (p !== undefined) this.#finish(p, { kind: 'unlinked', why: p.why ?? 'abort' });
+      return;
+    }
+    this.#protocolError(`the server sent a ${h.command === USBIP_COMMAND.USBIP_CMD_SUBMIT ? 'USBIP_CMD_SUBMIT' : 'USBIP_CMD_UNLINK'} (seqnum ${h.seqnum}): only a client sends commands`);
+  }
+
+  #delivered(h: UsbIpUrbHeader, p: PendingUrb, data: Uint8Array): void {
+    if (h.command !== USBIP_COMMAND.USBIP_RET_SUBMIT) return;
+    this.#trace('received', h, data.length);
+    this.#finish(p, { kind: 'ret', status: h.status, actualLength: h.actualLength, data });
   }
 
   #protocolError(message: string): void {
