@@ -65,3 +65,30 @@ export async function measureUsbIpLoopback(options: { runs: number; transfersPer
     await simulation.dispose();
   }
 }
+
+/** The target of issue 13: bulk loopback through USB/IP over 127.0.0.1. */
+export const USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND = 100e6;
+
+/** A bench table row and a note for `usbipLoopback`, beside the in-process figure. */
+export interface UsbIpLoopbackEntry {
+  readonly row: readonly [string, string, string, 'pass' | 'FAIL'];
+  readonly note: string;
+  readonly figures: UsbIpLoopbackFigures;
+}
+
+/** Turns the figures into bench/run.ts's row and note (pure, for tests). */
+export function usbipLoopbackEntry(figures: UsbIpLoopbackFigures, inProcessBytesPerSecond: number): UsbIpLoopbackEntry {
+  const mb = (v: number): string => `${(v / 1e6).toFixed(0)} MB/s`;
+  const pass = figures.bytesPerSecond >= USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND;
+  const beside = inProcessBytesPerSecond > 0 ? `; in process ${mb(inProcessBytesPerSecond)} (× ${(inProcessBytesPerSecond / figures.bytesPerSecond).toFixed(1)})` : '';
+  return {
+    figures,
+    row: ['usbipLoopback.bytesPerSecond', mb(figures.bytesPerSecond), `≥ ${mb(USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND)}`, pass ? 'pass' : 'FAIL'],
+    note: `usbipLoopback: ${figures.runs} runs × ${figures.transfersPerRun} transfers of 1 MiB, ${figures.queued} queued, over USB/IP on 127.0.0.1 after ${figures.warmupTransfers} warm-up transfers, every byte verified${beside}`,
+  };
+}
+
+/** Measures and judges `usbipLoopback` for bench/run.ts. */
+export async function benchUsbIpLoopback(options: { runs: number; inProcessBytesPerSecond: number }): Promise<UsbIpLoopbackEntry> {
+  return usbipLoopbackEntry(await measureUsbIpLoopback({ runs: options.runs, transfersPerRun: 512 }), options.inProcessBytesPerSecond);
+}
