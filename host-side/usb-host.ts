@@ -2,8 +2,8 @@
  * The `UsbHost` seam (DESIGN.md §2.2): how the host PC reaches USB devices.
  *
  * Implementations: `NodeUsbHost` (host-side/node-usb, the `usb` 2.x package over libusb: it keeps libusb
- * errno values and per-transfer timeouts) and `SimUsbHost` (simulator/bus, the virtual host of the
- * simulated link).
+ * errno values and per-transfer timeouts), `SimUsbHost` (simulator/bus, the virtual host of the
+ * simulated link) and `UsbIpUsbHost` (host-side/usbip, a device imported over USB/IP: docs/usbip.md).
  *
  * Outcomes follow libusb (STYLE.md §8.4): an expected USB outcome (STALL handshake, babble/overflow)
  * *resolves* with `status`; everything else *rejects* with `LibusbError` carrying the libusb name
