@@ -192,7 +192,7 @@ export class UsbIpServer implements AsyncDisposable {
         for (const s of this.#sessions) if (s.importedDeviceId === e.device.id) s.deviceDetached();
       }
     } catch (err) {
-      this.#log({ level: 'error', connection: 0, remote: '', event: 'skip', message: `hotplug events stopped: ${err instanceof Error ? err.message : String(err)}` });
+      this.#log({ level: 'error', connection: 0, remote: '', event: 'device', message: `hotplug events stopped: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 }

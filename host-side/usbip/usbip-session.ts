@@ -77,8 +77,11 @@ export interface UsbIpLogEntry {
   /** Connection number (1, 2, ... per server). */
   readonly connection: number;
   readonly remote: string;
-  /** `end` closes every connection's story, exactly once, with its reason in `message`. */
-  readonly event: 'connect' | 'refused' | 'devlist' | 'import' | 'end' | 'skip';
+  /**
+   * `end` closes every connection's story, exactly once, with its reason in `message`; `device` is about an
+   * exported device (not exported: descriptors unreadable; closing it failed; hotplug events stopped).
+   */
+  readonly event: 'connect' | 'refused' | 'devlist' | 'import' | 'end' | 'device';
   readonly message: string;
 }
 
@@ -352,7 +355,7 @@ export class UsbIpSession {
   async #devlist(): Promise<void> {
     const { exports, transport } = this.#o;
     try {
-      const list = await exports.list((info, err) => this.#log('warn', 'skip', `device ${info.id} is not exported: its descriptors could not be read (${messageOf(err)})`));
+      const list = await exports.list((info, err) => this.#log('warn', 'device', `device ${info.id} is not exported: its descriptors could not be read (${messageOf(err)})`));
       if (this.#phase !== 'closed') {
         transport.write([encodeOpRepDevlist(list.map((e) => exportedDeviceRecord(e, exports.host.backend)))]);
         this.#log('info', 'devlist', `sent ${list.length} device(s)`);
@@ -520,7 +523,7 @@ export class UsbIpSession {
       try {
         await stub.close();
       } catch (err) {
-        this.#log('error', 'skip', `closing the device failed: ${messageOf(err)}`);
+        this.#log('error', 'device', `closing the device failed: ${messageOf(err)}`);
       }
       this.#o.exports.unmarkImported(stub.export.busid);
     }

@@ -164,8 +164,10 @@ export class UsbIpUsbHost implements UsbHost {
   }
 
   async #import(device: UsbDeviceInfo, options: UsbOpenOptions): Promise<UsbIpImport> {
-    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
-    const { socket, device: record } = await requestImport(this.address, device.id, { clock: this.#clock, timeoutMs, signal: options.signal });
+    // One deadline for the whole open: the import, then every descriptor read gets what is left of it.
+    const deadline = this.#clock.now() + (options.timeoutMs ?? this.#requestTimeoutMs);
+    const left = (): number => Math.max(1, deadline - this.#clock.now());
+    const { socket, device: record } = await requestImport(this.address, device.id, { clock: this.#clock, timeoutMs: left(), signal: options.signal });
     const urb = new UsbIpUrbClient(socket, record, { clock: this.#clock, unlinkTimeoutMs: this.#unlinkTimeoutMs, trace: this.#trace });
     const imp: UsbIpImport = new UsbIpImport(urb, this.#info(record), record.bConfigurationValue, () => {
       // Its last handle closed: forget it (unless a newer import of the device replaced it already).
@@ -176,9 +178,8 @@ export class UsbIpUsbHost implements UsbHost {
     // As usbcore does on attach: read the descriptors over the link, through a handle of the import itself.
     const boot = new UsbIpDeviceHandle(imp, this.#defaultTimeoutMs);
     try {
-      const read = { timeoutMs, signal: options.signal };
-      const descriptors = await readDescriptorSet(boot, read);
-      const strings = await readDeviceStrings(boot, descriptors.deviceDescriptor, read);
+      const descriptors = await readDescriptorSet(boot, { timeoutMs: left(), signal: options.signal });
+      const strings = await readDeviceStrings(boot, descriptors.deviceDescriptor, { timeoutMs: left(), signal: options.signal });
       imp.descriptors = descriptors;
       const configuration = configurationByValue(descriptors, imp.activeConfiguration);
       imp.info = {

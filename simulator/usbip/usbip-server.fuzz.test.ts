@@ -30,7 +30,8 @@ const LIMITS = { maxTransferBytes: 1024 * 1024, requestTimeoutMs: 150, messageTi
 class DirectTransport implements UsbIpTransport {
   readonly remote = 'fuzz';
   ended = false;
-  write(): boolean {
+  write(_chunks: readonly Uint8Array[], onWritten?: () => void): boolean {
+    onWritten?.();
     return true;
   }
   end(): void {
