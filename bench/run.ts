@@ -4,7 +4,7 @@
  * printed, the verdicts use the targets and the in-run ratio.
  *
  * Options: `--runs N` (default 5; the suite and the soak use min(N, 3)), `--only a,b` (measure only these:
- * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel; bench.json is then not written),
+ * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel, usbipLoopback; bench.json is then not written),
  * `--markdown` (also print the table as Markdown, for bench/README.md).
  *
  * @see bench/README.md
@@ -20,8 +20,9 @@ import { measureSoak } from './soak.js';
 import { measureSuite } from './suite.js';
 import { formatMarkdownTable, formatTable } from './table.js';
 import { measureVirtualTimeout } from './virtual-timeout.js';
+import { benchUsbIpLoopback, type UsbIpLoopbackEntry } from './usbip-loopback.js';
 
-const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel'] as const;
+const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel', 'usbipLoopback'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -58,6 +59,11 @@ if (wanted('bulkLoopback')) {
   const r = await measureBulkLoopback({ runs, transfersPerRun: 1024 });
   bulkLoopback = { transferBytes: r.transferBytes, queued: r.queued, bytesPerSecond: r.bytesPerSecond, copyLoopBytesPerSecond: r.copyLoopBytesPerSecond, ratio: r.ratio };
   notes.push(`bulkLoopback: ${r.runs} runs × ${r.transfersPerRun} transfers of 1 MiB, ${r.queued} queued, after ${r.warmupTransfers} warm-up transfers; ratio = median of per-run loopback/copy`);
+}
+let usbip: UsbIpLoopbackEntry | undefined;
+if (wanted('usbipLoopback')) {
+  log('usbipLoopback …');
+  usbip = await benchUsbIpLoopback({ runs, inProcessBytesPerSecond: bulkLoopback.bytesPerSecond });
 }
 if (wanted('controlTransfers')) {
   log('controlTransfers …');
@@ -96,6 +102,10 @@ const report: BenchReport = { bulkLoopback, controlTransfers, suite, virtualTime
 const rows = judge(report)
   .filter((v) => wanted(v.figure.split('.')[0] as Figure))
   .map((v) => [v.figure, v.value, v.target, v.pass ? 'pass' : 'FAIL'] as const);
+if (usbip !== undefined) {
+  rows.push(usbip.row);
+  notes.push(usbip.note);
+}
 const header = ['figure', 'value', 'target', 'verdict'] as const;
 console.log(formatTable(header, rows));
 for (const n of notes) console.log(`  ${n}`);

@@ -82,3 +82,5 @@ export type {
   DoctorReport,
   DoctorSeverity,
 } from './doctor.js';
+
+export * from './usbip/index.js';

@@ -1,7 +1,8 @@
 /**
  * The behavioural contract of the {@link UsbHost} seam, run unchanged against every implementation:
- * `SimUsbHost` (simulator/link/host-end/sim-usb-host.contract.test.ts) and `NodeUsbHost` over real libusb under
- * umockdev (.ci/tiers/umockdev, `npm run test:umockdev`) or on a lab host. Same calls, same outcomes,
+ * `SimUsbHost` (simulator/link/host-end/sim-usb-host.contract.test.ts), `UsbIpUsbHost` over USB/IP to the simulation
+ * (simulator/usbip/usbip-usb-host.contract.test.ts) and `NodeUsbHost` over real libusb under umockdev
+ * (.ci/tiers/umockdev, `npm run test:umockdev`) or on a lab host. Same calls, same outcomes,
  * same libusb names (docs/architecture.md#tests: contract suites).
  *
  * Device-side needs are kept minimal so a real device can satisfy them: the usbfn-hil test function

@@ -2,8 +2,8 @@
  * The `UsbHost` seam (docs/architecture.md#seams): how the host PC reaches USB devices.
  *
  * Implementations: `NodeUsbHost` (host-side/node-usb, the `usb` 2.x package over libusb: it keeps libusb
- * errno values and per-transfer timeouts) and `SimUsbHost` (simulator/link, the virtual host of the
- * simulated link).
+ * errno values and per-transfer timeouts), `SimUsbHost` (simulator/link, the virtual host of the
+ * simulated link) and `UsbIpUsbHost` (host-side/usbip, a device imported over USB/IP: docs/usbip.md).
  *
  * Outcomes follow libusb (docs/architecture.md#outcomes): an expected USB outcome (STALL handshake, babble/overflow)
  * *resolves* with `status`; everything else *rejects* with `LibusbError` carrying the libusb name

@@ -38,3 +38,4 @@ export {
 } from './config/index.js';
 export { UsbmonPcapWriter, type UsbmonPcapWriterOptions, type UrbEvent, type UrbSink } from './capture/index.js';
 export { readUsbmonCapture, readUsbmonPcap, type UsbmonCapture, type UsbmonRecord } from './capture/index.js';
+export * from './usbip/index.js';

@@ -71,6 +71,19 @@ describe('createSimulation (end to end)', () => {
     await file.close();
   });
 
+  it('runs on the wall clock with realTime: enumeration waits out the 100 ms attach debounce in wall time', async () => {
+    const t0 = performance.now();
+    await using sim = createSimulation({ seed: 3, realTime: true });
+    expect(sim.clock.realTime).toBe(true);
+    const { file } = await startFunction(sim);
+    const info = await sim.host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 2000 });
+    // USB 2.0 §7.1.7.3 debounce (100 ms) + reset (10 ms) + recovery (10 ms) before the first request.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(120);
+    expect(sim.clock.now()).toBeGreaterThanOrEqual(120);
+    expect(info.productId).toBe(0x0001);
+    await file.close();
+  });
+
   it('SET_PIPE_STATE(TRUE) on pipe 0 answers the class request with a STALL', async () => {
     await using sim = createSimulation();
     const { file } = await startFunction(sim);

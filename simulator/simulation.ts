@@ -42,6 +42,12 @@ export interface SimulationOptions {
    * explore different orders of CM notifications against bus and driver events, reproducibly. Default 0 (none).
    */
   readonly cmNotificationLatencyMs?: { readonly min: number; readonly max: number } | undefined;
+  /**
+   * Run on the wall clock: simulated time advances in step with wall time instead of jumping when idle
+   * (simulator/clock/virtual-clock.ts). Needed when something outside the process talks to the simulation
+   * with its own real-time timeouts (the `lab-sim` world, `usbfn-hil usbip serve`). Default false.
+   */
+  readonly realTime?: boolean | undefined;
 }
 
 /** One function (one interface of the configuration) of the simulated device. */
@@ -91,7 +97,7 @@ export class Simulation implements AsyncDisposable {
 
   constructor(options: SimulationOptions = {}) {
     this.seed = options.seed ?? 1;
-    this.clock = new VirtualClock();
+    this.clock = new VirtualClock({ realTime: options.realTime });
     this.random = new SeededRandom(this.seed);
     this.cm = new ConfigManagerModel({
       clock: this.clock,

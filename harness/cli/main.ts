@@ -15,6 +15,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   list: { summary: 'list the scenarios (the --scenario path of each)', load: async () => (await import('./list-command.js')).listCommand },
   agent: { summary: 'serve the device agent on the Windows device (agent serve)', load: async () => (await import('./agent-command.js')).agentCommand },
   bench: { summary: 'check a lab bench: agent, device, one verified loopback', load: async () => (await import('./bench-command.js')).benchCommand },
+  usbip: { summary: 'export the simulated test function over USB/IP (usbip serve)', load: async () => (await import('./usbip-command.js')).usbipCommand },
   doctor: { summary: 'check this host PC: USB access, the function, what is missing', load: async () => (await import('./doctor-command.js')).doctorCommand },
 };
 

@@ -76,6 +76,7 @@ export class SimWorldBuilder {
   #attached = true;
   #startService = true;
   #waitMs = DEFAULT_SIM_WAIT_MS;
+  #realTime = false;
 
   /**
    * Seed of the simulation's random source (CM latencies and everything else drawn at random).
@@ -200,6 +201,16 @@ export class SimWorldBuilder {
   }
 
   /**
+   * Runs the simulation on the wall clock (timers fire when real time reaches them) instead of virtual
+   * time: for a world another process talks to (the device agent's sim backend, `usbfn-hil usbip serve`),
+   * where time cannot jump while a remote peer is thinking.
+   */
+  withRealTime(on = true): this {
+    this.#realTime = on;
+    return this;
+  }
+
+  /**
    * Assembles the world and, unless `serviceStarted(false)`, starts the service (register, list, open,
    * activate when powered). The host agent opens on the first `agent()` call.
    * @throws UsageError INVALID_CONFIG for an inconsistent registry configuration.
@@ -215,6 +226,7 @@ export class SimWorldBuilder {
       powered: this.#powered,
       attached: this.#attached,
       cmNotificationLatencyMs: this.#cmLatencyMs,
+      realTime: this.#realTime,
     });
     const { fn, functionState } = makeFunction(this.#fn);
     const port = this.#wrapPort?.(simulation.port) ?? simulation.port;

@@ -126,3 +126,70 @@ describe('VirtualClock.idle', () => {
     expect(order).toEqual(['late@15']);
   });
 });
+
+describe('VirtualClock({ realTime: true })', () => {
+  const wallSince = (t0: number): number => performance.now() - t0;
+
+  it('fires each timer once wall time reaches it, in (time, insertion) order', async () => {
+    const clock = new VirtualClock({ realTime: true });
+    const t0 = performance.now();
+    const fired: { name: string; at: number; wall: number }[] = [];
+    const note = (name: string) => () => fired.push({ name, at: clock.now(), wall: wallSince(t0) });
+    clock.setTimer(30, note('b'));
+    clock.setTimer(10, note('a'));
+    clock.setTimer(30, note('c'));
+    await clock.idle();
+    expect(fired.map((f) => f.name)).toEqual(['a', 'b', 'c']);
+    // Never early on the wall clock (0.5 ms slack for the two clocks' reads), and now() follows wall time.
+    expect(fired[0]!.wall).toBeGreaterThanOrEqual(10 - 0.5);
+    expect(fired[1]!.wall).toBeGreaterThanOrEqual(30 - 0.5);
+    expect(fired[0]!.at).toBeGreaterThanOrEqual(10);
+    expect(fired[2]!.at).toBeGreaterThanOrEqual(30);
+  });
+
+  it('advances now() with wall time while idle instead of standing still', async () => {
+    const clock = new VirtualClock({ realTime: true });
+    const before = clock.now();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(clock.now() - before).toBeGreaterThanOrEqual(24);
+    // A pure virtual clock stands still in the same situation.
+    const virtual = new VirtualClock();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(virtual.now()).toBe(0);
+  });
+
+  it('times a wait out after its wall time, not at once', async () => {
+    const clock = new VirtualClock({ realTime: true });
+    const t0 = performance.now();
+    await expect(withTimeout(clock, new Promise<never>(() => undefined), 'bulk IN', 40)).rejects.toBeInstanceOf(TimeoutError);
+    expect(wallSince(t0)).toBeGreaterThanOrEqual(40 - 0.5);
+  });
+
+  it('fires a timer set later but due earlier than the armed one at its own time', async () => {
+    const clock = new VirtualClock({ realTime: true });
+    const t0 = performance.now();
+    const order: string[] = [];
+    let earlyWall = 0;
+    const late = clock.setTimer(400, () => order.push('late'));
+    clock.setTimer(10, () => {
+      earlyWall = wallSince(t0);
+      order.push('early');
+      late.cancel();
+    });
+    await clock.idle();
+    expect(order).toEqual(['early']);
+    expect(earlyWall).toBeGreaterThanOrEqual(10 - 0.5);
+    expect(earlyWall).toBeLessThan(300);
+  });
+
+  it('reports idle promptly when its only timer is cancelled', async () => {
+    const clock = new VirtualClock({ realTime: true });
+    const t0 = performance.now();
+    const t = clock.setTimer(5_000, () => undefined);
+    const idle = clock.idle();
+    t.cancel();
+    await idle;
+    expect(wallSince(t0)).toBeLessThan(1_000);
+    expect(clock.pendingCount).toBe(0);
+  });
+});

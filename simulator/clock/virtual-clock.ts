@@ -10,6 +10,12 @@
  * (promise continuations of the code it woke) run before the next timer, exactly as on a real event
  * loop. Real I/O awaited in the middle of a simulated exchange would let virtual time run ahead of
  * it; the simulator and the shared code above it do none.
+ *
+ * **Real-time pacing** (`new VirtualClock({ realTime: true })`): when the simulation talks to something
+ * outside its process (the `lab-sim` world, `usbfn-hil usbip serve`: a USB/IP client whose timeouts run on
+ * wall time), time must not jump while the other side is busy. The clock then advances in step with wall
+ * time: `now()` follows the wall clock, and a timer fires once wall time has reached it (never earlier).
+ * The order of timers stays (time, insertion), so the model behaves the same; only determinism is lost.
  */
 import { type Clock, type ClockTimer, SimulatorError } from '../../core/index.js';
 
@@ -39,7 +45,21 @@ class Entry implements ClockTimer {
  * ahead; left in place (even pruned in batches) they made the heap hundreds of entries deep, and every
  * transfer's completion timer paid for sifting through them, cache misses included.
  */
+/** Options of {@link VirtualClock}. */
+export interface VirtualClockOptions {
+  /**
+   * Advance in step with wall time instead of jumping to the next timer when idle (see the file's doc).
+   * Default false (pure virtual time: deterministic, a 30-second timeout costs no wall time).
+   */
+  readonly realTime?: boolean | undefined;
+}
+
+/** Below this wait (ms) a real-time clock polls from `setImmediate` turns instead of a `setTimeout`, whose granularity is 1 ms. */
+const REAL_TIME_SPIN_MS = 1;
+
 export class VirtualClock implements Clock {
+  /** Whether time follows the wall clock ({@link VirtualClockOptions.realTime}). */
+  readonly realTime: boolean;
   #now = 0;
   #seq = 0;
   #heap: Entry[] = [];
@@ -49,10 +69,24 @@ export class VirtualClock implements Clock {
   #idleWaiters: (() => void)[] = [];
   /** Fires the next due timer; bound once so scheduling allocates nothing. */
   readonly #tick = (): void => this.#runOne();
+  /** Real time only: `performance.now()` at construction, and the pending `setTimeout` with the time it is armed for. */
+  readonly #wallOrigin: number;
+  #wallTimer: ReturnType<typeof setTimeout> | undefined;
+  #wallTimerAt = Infinity;
 
-  /** Virtual milliseconds since the simulation started. */
+  constructor(options: VirtualClockOptions = {}) {
+    this.realTime = options.realTime ?? false;
+    this.#wallOrigin = performance.now();
+  }
+
+  /**
+   * Milliseconds since the simulation started: virtual time, or with `realTime` the wall time elapsed
+   * (never less than the time of the last timer fired, so it never goes back).
+   */
   now(): number {
-    return this.#now;
+    if (!this.realTime) return this.#now;
+    const wall = performance.now() - this.#wallOrigin;
+    return wall > this.#now ? wall : this.#now;
   }
 
   /** How many timers have fired so far (for benchmarks and diagnostics). */
@@ -72,6 +106,11 @@ export class VirtualClock implements Clock {
     entry.index = -1;
     const h = this.#heap;
     const last = h.pop()!;
+    if (h.length === 0 && this.#wallTimer !== undefined) {
+      // Real time, nothing left: drop the armed setTimeout (it would hold the process) and report idle.
+      this.#rearm();
+      this.#schedule();
+    }
     if (i === h.length) return; // it was the last one
     h[i] = last;
     last.index = i;
@@ -83,8 +122,10 @@ export class VirtualClock implements Clock {
     if (!Number.isFinite(delayMs)) {
       throw new SimulatorError('SIM_BAD_DELAY', `setTimer(${delayMs}): the delay must be a finite number of ms`);
     }
-    const entry = new Entry(this.#now + Math.max(0, delayMs), this.#seq++, callback, this);
+    const entry = new Entry(this.now() + Math.max(0, delayMs), this.#seq++, callback, this);
     this.#push(entry);
+    // Real time: a timer earlier than the armed setTimeout re-arms it.
+    if (this.realTime && this.#scheduled && entry.at < this.#wallTimerAt && this.#heap[0] === entry) this.#rearm();
     this.#schedule();
     return entry;
   }
@@ -106,11 +147,37 @@ export class VirtualClock implements Clock {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(this.#tick);
+    const head = this.#heap[0];
+    const waitMs = this.realTime && head !== undefined ? head.at - this.now() : 0;
+    if (waitMs < REAL_TIME_SPIN_MS) {
+      setImmediate(this.#tick);
+      return;
+    }
+    this.#wallTimerAt = head!.at;
+    this.#wallTimer = setTimeout(this.#tick, Math.floor(waitMs));
+  }
+
+  /** Real time: cancels the armed setTimeout (an earlier timer was set) so that {@link #schedule} arms anew. */
+  #rearm(): void {
+    if (this.#wallTimer === undefined) return; // a setImmediate turn is already pending: it will look again
+    clearTimeout(this.#wallTimer);
+    this.#wallTimer = undefined;
+    this.#wallTimerAt = Infinity;
+    this.#scheduled = false;
   }
 
   #runOne(): void {
     this.#scheduled = false;
+    this.#wallTimer = undefined;
+    this.#wallTimerAt = Infinity;
+    if (this.realTime) {
+      const head = this.#heap[0];
+      if (head !== undefined && head.at > this.now()) {
+        // Not due yet on the wall clock (a setTimeout may fire a little early, a spin turn always does).
+        this.#schedule();
+        return;
+      }
+    }
     const entry = this.#pop();
     if (entry === undefined) {
       this.#notifyIdle();
