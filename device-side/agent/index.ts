@@ -17,6 +17,7 @@ export {
   type UsbfnPresence,
 } from './agent-backend.js';
 export { builtinAgentBackends } from './backends/index.js';
+export { siblingModule } from './module-url.js';
 export * from './faults/index.js';
 export { renderUsbFnRegFile, USBFN_HIL_TEST_REG_COMMENT, USBFN_REGISTRY_ROOT, type UsbFnRegConfig } from './usbfn-reg-file.js';
 

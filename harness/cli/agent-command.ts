@@ -7,13 +7,15 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/index.js';
-import { builtinAgentBackends, loadAgentServer, type AgentBackendName, type AgentBackendRegistry } from '../../device-side/index.js';
+import { builtinAgentBackends, loadAgentServer, siblingModule, type AgentBackendName, type AgentBackendRegistry } from '../../device-side/index.js';
 import type { Command } from './command.js';
 
 const USAGE = `usage:
   usbfn-hil agent serve [options]
       Serves the device agent (protocol v1, docs/agent-protocol.md) until Ctrl-C / SIGTERM.
-      --backend <name>        where the port comes from: ${'win32'} (default on Windows), or a backend the harness registered
+      --backend <name>        where the port comes from: win32 (default on Windows: GenericUSBFn.sys), or sim (a simulated
+                              device per session, for CI and development: docs/usbip.md)
+      --usbip <host:port>     sim backend: export each session's simulated device over USB/IP there (e.g. 127.0.0.1:3240)
       --listen <host:port>    default 127.0.0.1:7311; anything else is reachable from the network (docs/lab-setup.md: firewall)
       --token-file <path>     the token, in a file only the agent's account can read (else USBFN_HIL_AGENT_TOKEN)
       --function <name>       a test function this bench offers: loopback, sourceSink (repeatable; default both)
@@ -27,7 +29,7 @@ const USAGE = `usage:
 
 /** The backends the CLI knows: device-side's, plus the harness's own (the lab-sim world registers `sim` here). */
 export function agentBackendRegistry(): AgentBackendRegistry {
-  return { ...builtinAgentBackends() };
+  return { ...builtinAgentBackends(), sim: siblingModule(import.meta.url, '../lab-sim/sim-agent-backend') };
 }
 
 const BACKEND_NAMES: readonly AgentBackendName[] = ['win32', 'sim', 'fake'];
@@ -79,6 +81,7 @@ export async function commandAgent(argv: string[], options: AgentCommandOptions 
       worker: { type: 'string', default: 'process' },
       'allow-pnp': { type: 'boolean', default: false },
       'allow-self-test': { type: 'boolean', default: false },
+      usbip: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -97,6 +100,7 @@ export async function commandAgent(argv: string[], options: AgentCommandOptions 
   if (module === undefined || !(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new UsageError('INVALID_ARGUMENT', `--backend '${backend}' is not registered: use one of ${names.join(', ')}`);
   }
+  if (values.usbip !== undefined && backend !== 'sim') throw new UsageError('INVALID_ARGUMENT', '--usbip exports the simulated device: it needs --backend sim');
   const worker = values.worker;
   if (worker !== 'process' && worker !== 'in-process') {
     throw new UsageError('INVALID_ARGUMENT', `--worker '${worker}': use process (supervised child process) or in-process (no crash isolation, for Wine)`);
@@ -112,7 +116,7 @@ export async function commandAgent(argv: string[], options: AgentCommandOptions 
   const started = await server.startAgentServer({
     token,
     listen,
-    backend: { name: backend as AgentBackendName, module },
+    backend: { name: backend as AgentBackendName, module, settings: values.usbip === undefined ? {} : { usbip: values.usbip } },
     worker: { mode: worker },
     functions: functions as (typeof FUNCTIONS)[number][],
     bench: { id: values['bench-id'] ?? hostname(), tags: values['bench-tag'] ?? [] },

@@ -44,6 +44,8 @@ export interface UsbIpTraceEvent {
   readonly header: UsbIpUrbHeader;
   /** Payload bytes after the header. */
   readonly dataLength: number;
+  /** The payload itself (a view, valid during the call: copy what you keep), for a capture of the session. */
+  readonly data?: Uint8Array | undefined;
 }
 
 export interface UsbIpUrbClientOptions {
@@ -145,7 +147,7 @@ export class UsbIpUrbClient {
       setup: req.setup ?? SETUP_NONE,
     });
     const data = !req.dirIn && req.data !== undefined && req.data.length > 0 ? req.data : undefined;
-    this.#trace('sent', header, data?.length ?? 0);
+    this.#trace('sent', header, data?.length ?? 0, data);
     this.#sock.write(data === undefined ? [header] : [header, data]);
     if (options.timeoutMs > 0) p.timer = this.#o.clock.setTimer(options.timeoutMs, () => this.#unlink(p, 'timeout'));
     if (options.signal !== undefined) {
@@ -262,7 +264,7 @@ export class UsbIpUrbClient {
 
   #delivered(h: UsbIpUrbHeader, p: PendingUrb, data: Uint8Array): void {
     if (h.command !== USBIP_COMMAND.USBIP_RET_SUBMIT) return;
-    this.#trace('received', h, data.length);
+    this.#trace('received', h, data.length, data);
     this.#finish(p, { kind: 'ret', status: h.status, actualLength: h.actualLength, data });
   }
 
@@ -279,10 +281,10 @@ export class UsbIpUrbClient {
     this.#sock.destroy();
   }
 
-  #trace(direction: UsbIpTraceEvent['direction'], header: Uint8Array | UsbIpUrbHeader, dataLength: number): void {
+  #trace(direction: UsbIpTraceEvent['direction'], header: Uint8Array | UsbIpUrbHeader, dataLength: number, data?: Uint8Array): void {
     const t = this.#o.trace;
     if (t === undefined) return;
-    t({ direction, header: header instanceof Uint8Array ? decodeUrbHeader(header) : header, dataLength });
+    t({ direction, header: header instanceof Uint8Array ? decodeUrbHeader(header) : header, dataLength, data });
   }
 
   /** For messages: `devid 0x00010002`. */
