@@ -83,8 +83,8 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
     return held;
   }
 
-  async function session(): Promise<{ client: AgentClient; leaseId: string; sessionId: string }> {
-    const held = await lease();
+  async function session(held?: { client: AgentClient; leaseId: string }): Promise<{ client: AgentClient; leaseId: string; sessionId: string }> {
+    held ??= await lease();
     const info = await held.client.openSession({ leaseId: held.leaseId, name: `agent contract: ${name}`, seed: 0x1234, world });
     return { ...held, sessionId: info.sessionId };
   }
@@ -185,13 +185,13 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
           ? 'refuses a session whose service cannot start with the typed error of the device, opens one without starting it, reports its status and log, and closes it'
           : 'opens a session with the function, reports its status and log, and closes it',
         async () => {
+        const held = await lease();
         if (noDevice) {
-          const held = await lease();
           const refused = await rejection(held.client.openSession({ leaseId: held.leaseId, name: `agent contract: ${name}`, seed: 1, world: { fn: 'loopback', startService: true } }));
           expectNoDriverError(refused);
           expect((await held.client.health()).sessionId).toBeNull();
         }
-        const { client, sessionId } = await session();
+        const { client, sessionId } = await session(held);
         const info = await client.getSession(sessionId);
         expect(info.sessionId).toBe(sessionId);
         expect(info.functionName).toBe('loopback');
