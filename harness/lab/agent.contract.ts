@@ -1,8 +1,8 @@
 /**
  * The device agent's contract: what any agent speaking protocol v1 must do, checked through the harness's
- * own `AgentClient`. The same suite runs against the msw fake agent (harness/lab/agent.contract.test.ts),
- * the real agent over the simulator backend on 127.0.0.1, the agent under Windows node in Wine, and a real
- * device. Nothing in it relies on a particular implementation: it needs an idle agent (no lease held), and
+ * own `AgentClient`. The same suite runs against the msw fake agent (agent.contract.test.ts), the real
+ * agent on 127.0.0.1 over its `fake` backend (agent.contract.real-agent.test.ts), the real agent under
+ * Windows node in Wine (.ci/wine/agent.contract.wine.test.ts, `npm run test:wine`), and a real device. Nothing in it relies on a particular implementation: it needs an idle agent (no lease held), and
  * says through `hostConnected` whether a host PC configures the device and through `device` whether the
  * function is there at all (under Wine there is no USB function driver: the agent must say so with typed
  * errors, and the suite checks exactly that instead of skipping).
