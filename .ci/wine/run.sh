@@ -107,7 +107,7 @@ export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="   # no wine-mono / wine-gecko install prompts
 unset DISPLAY WAYLAND_DISPLAY
 # Whatever happens from here on, nothing of this prefix outlives the tier (this prefix's wineserver only).
-trap 'timeout 30 wineserver -k >/dev/null 2>&1 || true' EXIT
+trap 'timeout 30 wineserver -k >/dev/null 2>&1 || true; rm -f "$APP/agent-token"' EXIT
 if [ ! -f "$WINEPREFIX/.usbfn-hil-ready" ]; then
   log "creating the Wine prefix (first run only; slow)"
   rm -rf "$WINEPREFIX"
@@ -189,7 +189,9 @@ else
   if [ -s "$OUT/agent-contract.json" ]; then
     contract_summary="$(node -e '
       const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-      const failed = r.numFailedTests + (r.numTotalTests === 0 ? 1 : 0) + r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
+      // A file that failed before any test (import, beforeAll) counts once; so does a run with no test at all.
+      const broken = r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
+      const failed = r.numFailedTests + broken + (r.numTotalTests === 0 && broken === 0 ? 1 : 0);
       process.stdout.write(`${r.numPassedTests} passed, ${failed} failed`);
     ' "$OUT/agent-contract.json")"
     skipped="$(node -e 'const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")); process.stdout.write(String(r.numPendingTests + r.numTodoTests))' "$OUT/agent-contract.json")"
