@@ -1,6 +1,6 @@
 /**
  * The device agent contract against the msw fake agent, with a host connected and without one (the real
- * agent's runs are wired where the agent is started: the sim backend on 127.0.0.1 and the Wine tier).
+ * agent's runs: agent.contract.real-agent.test.ts on 127.0.0.1, and the Wine tier).
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import { AgentClient } from './agent-client.js';

@@ -1,14 +1,17 @@
 /**
  * The device agent's contract: what any agent speaking protocol v1 must do, checked through the harness's
- * own `AgentClient`. The same suite runs against the msw fake agent (harness/lab/agent.contract.test.ts),
- * the real agent over the simulator backend on 127.0.0.1, the agent under Windows node in Wine, and a real
- * device. Nothing in it relies on a particular implementation: it needs an idle agent (no lease held) whose
- * function is present, and says through `hostConnected` whether a host PC configures the device.
+ * own `AgentClient`. The same suite runs against the msw fake agent (agent.contract.test.ts), the real
+ * agent on 127.0.0.1 over its `fake` backend (agent.contract.real-agent.test.ts), the real agent under
+ * Windows node in Wine (.ci/wine/agent.contract.wine.test.ts, `npm run test:wine`), and a real device. Nothing in it relies on a particular implementation: it needs an idle agent (no lease held), and
+ * says through `hostConnected` whether a host PC configures the device and through `device` whether the
+ * function is there at all (under Wine there is no USB function driver: the agent must say so with typed
+ * errors, and the suite checks exactly that instead of skipping).
  *
  * @see docs/lab-setup.md
+ * @see docs/win32-backend.md (what the agent answers under Wine)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TimeoutError } from '../../core/index.js';
+import { ConfigRetError, HarnessError, TimeoutError, Win32Error } from '../../core/index.js';
 import { agentOpenApiDocument, agentSchemaHash, AGENT_PROTOCOL_VERSION, type FaultRequest } from '../../device-side/index.js';
 import type { AgentClient } from './agent-client.js';
 import { LabAgentError } from './lab-agent-error.js';
@@ -20,6 +23,17 @@ export interface AgentContractOptions {
    * skipping.
    */
   readonly hostConnected: boolean;
+  /**
+   * What the agent's backend finds on its machine.
+   * - `'present'` (default): the function's interface is listed and a started service becomes active.
+   * - `'none'`: no USB function driver at all (Windows node under Wine: no GenericUSBFn.sys, a CfgMgr32
+   *   without CM_Register_Notification and with stub interface lists). Instead of a configured device the
+   *   suite then expects honest answers: health says `usbfn.present: false` with a `problem`, and every
+   *   service start fails with the device side's own typed error (`ConfigRetError` or `Win32Error`),
+   *   rebuilt as the same class on this side, while the session itself stays usable. Sessions are opened
+   *   with `startService: false`.
+   */
+  readonly device?: 'present' | 'none' | undefined;
   /** Bound of the suite's waits on the device (default 10 000 ms). */
   readonly waitMs?: number | undefined;
 }
@@ -36,6 +50,8 @@ const SAFE_FAULTS: Partial<Record<FaultKind, FaultRequest>> = {
   closeHandle: { kind: 'closeHandle' },
   restartService: { kind: 'restartService' },
 };
+/** Faults that act on a running service (its open handle, its restart): without a device there is none. */
+const NEEDS_SERVICE: readonly FaultKind[] = ['closeHandle', 'restartService'];
 /** Every fault kind of protocol v1, as a valid request (to check that kinds the agent does not offer are refused). */
 const ALL_FAULTS: Record<FaultKind, FaultRequest> = {
   failIoctl: SAFE_FAULTS.failIoctl!,
@@ -54,6 +70,9 @@ const ALL_FAULTS: Record<FaultKind, FaultRequest> = {
  */
 export function describeAgentContract(name: string, makeClient: (token?: string | null) => AgentClient, options: AgentContractOptions): void {
   const waitMs = options.waitMs ?? 10_000;
+  const noDevice = options.device === 'none';
+  /** The session world: the service is started at open only where there is a device to start it on. */
+  const world = { fn: 'loopback' as const, startService: !noDevice };
   const taken: { client: AgentClient; leaseId: string }[] = [];
 
   async function lease(holder = 'contract'): Promise<{ client: AgentClient; leaseId: string }> {
@@ -64,9 +83,9 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
     return held;
   }
 
-  async function session(): Promise<{ client: AgentClient; leaseId: string; sessionId: string }> {
-    const held = await lease();
-    const info = await held.client.openSession({ leaseId: held.leaseId, name: `agent contract: ${name}`, seed: 0x1234, world: { fn: 'loopback', startService: true } });
+  async function session(held?: { client: AgentClient; leaseId: string }): Promise<{ client: AgentClient; leaseId: string; sessionId: string }> {
+    held ??= await lease();
+    const info = await held.client.openSession({ leaseId: held.leaseId, name: `agent contract: ${name}`, seed: 0x1234, world });
     return { ...held, sessionId: info.sessionId };
   }
 
@@ -77,6 +96,27 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
       },
       (e: unknown) => e,
     );
+  }
+
+  /**
+   * The device side's "no driver here" answer: the error the Win32 backend raised on the device, rebuilt as
+   * the same class (not an infrastructure error of the agent).
+   */
+  function expectNoDriverError(err: unknown): void {
+    expect(err).toBeInstanceOf(HarnessError);
+    expect(err, String(err)).not.toBeInstanceOf(LabAgentError);
+    expect(err instanceof ConfigRetError || err instanceof Win32Error, `expected a ConfigRetError or Win32Error, got ${String(err)}`).toBe(true);
+    expect(err).toMatchObject({ code: expect.stringMatching(/^(CONFIGRET|WIN32)$/) });
+  }
+
+  /** Brings a session's service up: active where there is a device; else the typed "no driver" error, service still idle. */
+  async function startedService(client: AgentClient, sessionId: string): Promise<void> {
+    if (!noDevice) {
+      await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+      return;
+    }
+    expectNoDriverError(await rejection(client.startService(sessionId, { timeoutMs: waitMs })));
+    expect((await client.getSession(sessionId)).status.service).toBe('idle');
   }
 
   describe(`device agent contract: ${name}`, () => {
@@ -91,7 +131,11 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
         expect(health.protocol).toBe(AGENT_PROTOCOL_VERSION);
         expect(health.schemaHash).toBe(agentSchemaHash());
         expect(health.lease).toBeNull();
-        expect(health.usbfn.present).toBe(true);
+        if (noDevice) {
+          expect(health.usbfn).toMatchObject({ present: false, symbolicLink: null, problem: expect.stringMatching(/\S/) });
+        } else {
+          expect(health.usbfn.present).toBe(true);
+        }
       });
 
       it('serves the OpenAPI document of the same routes', async () => {
@@ -136,13 +180,23 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
     });
 
     describe('sessions', () => {
-      it('opens a session with the function, reports its status and log, and closes it', async () => {
-        const { client, sessionId } = await session();
+      it(
+        noDevice
+          ? 'refuses a session whose service cannot start with the typed error of the device, opens one without starting it, reports its status and log, and closes it'
+          : 'opens a session with the function, reports its status and log, and closes it',
+        async () => {
+        const held = await lease();
+        if (noDevice) {
+          const refused = await rejection(held.client.openSession({ leaseId: held.leaseId, name: `agent contract: ${name}`, seed: 1, world: { fn: 'loopback', startService: true } }));
+          expectNoDriverError(refused);
+          expect((await held.client.health()).sessionId).toBeNull();
+        }
+        const { client, sessionId } = await session(held);
         const info = await client.getSession(sessionId);
         expect(info.sessionId).toBe(sessionId);
         expect(info.functionName).toBe('loopback');
-        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
-        expect((await client.getSession(sessionId)).status.service).toBe('active');
+        await startedService(client, sessionId);
+        expect((await client.getSession(sessionId)).status.service).toBe(noDevice ? 'idle' : 'active');
         const log = await client.log(sessionId);
         expect(log.entries.length).toBeGreaterThan(0);
         const seqs = log.entries.map((e) => e.seq);
@@ -150,7 +204,8 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
         const closed = await client.closeSession(sessionId);
         expect(closed.log.entries.length).toBeGreaterThanOrEqual(log.entries.length);
         expect(await rejection(client.getSession(sessionId))).toMatchObject({ code: 'LAB_AGENT_NO_SESSION' });
-      });
+        },
+      );
 
       it(
         options.hostConnected
@@ -170,17 +225,22 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
 
       it('sends a wait that cannot succeed back as the TimeoutError of the device (typed error over the wire)', async () => {
         const { client, sessionId } = await session();
-        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        await startedService(client, sessionId);
         const err = await rejection(client.waitFor(sessionId, { until: 'waiting', timeoutMs: 300 }));
         expect(err).toBeInstanceOf(TimeoutError);
         expect(err).toMatchObject({ code: 'TIMEOUT' });
       });
 
-      it('stops and starts the service', async () => {
+      it(noDevice ? 'stops the service, and answers every start with the typed error of the device' : 'stops and starts the service', async () => {
         const { client, sessionId } = await session();
-        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        await startedService(client, sessionId);
         expect((await client.stopService(sessionId, { timeoutMs: waitMs })).status.service).toBe('stopped');
         expect((await client.getSession(sessionId)).status.service).toBe('stopped');
+        if (noDevice) {
+          // A start after the stop fails the same way: the driver is still not there.
+          expectNoDriverError(await rejection(client.startService(sessionId, { timeoutMs: waitMs })));
+          return;
+        }
         await client.startService(sessionId, { timeoutMs: waitMs });
         await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
         expect((await client.getSession(sessionId)).status.service).toBe('active');
@@ -188,7 +248,7 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
 
       it('answers a repeated POST with the same Idempotency-Key with the first answer', async () => {
         const held = await lease();
-        const request = { leaseId: held.leaseId, name: 'idempotent open', seed: 1, world: { fn: 'loopback' as const } };
+        const request = { leaseId: held.leaseId, name: 'idempotent open', seed: 1, world };
         const a = await held.client.openSession(request, { idempotencyKey: `contract-${held.leaseId}` });
         const b = await held.client.openSession(request, { idempotencyKey: `contract-${held.leaseId}` });
         expect(b.sessionId).toBe(a.sessionId);
@@ -206,7 +266,7 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
     describe('event stream', () => {
       it('delivers the log from a cursor, in order, and follows new entries', async () => {
         const { client, sessionId } = await session();
-        await client.waitFor(sessionId, { until: 'active', timeoutMs: waitMs });
+        await startedService(client, sessionId);
         const held: number[] = [];
         for await (const item of client.events(sessionId, { follow: false })) if (item.type === 'entry') held.push(item.entry.seq);
         expect(held.length).toBeGreaterThan(1);
@@ -216,12 +276,14 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
         for await (const item of client.events(sessionId, { follow: false, after: from })) if (item.type === 'entry') tail.push(item.entry.seq);
         expect(tail[0]).toBe(held[held.length - 1]);
 
-        // Following: stopping the service logs something new, which arrives on the open stream.
+        // Following: stopping the service (where there is none: another start that fails) logs something new,
+        // which arrives on the open stream.
         const last = held[held.length - 1]!;
         const signal = AbortSignal.timeout(waitMs);
         const stream = client.events(sessionId, { after: last, signal });
         const next = stream.next();
-        await client.stopService(sessionId, { timeoutMs: waitMs });
+        if (noDevice) expectNoDriverError(await rejection(client.startService(sessionId, { timeoutMs: waitMs })));
+        else await client.stopService(sessionId, { timeoutMs: waitMs });
         const item = (await next).value;
         expect(item).toMatchObject({ type: 'entry' });
         expect((item as { entry: { seq: number } }).entry.seq).toBeGreaterThan(last);
@@ -233,14 +295,27 @@ export function describeAgentContract(name: string, makeClient: (token?: string 
       it('accepts each advertised fault kind that is safe to inject here (202, labelled) and logs it', async (ctx) => {
         const { client, sessionId } = await session();
         const advertised = (await client.health()).faults;
-        const safe = FAULT_KINDS.filter((k) => advertised.includes(k) && SAFE_FAULTS[k] !== undefined);
+        const safe = FAULT_KINDS.filter((k) => advertised.includes(k) && SAFE_FAULTS[k] !== undefined && !(noDevice && NEEDS_SERVICE.includes(k)));
         if (safe.length === 0) ctx.skip(`the agent advertises no fault kind that is safe to inject in a contract run (it offers: ${advertised.join(', ') || 'none'})`);
         for (const kind of safe) {
           const accepted = await client.injectFault(sessionId, SAFE_FAULTS[kind]!);
           expect(accepted.kind).toBe(kind);
           expect(accepted.label).not.toBe('');
+          const logged = (await client.log(sessionId)).entries.filter((e) => e.kind === 'fault').map((e) => e.detail);
+          expect(logged, kind).toContainEqual(expect.objectContaining({ faultId: accepted.faultId, kind, label: accepted.label }));
         }
       });
+
+      if (noDevice) {
+        it('answers the faults that need a running service as what they are without a device: nothing to close (422), a restart whose start fails with the typed error', async () => {
+          const { client, sessionId } = await session();
+          await startedService(client, sessionId);
+          const advertised = (await client.health()).faults;
+          expect(advertised).toEqual(expect.arrayContaining([...NEEDS_SERVICE]));
+          expect(await rejection(client.injectFault(sessionId, SAFE_FAULTS.closeHandle!))).toMatchObject({ code: 'LAB_AGENT_FAULT_UNSUPPORTED', data: { status: 422 } });
+          expectNoDriverError(await rejection(client.injectFault(sessionId, SAFE_FAULTS.restartService!)));
+        });
+      }
 
       it('refuses fault kinds it does not advertise with 422 LAB_AGENT_FAULT_UNSUPPORTED', async (ctx) => {
         const { client, sessionId } = await session();

@@ -144,6 +144,9 @@ describe('agent server: sessions', () => {
     expect(twice.status).toBe(409);
     expect(envelope(twice)).toMatchObject({ code: 'SERVICE_STATE', harnessError: { name: 'ServiceStateError' } });
     expect((await a.call('POST', `${base}/service/stop`, { timeoutMs: 5_000 })).json).toMatchObject({ status: { service: 'stopped' } });
+    // A start after a stop runs a fresh service over the same port: it opens the interface again.
+    expect((await a.call('POST', `${base}/service/start`, {})).status).toBe(200);
+    expect((await a.call('POST', `${base}/wait`, { until: 'configured', timeoutMs: 5_000 })).json).toMatchObject({ status: { service: 'active', bus: 'configured' } });
     const closed = await a.call('DELETE', base);
     const kinds = (closed.json as { log: { entries: DeviceLogEntryJson[] } }).log.entries.map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['session', 'start', 'open', 'activate', 'busEvent', 'stop', 'sessionClosed']));

@@ -86,6 +86,9 @@ export class WorkerSession {
   }
 
   async startService(timeoutMs: number): Promise<WorkerResults['startService']> {
+    // A UsbFnService ends in 'stopped' and never starts again: a start after a stop runs a fresh service (and
+    // function) over the same port, as restarting the Windows service would. Starting a running one stays 409.
+    if (this.#service.state === 'stopped') this.#service = this.#newService();
     await withTimeout(this.#port.clock, this.#service.start(), 'service start', timeoutMs);
     return { status: this.status() };
   }
