@@ -54,7 +54,11 @@ const tags = [
   { name: 'lab-only' as const, description: 'needs real hardware; skipped in sim' },
   { name: 'sim-only' as const, description: 'needs fault injection through the `sim` fixture; skipped in lab' },
   { name: 'hotplug' as const, description: 'unplugs, replugs or removes the device' },
-  { name: 'slow' as const, description: 'long-running (soak, stress)' },
+  { name: 'slow' as const, description: 'long real waits (soak, stress, 30-second timeouts): free on the simulator\'s virtual clock, left out of lab-sim' },
+  {
+    name: 'local-host' as const,
+    description: 'needs a host controller on the host PC: libusb semantics USB/IP cannot carry (the bytes a timed-out bulk IN had received); left out of lab-sim',
+  },
 ];
 
 export default defineConfig({
@@ -85,6 +89,18 @@ export default defineConfig({
           // module graph per worker instead of re-importing the harness and simulator for each file.
           isolate: false,
           globalSetup: ['harness/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The lab code path over a simulated device: the agent (sim backend) in its own process, the host
+          // side over USB/IP, the real clock. One device, so one file at a time.
+          name: 'lab-sim',
+          include: ['scenarios/**/*.test.ts'],
+          provide: { mode: 'lab-sim' },
+          fileParallelism: false,
+          globalSetup: ['harness/global-setup.ts', 'harness/lab-sim/lab-sim-global-setup.ts'],
         },
       },
       {

@@ -28,7 +28,7 @@ import type { SimControls } from './sim-controls.js';
 
 declare module 'vitest' {
   interface TestTags {
-    tags: 'lab-only' | 'sim-only' | 'hotplug' | 'slow';
+    tags: 'lab-only' | 'sim-only' | 'hotplug' | 'slow' | 'local-host';
   }
 }
 
@@ -58,7 +58,7 @@ export const test = base
   .extend('runSeed', { scope: 'worker', injected: true }, 0)
   .extend('rig', { scope: 'file' }, async ({ mode }, { onCleanup }): Promise<Rig> => {
     // A lab run's lease and broken latch come from its global setup (harness/lab-global-setup.ts).
-    const rig = await openRig(mode, { lab: mode === 'lab' ? inject('labRun') : undefined });
+    const rig = await openRig(mode, { lab: mode === 'sim' ? undefined : inject('labRun') });
     onCleanup(() => rig.close());
     return rig;
   })

@@ -9,7 +9,7 @@ import { formatSeed, runSeedFromEnv, SEED_ENV } from './seed.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The world scenarios run in. */
-    mode: 'sim' | 'lab';
+    mode: 'sim' | 'lab' | 'lab-sim';
     /** The run seed every scenario seed derives from. */
     runSeed: number;
   }

@@ -12,7 +12,8 @@ import type { HostAgent, UsbHost } from '../host-side/index.js';
 import type { SimControls } from './sim-controls.js';
 import type { TimelineItem } from './report/index.js';
 
-export type Mode = 'sim' | 'lab';
+/** The worlds: the simulator in-process, a real bench, or the lab code path over a simulated device (CI). */
+export type Mode = 'sim' | 'lab' | 'lab-sim';
 
 /** Built-in device functions a scenario can ask for. */
 export type TestFunctionKind = 'loopback' | 'sourceSink';
@@ -133,6 +134,15 @@ export interface LabRunContext {
   readonly expiresAtMs: number;
   /** The run's broken latch (a file: the first infrastructure fault of any scenario). */
   readonly latchPath: string;
+  /** lab-sim: the agent the run started (sim backend), its lab configuration and its USB/IP export. */
+  readonly labSim?: LabSimContext | undefined;
+}
+
+/** What the lab-sim world's global setup started and the rig needs. */
+export interface LabSimContext {
+  readonly configPath: string;
+  readonly token: string;
+  readonly usbip: { readonly host: string; readonly port: number };
 }
 
 /** Opens the rig for a mode. Native modules load lazily inside, so `sim` runs on any OS. */
@@ -140,6 +150,10 @@ export async function openRig(mode: Mode, options: { lab?: LabRunContext | undef
   if (mode === 'sim') {
     const { SimRig } = await import('./rig-sim.js');
     return new SimRig();
+  }
+  if (mode === 'lab-sim') {
+    const { openLabSimRig } = await import('./lab-sim/index.js');
+    return openLabSimRig(options.lab);
   }
   const { openLabRig } = await import('./rig-lab.js');
   return openLabRig({ run: options.lab });

@@ -19,7 +19,7 @@ import { closestNames, scenarioSelection } from '../scenario-filter.js';
 import { modeArgs, listScenarios } from './scenario-listing.js';
 import { commitSeed, filesOfShard, parseShard } from './shard.js';
 
-const MODES = ['sim', 'lab'] as const;
+const MODES = ['sim', 'lab', 'lab-sim'] as const;
 type RunMode = (typeof MODES)[number];
 
 const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <regex> | --scenario <path>]
@@ -28,6 +28,8 @@ const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <
   Runs the scenario suite and writes reports/allure-results (scenarios only).
   --mode sim        the simulator (default): any OS, no hardware
   --mode lab        a real device through its agent and this host's libusb (needs usbfn-hil.lab.json)
+  --mode lab-sim    the lab code path without hardware: a device agent (sim backend) in its own process,
+                    the host side over USB/IP, the real clock; scenarios tagged sim-only or slow are left out
   --filter <text>   only scenarios whose name contains <text> (literal: ( ? . mean themselves)
   --grep <regex>    only scenarios whose name matches the regular expression
   --scenario <path> exactly one scenario, '<file> > <describe> > <title>' as a replay line prints it
@@ -45,7 +47,7 @@ A selection that matches no scenario is an error (exit 2) that names the closest
 
 function parseMode(text: string): RunMode {
   if ((MODES as readonly string[]).includes(text)) return text as RunMode;
-  throw new UsageError('INVALID_ARGUMENT', `--mode '${text}' is not a mode: use --mode sim (simulator) or --mode lab (real device)`);
+  throw new UsageError('INVALID_ARGUMENT', `--mode '${text}' is not a mode: use --mode sim (simulator), lab (real device) or lab-sim (the lab code path over a simulated device)`);
 }
 
 function readSummary(since: number): RunSummary | undefined {

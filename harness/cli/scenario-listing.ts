@@ -16,9 +16,14 @@ export interface ListedScenario {
   readonly name: string;
 }
 
-/** The vitest arguments that pick a mode's scenarios (tags decide which worlds a scenario runs in). */
+/**
+ * The vitest arguments that pick a mode's scenarios (tags decide which worlds a scenario runs in): sim leaves
+ * out lab-only ones; lab leaves out sim-only ones; lab-sim also leaves out `slow` ones (long waits that cost
+ * no wall time on the simulator's virtual clock cost it all on the real clock: their reason is printed).
+ */
 export function modeArgs(mode: string): string[] {
-  return ['--project', mode, '--tags-filter', mode === 'sim' ? '!lab-only' : '!sim-only'];
+  const filter = mode === 'sim' ? '!lab-only' : mode === 'lab-sim' ? '!sim-only && !lab-only && !slow && !local-host' : '!sim-only';
+  return ['--project', mode, '--tags-filter', filter];
 }
 
 /**

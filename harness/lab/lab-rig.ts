@@ -45,6 +45,11 @@ export interface LabRigOptions {
   readonly capture?: (() => HostCaptureSource) | undefined;
   /** Clock of the host agent and the harness's waits (default real time). */
   readonly clock?: Clock | undefined;
+  /**
+   * The bench runs each session at the speed its scenario asks for (the lab-sim world's simulated device);
+   * a real bench has one speed, `bench.speed`, and scenarios asking for another are skipped.
+   */
+  readonly speedPerSession?: boolean | undefined;
 }
 
 /** What a lab session reports besides the device log. */
@@ -89,7 +94,7 @@ export class LabRig implements Rig {
     const { bench } = this.config;
     const broken = this.latch.broken();
     if (broken !== undefined) return brokenBenchReason(bench.id, broken);
-    if (world.speed !== undefined && world.speed !== bench.speed) {
+    if (world.speed !== undefined && world.speed !== bench.speed && this.#options.speedPerSession !== true) {
       return `the scenario needs ${world.speed} speed; bench ${bench.id} negotiates ${bench.speed} speed (bench.speed in the lab config)`;
     }
     if (world.powered === false) {
@@ -161,6 +166,9 @@ export class LabRig implements Rig {
       }
     };
     const { host, leaseId, facts } = await guard(() => this.#connect());
+    // The speed this session runs at: the bench's, or the scenario's on a bench that can switch.
+    const config: LabConfig =
+      this.#options.speedPerSession === true && world.speed !== undefined ? { ...this.config, bench: { ...this.config.bench, speed: world.speed } } : this.config;
     let poweredOff = false;
     if (world.attached === false) {
       await guard(() => this.#options.power!.off());
@@ -176,12 +184,14 @@ export class LabRig implements Rig {
           ...(world.busEventDepth === undefined ? {} : { busEventDepth: world.busEventDepth }),
           startService: world.startService ?? true,
           trace: this.config.agent.trace,
+          ...(this.#options.speedPerSession === true ? { speed: config.bench.speed } : {}),
         },
       }),
     );
     const capture = this.#options.capture?.();
     const session = new LabSession({
       rig: this,
+      config,
       name,
       seed: args.seed,
       host,
@@ -202,7 +212,7 @@ export class LabRig implements Rig {
         // Best effort: a device in the middle of re-enumerating may not list; the check repeats whenever the
         // scenario opens the function.
         const [present] = await host.listDevices(deviceFilter(this.config)).catch(() => []);
-        if (present !== undefined) await guard(async () => checkBenchSpeed(this.config, present));
+        if (present !== undefined) await guard(async () => checkBenchSpeed(config, present));
       }
     } catch (err) {
       await session.close().catch(() => undefined);
@@ -234,6 +244,8 @@ async function defaultHost(): Promise<UsbHost> {
 
 interface LabSessionArgs {
   readonly rig: LabRig;
+  /** The rig's configuration, with the speed this session runs at. */
+  readonly config: LabConfig;
   readonly name: string;
   readonly seed: number;
   readonly host: UsbHost;
@@ -275,7 +287,7 @@ class LabSession implements Session {
 
   constructor(args: LabSessionArgs) {
     this.#args = args;
-    this.#config = args.rig.config;
+    this.#config = args.config;
     this.seed = args.seed;
     this.speed = this.#config.bench.speed;
     this.clock = args.clock;

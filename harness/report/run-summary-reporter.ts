@@ -23,6 +23,8 @@ export interface ScenarioRecord {
   readonly selected: boolean;
   readonly note?: string | undefined;
   readonly error?: string | undefined;
+  /** The scenario's tags (why a world left it out). */
+  readonly tags?: readonly string[] | undefined;
 }
 
 export interface RunSummary {
@@ -135,6 +137,7 @@ export default class RunSummaryReporter implements Reporter {
           outcome,
           selected: chosen,
           note: r.state === 'skipped' ? r.note : undefined,
+          tags: test.tags.length === 0 ? undefined : [...test.tags],
           error: error === undefined ? undefined : boundedMessage(String((error as { message?: unknown }).message ?? error)),
         });
         if (!chosen) continue;
@@ -150,6 +153,13 @@ export default class RunSummaryReporter implements Reporter {
     if (selected > 0) console.log(formatRunSummary(summary));
   }
 }
+
+/** Why a world leaves out scenarios of a tag. */
+const LEFT_OUT_BECAUSE: Readonly<Record<string, string>> = {
+  'sim-only': "they need the simulator's fault injection (the sim fixture)",
+  slow: 'their long waits cost nothing on the virtual clock but all of it on the real one',
+  'local-host': 'they check libusb behaviour USB/IP cannot carry (bytes of a timed-out bulk IN)',
+};
 
 /** The terminal table of a run (also used by the CLI after a sharded merge). */
 export function formatRunSummary(s: RunSummary): string {
@@ -171,6 +181,18 @@ export function formatRunSummary(s: RunSummary): string {
   if (reasons.size > 0) {
     out.push('  skipped because:');
     for (const [why, n] of reasons) out.push(`    ${n} × ${why}`);
+  }
+  // What the world's tags left out (e.g. lab-sim leaves out slow and local-host scenarios), with why.
+  if (s.mode === 'lab-sim' || s.mode === 'lab') {
+    const leftOut = new Map<string, number>();
+    for (const sc of s.scenarios) {
+      if (sc.selected) continue;
+      for (const t of sc.tags ?? []) if (LEFT_OUT_BECAUSE[t] !== undefined && (t !== 'sim-only' || s.mode === 'lab-sim')) leftOut.set(t, (leftOut.get(t) ?? 0) + 1);
+    }
+    if (leftOut.size > 0) {
+      out.push(`  left out in mode ${s.mode}:`);
+      for (const [t, n] of leftOut) out.push(`    ${n} × ${t}: ${LEFT_OUT_BECAUSE[t]}`);
+    }
   }
   const bad = s.scenarios.filter((sc) => sc.selected && (sc.outcome === 'failed' || sc.outcome === 'broken'));
   if (bad.length > 0) {

@@ -17,7 +17,7 @@ test('completes a longer read with the exact multiple when the device appends a 
   expect(r.data.length).toBe(n);
 });
 
-test('times out a longer read on the scenario clock when the device appends no zero-length packet', async ({ agent, clock }) => {
+test('times out a longer read on the scenario clock when the device appends no zero-length packet', { tags: ['local-host'] }, async ({ agent, clock }) => {
   const n = agent.maxPacketSize;
   const timeoutMs = 250;
   await param('bytes', n);

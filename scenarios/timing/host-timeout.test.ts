@@ -8,7 +8,7 @@ import { expect, isTimeout, LibusbError, param, phase, test } from '../../harnes
 
 const TIMEOUT_MS = 30_000;
 
-test('times out a bulk IN with nothing queued exactly at its timeout', async ({ agent, clock }) => {
+test('times out a bulk IN with nothing queued exactly at its timeout', { tags: ['slow'] }, async ({ agent, clock }) => {
   await param('timeoutMs', TIMEOUT_MS);
   const start = clock.now();
   const err: unknown = await phase('bulk IN with nothing to send', () =>
