@@ -30,4 +30,5 @@ export {
 } from './service/index.js';
 export * from './functions/index.js';
 export * from './win32/index.js';
+export * from './trace/index.js';
 export * from './agent/index.js';
