@@ -31,4 +31,5 @@ export {
 export * from './functions/index.js';
 export * from './win32/index.js';
 export * from './trace/index.js';
+export * from './probe/index.js';
 export * from './agent/index.js';

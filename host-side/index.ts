@@ -73,3 +73,6 @@ export { TestProtocolError } from './agent/test-protocol-error.js';
 
 export { formatDoctorReport, runDoctor, udevRule } from './doctor.js';
 export type { DoctorDevice, DoctorFinding, DoctorOptions, DoctorReport, DoctorSeverity } from './doctor.js';
+
+export { runHostProbe } from './probe/index.js';
+export type { HostProbeOptions, HostProbeResult, HostProbeStep } from './probe/index.js';

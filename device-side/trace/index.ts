@@ -6,3 +6,4 @@ export * from './trace-format.js';
 export { JsonLinesFileSink, MemoryTraceSink, type TraceSink } from './trace-sink.js';
 export { RecordingUsbFnPort, recordingPort, type RecordingPortOptions } from './recording-port.js';
 export { parseDeviceTrace, type DeviceTrace } from './trace-reader.js';
+export { formatTraceLine, PrintingTraceSink, TeeTraceSink } from './trace-text.js';

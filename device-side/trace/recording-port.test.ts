@@ -185,3 +185,15 @@ describe('recordingPort (docs/reference/device-trace.md)', () => {
     expect(seen[0]).toBe(inner.files[0]);
   });
 });
+
+describe('MemoryTraceSink bound', () => {
+  it('keeps the header and drops the oldest half of the other lines when full, counting them', async () => {
+    const sink = new MemoryTraceSink({ maxLines: 5 });
+    const port = recordingPort(new FakeUsbFnPort(), sink);
+    for (let i = 0; i < 6; i++) port.note(`n${i}`);
+    expect(sink.lines[0]).toMatchObject({ kind: 'header' });
+    expect(sink.lines.slice(1).map((l) => (l as { text?: string }).text)).toEqual(['n2', 'n3', 'n4', 'n5']);
+    expect(sink.dropped).toBe(2);
+    expect(() => new MemoryTraceSink({ maxLines: 1 })).toThrow(/at least 2/);
+  });
+});

@@ -14,13 +14,30 @@ export interface TraceSink {
   close(): Promise<void>;
 }
 
-/** Keeps the lines in memory. */
+/**
+ * Keeps the lines in memory. With `maxLines`, it is bounded like an event log: when full, the oldest half of
+ * the lines after the header goes (counted in {@link dropped}); such a trace is for reading, not for replay.
+ */
 export class MemoryTraceSink implements TraceSink {
-  readonly lines: (TraceHeader | TraceLine)[] = [];
+  lines: (TraceHeader | TraceLine)[] = [];
   closed = false;
+  /** Lines dropped by the bound. */
+  dropped = 0;
+  readonly #maxLines: number;
+
+  constructor(options: { readonly maxLines?: number | undefined } = {}) {
+    const max = options.maxLines ?? Number.POSITIVE_INFINITY;
+    if (!(max >= 2)) throw new UsageError('INVALID_ARGUMENT', `MemoryTraceSink maxLines ${String(options.maxLines)}: keep at least 2 lines (the header and one more)`);
+    this.#maxLines = max;
+  }
 
   write(line: TraceHeader | TraceLine): void {
     this.lines.push(line);
+    if (this.lines.length > this.#maxLines) {
+      const drop = Math.max(1, Math.floor((this.lines.length - 1) / 2));
+      this.lines = [this.lines[0]!, ...this.lines.slice(1 + drop)];
+      this.dropped += drop;
+    }
   }
 
   close(): Promise<void> {

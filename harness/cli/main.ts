@@ -14,6 +14,8 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   report: { summary: 'build (and serve) the HTML report of the last run', load: async () => (await import('./report-command.js')).reportCommand },
   list: { summary: 'list the scenarios (the --scenario path of each)', load: async () => (await import('./list-command.js')).listCommand },
   doctor: { summary: 'check this host PC: USB access, the function, what is missing', load: async () => (await import('./doctor-command.js')).doctorCommand },
+  probe: { summary: 'on the host PC: first-light probe of the function (with `usbfn-hil device probe` on the device)', load: async () => (await import('./probe-command.js')).probeCommand },
+  device: { summary: 'on the Windows device: device probe (first light, with the host running `usbfn-hil probe`)', load: async () => (await import('./device-command.js')).deviceCommand },
 };
 
 function globalUsage(): string {

@@ -1,0 +1,2 @@
+/** Test doubles of the harness layer (for tests only; never imported by production code). */
+export { RefusingHandshakePort } from './refusing-handshake-port.js';
