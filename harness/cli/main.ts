@@ -15,6 +15,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   list: { summary: 'list the scenarios (the --scenario path of each)', load: async () => (await import('./list-command.js')).listCommand },
   doctor: { summary: 'check this host PC: USB access, the function, what is missing', load: async () => (await import('./doctor-command.js')).doctorCommand },
   probe: { summary: 'on the host PC: first-light probe of the function (with `usbfn-hil device probe` on the device)', load: async () => (await import('./probe-command.js')).probeCommand },
+  trace: { summary: 'trace check <file>: replay a device trace against the simulator, report divergences by assumption', load: async () => (await import('./trace-command.js')).traceCommand },
   device: { summary: 'on the Windows device: device probe (first light, with the host running `usbfn-hil probe`)', load: async () => (await import('./device-command.js')).deviceCommand },
 };
 
