@@ -55,6 +55,30 @@ export async function recordLoopbackTrace(seed: number): Promise<string> {
   return sink.text();
 }
 
+/**
+ * The real service through the function's life: the interface arrives (power on), the host enumerates,
+ * the device is surprise-removed (power off), arrives again, and is query-removed; recorded.
+ */
+export async function recordRemovalTrace(seed: number): Promise<string> {
+  await using sim = createSimulation({ seed, powered: false });
+  const sink = new MemoryTraceSink();
+  const port = recordingPort(sim.port, sink, { backend: 'sim' });
+  const service = new UsbFnService({ port, interfaceClassGuid: USBFN_HIL_TEST_INTERFACE_GUID, fn: createLoopbackFunction({ depth: 2, bufferBytes: 8192 }), rescanIntervalMs: 0 });
+  await service.start();
+  sim.powerOn();
+  await service.whenConfigured({ timeoutMs: 2000 });
+  await sim.powerOff();
+  await service.whenWaiting({ timeoutMs: 2000 });
+  sim.powerOn();
+  sim.attach();
+  await service.whenConfigured({ timeoutMs: 2000 });
+  if ((await sim.cm.queryAndRemove(sim.function().instanceId)) !== 'removed') throw new Error('recording the removal trace: the query-remove was vetoed');
+  await service.whenWaiting({ timeoutMs: 2000 });
+  await service.stop();
+  await port.finish();
+  return sink.text();
+}
+
 /** `text` with its lines after the header changed by `edit` (JSON objects, changed in place). */
 export function editTrace(text: string, edit: (lines: TraceLine[]) => void): string {
   const [header, ...body] = text.trim().split('\n');

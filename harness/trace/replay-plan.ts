@@ -26,6 +26,7 @@ import {
   IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT,
   IOCTL_GENERICUSBFN_TRANSFER_OUT,
   USBFN_NOTIFICATION_SIZE,
+  WIN32_ERROR,
   decodeCmNotifyEventData,
   decodeUsbfnClassInformationPacket,
   decodeUsbfnNotification,
@@ -155,10 +156,25 @@ export function planReplay(trace: DeviceTrace): ReplayPlan {
   let speed: ReplayPlan['speed'] | undefined;
   let queryRemoved = false;
 
+  const firstEvents = firstEventOfEachHandle(lines);
   happenings.forEach((h, position) => {
     const line = lines[h.index]!;
     if (h.kind === 'submit') {
-      if (line.kind === 'open') context.set(h.index, { otherHandlesOpen: openHandles.size, ep0: false, enumeration: false });
+      // The device was removed before this call was made (the notification may come later): remove it here.
+      if ('win32' in line && line.win32 === WIN32_ERROR.ERROR_DEVICE_REMOVED && powered && !queryRemoved) {
+        add(position, { kind: 'surpriseRemove' });
+        powered = false;
+      }
+      if (line.kind === 'open') {
+        context.set(h.index, { otherHandlesOpen: openHandles.size, ep0: false, enumeration: false });
+        // The handle's first bus event is not Attach: the cable was in before it could hear one.
+        const first = line.handle === null ? undefined : firstEvents.get(line.handle);
+        if (!attached && first !== undefined && first !== 'attach' && first !== 'detach') {
+          add(position, { kind: 'attach' });
+          attached = true;
+          enumerating = true;
+        }
+      }
       if (line.kind === 'ioctl') {
         const s = state(line.handle);
         const pipe = pipeOf(line);
@@ -263,6 +279,19 @@ export function planReplay(trace: DeviceTrace): ReplayPlan {
     }
   });
   return { trace, happenings, before, poweredAtStart, speed: speed ?? 'high', context, events };
+}
+
+/** The type of the first bus event each handle heard. */
+function firstEventOfEachHandle(lines: readonly TraceLine[]): Map<number, string> {
+  const first = new Map<number, { seq: number; type: string }>();
+  for (const line of lines) {
+    if (line.kind !== 'ioctl' || line.code !== IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION) continue;
+    const event = eventOf(line);
+    if (event === undefined) continue;
+    const had = first.get(line.handle);
+    if (had === undefined || line.seq < had.seq) first.set(line.handle, { seq: line.seq, type: event.type });
+  }
+  return new Map([...first].map(([h, e]) => [h, e.type]));
 }
 
 /** The function is present at the start unless the first interface list of the trace was empty. */

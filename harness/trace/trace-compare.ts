@@ -82,7 +82,7 @@ export function compareReplay(plan: ReplayPlan, replayed: ReplayResult): Assumpt
     compareCall(line, index, lineNo(index), outcome, plan, checks, skippedHandles);
   });
   for (const handle of new Set(trace.lines.flatMap((l) => (l.kind === 'ioctl' ? [l.handle] : [])))) compareBusEvents(handle, plan, replayed, checks);
-  for (const name of new Set(trace.lines.flatMap((l) => (l.kind === 'cm' ? [l.registration] : [])))) compareNotifications(name, plan, replayed, checks);
+  compareNotifications(plan, replayed, checks);
   return [...checks.byId.values()].sort((a, b) => (b.divergences.length > 0 ? 1 : 0) - (a.divergences.length > 0 ? 1 : 0) || a.id.localeCompare(b.id));
 }
 
@@ -232,15 +232,18 @@ function decodeEvent(output: Uint8Array): UsbfnNotification | undefined {
   return eventOf({ bytesReturned: output.length, output: toHex(output) } as IoctlLine);
 }
 
-function compareNotifications(name: string, plan: ReplayPlan, replayed: ReplayResult, checks: Checks): void {
+/** All notifications in delivery order, across registrations (the order between filter types is an assumption too). */
+function compareNotifications(plan: ReplayPlan, replayed: ReplayResult, checks: Checks): void {
   const { trace } = plan;
   const recorded = trace.lines
     .map((line, index) => ({ line, index }))
-    .filter((x): x is { line: CmNotificationLine; index: number } => x.line.kind === 'cm' && x.line.registration === name)
+    .filter((x): x is { line: CmNotificationLine; index: number } => x.line.kind === 'cm')
     .map(({ line, index }) => ({ line, lineNumber: trace.lineNumbers[index]! }));
-  const sim = replayed.notifications.get(name) ?? [];
+  const sim = replayed.notifications;
   const actionName = (a: number): string => Object.entries(CM_NOTIFY_ACTION).find(([, v]) => v === a)?.[0] ?? `CM_NOTIFY_ACTION(${a})`;
-  alignSequences(recorded, sim, (r) => String(r.line.action), (s) => String(s.action), {
+  const label = (registration: string, action: number): string => `${actionName(action).replace('CM_NOTIFY_ACTION_', '')}@${registration}`;
+  const order = (list: readonly string[]): string => list.join(', ');
+  alignSequences(recorded, sim, (r) => `${r.line.registration}:${r.line.action}`, (s) => `${s.registration}:${s.action}`, {
     match: (r, s) => {
       checks.agree(notificationAssumption(r.line.action, 'order'));
       const [a, b] = [comparableEventData(r.line.eventData), comparableEventData(toHex(s.eventData))];
@@ -248,9 +251,17 @@ function compareNotifications(name: string, plan: ReplayPlan, replayed: ReplayRe
       if (a === b) checks.agree(id);
       else checks.diverge({ id, line: r.lineNumber, kind: 'eventData', what: `${r.line.actionName} event data`, trace: a, simulator: b });
     },
-    moved: (r, i, j) => checks.diverge({ id: notificationAssumption(r.line.action, 'order'), line: r.lineNumber, kind: 'eventOrder', what: `${r.line.actionName} order on ${name}`, trace: `notification ${i + 1} of ${recorded.length}`, simulator: `notification ${j + 1} of ${sim.length}` }),
-    missing: (r) => checks.diverge({ id: notificationAssumption(r.line.action, 'order'), line: r.lineNumber, kind: 'missingEvent', what: `${r.line.actionName} on ${name}`, trace: 'delivered', simulator: 'not delivered' }),
-    extra: (s) => checks.diverge({ id: notificationAssumption(s.action, 'order'), line: undefined, kind: 'extraEvent', what: `${actionName(s.action)} on ${name}`, trace: 'not in the trace', simulator: 'delivered' }),
+    moved: (r, i, j) =>
+      checks.diverge({
+        id: notificationAssumption(r.line.action, 'order'),
+        line: r.lineNumber,
+        kind: 'eventOrder',
+        what: `${label(r.line.registration, r.line.action)} order`,
+        trace: `notification ${i + 1} of ${recorded.length} (${order(recorded.map((x) => label(x.line.registration, x.line.action)))})`,
+        simulator: `notification ${j + 1} of ${sim.length} (${order(sim.map((x) => label(x.registration, x.action)))})`,
+      }),
+    missing: (r) => checks.diverge({ id: notificationAssumption(r.line.action, 'order'), line: r.lineNumber, kind: 'missingEvent', what: label(r.line.registration, r.line.action), trace: 'delivered', simulator: 'not delivered' }),
+    extra: (s) => checks.diverge({ id: notificationAssumption(s.action, 'order'), line: undefined, kind: 'extraEvent', what: label(s.registration, s.action), trace: 'not in the trace', simulator: 'delivered' }),
   });
 }
 

@@ -38,6 +38,8 @@ export interface ReplayedEvent {
 
 /** A notification the simulator delivered to a replayed registration. */
 export interface ReplayedNotification {
+  /** The recorded registration's name it corresponds to. */
+  readonly registration: string;
   readonly action: number;
   readonly eventData: Uint8Array;
 }
@@ -49,8 +51,8 @@ export interface ReplayResult {
   readonly busEvents: ReadonlyMap<number, readonly ReplayedEvent[]>;
   /** Failed BUS_EVENT_NOTIFICATIONs by recorded handle: their Win32 errors in completion order. */
   readonly busEventFailures: ReadonlyMap<number, readonly number[]>;
-  /** By recorded registration name. */
-  readonly notifications: ReadonlyMap<string, readonly ReplayedNotification[]>;
+  /** Every notification of every replayed registration, in delivery order. */
+  readonly notifications: readonly ReplayedNotification[];
   /** Host or PnP actions that failed (not divergences: context for reading the report). */
   readonly notes: readonly string[];
   readonly seed: number;
@@ -100,6 +102,7 @@ class Replayer {
   readonly #busEvents = new Map<number, ReplayedEvent[]>();
   readonly #busEventFailures = new Map<number, number[]>();
   readonly #notifications = new Map<string, ReplayedNotification[]>();
+  readonly #notificationOrder: ReplayedNotification[] = [];
   /** Recorded results of each registration's notifications, in order (the replay returns the same). */
   readonly #recordedResults = new Map<string, number[]>();
   readonly #notes: string[] = [];
@@ -129,7 +132,7 @@ class Replayer {
 
   result(): Omit<ReplayResult, 'seed'> {
     for (const index of this.#pending.keys()) if (!this.#calls.has(index)) this.#settle(index, { state: 'pending' });
-    return { calls: this.#calls, busEvents: this.#busEvents, busEventFailures: this.#busEventFailures, notifications: this.#notifications, notes: this.#notes };
+    return { calls: this.#calls, busEvents: this.#busEvents, busEventFailures: this.#busEventFailures, notifications: this.#notificationOrder, notes: this.#notes };
   }
 
   async run(): Promise<void> {
@@ -308,8 +311,10 @@ class Replayer {
   #listener(name: string): CmNotifyListener {
     return (action, eventData) => {
       const list = this.#notifications.get(name) ?? [];
-      list.push({ action, eventData: eventData.slice() });
+      const n = { registration: name, action, eventData: eventData.slice() };
+      list.push(n);
       this.#notifications.set(name, list);
+      this.#notificationOrder.push(n);
       this.#changed();
       return this.#recordedResults.get(name)?.[list.length - 1] ?? 0;
     };
