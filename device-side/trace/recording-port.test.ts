@@ -18,8 +18,6 @@ import { parseDeviceTrace } from './trace-reader.js';
 import { MemoryTraceSink } from './trace-sink.js';
 import { recordingPort } from './recording-port.js';
 import type { TraceLine } from './trace-format.js';
-import { Win32UsbFnPort } from '../win32/index.js';
-import { FakeWin32Api } from '../win32/testing/index.js';
 
 const LINK = testSymbolicLink();
 const pipe = (id: number): Uint8Array => Uint8Array.of(id, 0, 0, 0);
@@ -197,27 +195,5 @@ describe('MemoryTraceSink bound', () => {
     expect(sink.lines.slice(1).map((l) => (l as { text?: string }).text)).toEqual(['n2', 'n3', 'n4', 'n5']);
     expect(sink.dropped).toBe(2);
     expect(() => new MemoryTraceSink({ maxLines: 1 })).toThrow(/at least 2/);
-  });
-});
-
-describe('recordingPort over Win32UsbFnPort (the scripted Win32 API)', () => {
-  it('records the real backend: handle registrations reach it with its own file, and every IOCTL is written', async () => {
-    const api = new FakeWin32Api();
-    const link = '\\\\?\\USBFN#LOOPBACK#1#{7a1f0c6e-3c56-4e0b-9d5a-2b8c4f1e6a01}';
-    api.present.add(link);
-    const win32 = await Win32UsbFnPort.create({ api, completionPort: { waitSliceMs: 50, drainTimeoutMs: 100 } });
-    const sink = new MemoryTraceSink();
-    const port = recordingPort(win32, sink, { backend: 'win32' });
-    const file = await port.open(link);
-    await port.watchHandle(file, () => 0); // Win32UsbFnPort accepts only its own files
-    const p = file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, new Uint8Array(12));
-    api.complete(api.ioctls[0]!, { write: encodeUsbfnNotification({ type: 'attach' }), bytes: 12 });
-    await expect(p).resolves.toBe(12);
-    await win32.close();
-    await port.finish();
-    const trace = parseDeviceTrace(sink.text());
-    expect(trace.header.backend).toBe('win32');
-    expect(trace.lines.map((l) => l.kind)).toEqual(['open', 'cmRegister', 'ioctl', 'end']);
-    expect(trace.lines[2]).toMatchObject({ name: 'IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION', bytesReturned: 12, output: '010000000000000000000000', win32: 0 });
   });
 });

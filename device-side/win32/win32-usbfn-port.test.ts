@@ -7,6 +7,7 @@ import {
   WIN32_ERROR,
   decodeMultiSz,
   encodeCmNotifyFilter,
+  encodeUsbfnNotification,
   normalizeGuid,
 } from '../abi/index.js';
 import { listInterfaces } from '../list-interfaces.js';
@@ -14,6 +15,7 @@ import type { UsbFnFile } from '../usbfn-port.js';
 import { FakeWin32Api } from './testing/index.js';
 import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from './kernel32-constants.js';
 import { Win32UsbFnPort, type Win32PortDiagnostic } from './win32-usbfn-port.js';
+import { MemoryTraceSink, parseDeviceTrace, recordingPort } from '../trace/index.js';
 
 const GUID = '{7A1F0C6E-3C56-4E0B-9D5A-2B8C4F1E6A01}';
 const LINK = '\\\\?\\USBFN#LOOPBACK#1&2&3#{7a1f0c6e-3c56-4e0b-9d5a-2b8c4f1e6a01}';
@@ -284,5 +286,27 @@ describe('Win32UsbFnPort', () => {
     expect(api.liveBlocks).toBe(0);
     await expect(port.open(LINK)).rejects.toMatchObject({ code: 'PORT_CLOSED' });
     await port.close(); // idempotent
+  });
+});
+
+describe('recordingPort over Win32UsbFnPort (the scripted Win32 API)', () => {
+  it('records the real backend: handle registrations reach it with its own file, and every IOCTL is written', async () => {
+    const api = new FakeWin32Api();
+    const link = LINK;
+    api.present.add(link);
+    const win32 = await Win32UsbFnPort.create({ api, completionPort: { waitSliceMs: 50, drainTimeoutMs: 100 } });
+    const sink = new MemoryTraceSink();
+    const port = recordingPort(win32, sink, { backend: 'win32' });
+    const file = await port.open(link);
+    await port.watchHandle(file, () => 0); // Win32UsbFnPort accepts only its own files
+    const p = file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, new Uint8Array(12));
+    api.complete(api.ioctls[0]!, { write: encodeUsbfnNotification({ type: 'attach' }), bytes: 12 });
+    await expect(p).resolves.toBe(12);
+    await win32.close();
+    await port.finish();
+    const trace = parseDeviceTrace(sink.text());
+    expect(trace.header.backend).toBe('win32');
+    expect(trace.lines.map((l) => l.kind)).toEqual(['open', 'cmRegister', 'ioctl', 'end']);
+    expect(trace.lines[2]).toMatchObject({ name: 'IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION', bytesReturned: 12, output: '010000000000000000000000', win32: 0 });
   });
 });
