@@ -71,7 +71,12 @@ export function createDeviceCommand(deps: Partial<DeviceCommandDeps> = {}): Comm
       const vid = parseUsbId(values.vid, '--vid') ?? sim.TEST_FUNCTION_VID;
       const pid = parseUsbId(values.pid, '--pid') ?? sim.TEST_FUNCTION_PID;
       const device = await import('../../device-side/index.js');
-      const guid = device.normalizeGuid(values.guid ?? sim.USBFN_HIL_TEST_INTERFACE_GUID);
+      let guid: string;
+      try {
+        guid = device.normalizeGuid(values.guid ?? sim.USBFN_HIL_TEST_INTERFACE_GUID);
+      } catch (err) {
+        throw new UsageError('INVALID_ARGUMENT', `--guid '${values.guid ?? ''}' is not a braced GUID: give the function's InterfaceGUID, e.g. {7A1C9E52-3B4D-4F86-A0E1-5D2C8B6F9A13}`, {}, { cause: err });
+      }
       const stamp = fileStamp();
       const tracePath = values.trace ?? join(REPORTS_DIR, 'probe', `device-trace-${stamp}.jsonl`);
       const resultPath = values.result ?? join(REPORTS_DIR, 'probe', `device-probe-${stamp}.json`);

@@ -133,7 +133,7 @@ describe('usbfn-hil device probe + usbfn-hil probe in one simulation (docs/first
     const device = createDeviceCommand({ createPort: never, print: () => undefined });
     await expect(device.run(['probes'])).rejects.toThrow(/unknown subcommand 'probes'/);
     await expect(device.run(['probe', '--timeout', '0'])).rejects.toThrow(/--timeout '0'/);
-    await expect(device.run(['probe', '--guid', 'not-a-guid'])).rejects.toMatchObject({ name: expect.stringMatching(/Error/) });
+    await expect(device.run(['probe', '--guid', 'not-a-guid'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("--guid 'not-a-guid' is not a braced GUID") });
     const host = createProbeCommand({ createHost: never, print: () => undefined });
     await expect(host.run([])).rejects.toThrow(/--vid 0x1209 --pid 0x0001/);
     await expect(host.run(['--vid', '0x1209', '--pid', '0x0001', '--interface', '300'])).rejects.toThrow(/--interface '300'/);

@@ -97,7 +97,7 @@ export async function runHostProbe(options: HostProbeOptions): Promise<HostProbe
   let report: ProbeReport | undefined;
   let error: unknown;
   const remaining = (): number => {
-    const left = deadline - clock.now();
+    const left = Math.ceil(deadline - clock.now());
     if (left <= 0) throw new UsageError('PROBE_TIMEOUT', `the host probe ran out of its ${timeoutMs} ms; give a longer --timeout`);
     return left;
   };
