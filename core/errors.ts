@@ -172,8 +172,13 @@ export class LibusbError extends HarnessError {
   readonly errno: number;
   readonly libusbName: string;
   readonly actualLength: number | undefined;
+  /**
+   * The bytes a bulk/interrupt IN received before it timed out or was cancelled (`actualLength` of them;
+   * libusb keeps them valid). A view, not plain data: it is not part of `data` or `toJSON()`.
+   */
+  readonly receivedData: Uint8Array | undefined;
 
-  constructor(fields: LibusbErrorFields, options?: { cause?: unknown }) {
+  constructor(fields: LibusbErrorFields, options?: { cause?: unknown; receivedData?: Uint8Array | undefined }) {
     const ep = fields.endpoint === undefined ? '' : `0x${fields.endpoint.toString(16).padStart(2, '0')}`;
     super(
       'LIBUSB',
@@ -187,13 +192,14 @@ export class LibusbError extends HarnessError {
         actualLength: fields.actualLength,
         detail: fields.detail,
       },
-      options,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.op = fields.op;
     this.endpoint = fields.endpoint;
     this.errno = fields.errno;
     this.libusbName = fields.libusbName;
     this.actualLength = fields.actualLength;
+    this.receivedData = options?.receivedData;
   }
 }
 

@@ -5,11 +5,14 @@
 export * from './abi/index.js';
 export * from './usbfn-port.js';
 export * from './usbfn-client.js';
+export * from './driver-settings.js';
 export * from './list-interfaces.js';
 export {
   UsbFnService,
   ServiceStateError,
   DeviceEventLog,
+  NoDataHandshake,
+  resolveEp0PipeId,
   type BusState,
   type ServiceState,
   type UsbFnServiceOptions,
@@ -27,4 +30,6 @@ export {
 } from './service/index.js';
 export * from './functions/index.js';
 export * from './win32/index.js';
+export * from './trace/index.js';
+export * from './probe/index.js';
 export * from './agent/index.js';

@@ -396,11 +396,78 @@ describe('UsbFnClient.busEvents', () => {
     expect(file.cancelIoExCount).toBe(2);
   });
 
-  it('reports a wrong byte count as AbiDecodeError', async () => {
-    const { file, client } = setup();
+  it("busEventBytes 'strict' reports a byte count other than 12 as AbiDecodeError", async () => {
+    const file = new FakeUsbFnFile();
+    const client = new UsbFnClient(file, { busEventBytes: 'strict' });
     file.respond(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, { complete: true, bytes: ev({ type: 'attach' }), bytesReturned: 8 });
     file.onIoctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, () => ({ pending: true }));
     const it = client.busEvents({ depth: 1 })[Symbol.asyncIterator]();
     await expect(it.next()).rejects.toBeInstanceOf(AbiDecodeError);
+  });
+
+  it("busEventBytes 'tolerant' (default) decodes 4..12 bytes from the zeroed buffer and reports the count; < 4 still fails", async () => {
+    const counts: number[] = [];
+    const file = new FakeUsbFnFile();
+    const client = new UsbFnClient(file, { onBusEventBytes: (n) => counts.push(n) });
+    // The driver wrote Event + 4 union bytes of a SetupPacket event and said 8: the rest of the 12 bytes reads as 0.
+    file.respond(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, { complete: true, bytes: ev({ type: 'reset', busSpeed: 2 }).subarray(0, 8), bytesReturned: 8 });
+    file.respond(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, { complete: true, bytes: ev({ type: 'attach' }), bytesReturned: 12 });
+    file.respond(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, { complete: true, bytes: ev({ type: 'attach' }), bytesReturned: 3 });
+    file.onIoctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, () => ({ pending: true }));
+    const it = client.busEvents({ depth: 1 })[Symbol.asyncIterator]();
+    await expect(it.next()).resolves.toEqual({ value: { type: 'reset', busSpeed: 2 }, done: false });
+    await expect(it.next()).resolves.toEqual({ value: { type: 'attach' }, done: false });
+    await expect(it.next()).rejects.toMatchObject({ code: 'ABI_DECODE', actualBytes: 3 });
+    expect(counts).toEqual([8]);
+  });
+
+  it('zeroes each buffer before its request, so a short count never shows the previous event', async () => {
+    const file = new FakeUsbFnFile();
+    const client = new UsbFnClient(file);
+    const seen: number[][] = [];
+    file.onIoctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, (call) => {
+      seen.push([...call.output!]);
+      return seen.length === 1
+        ? { complete: true, bytes: ev({ type: 'setupPacket', setupPacket: { bmRequestType: 0xa1, bRequest: 1, wValue: 2, wIndex: 3, wLength: 4 } }) }
+        : seen.length === 2
+          ? { complete: true, bytes: ev({ type: 'attach' }).subarray(0, 4), bytesReturned: 4 }
+          : { pending: true };
+    });
+    const it = client.busEvents({ depth: 1 })[Symbol.asyncIterator]();
+    await it.next();
+    await expect(it.next()).resolves.toEqual({ value: { type: 'attach' }, done: false });
+    expect(seen[1]).toEqual(new Array(12).fill(0));
+    await it.return?.();
+  });
+});
+
+describe('UsbFnClient: the zeroLengthIn setting (docs/reference/documented-vs-inferred.md#link-zero-length-in)', () => {
+  const issue = async (setting: 'null-buffer' | 'empty-buffer' | 'append-zero-packet' | undefined, append: boolean) => {
+    const file = new FakeUsbFnFile()
+      .onIoctl(IOCTL_GENERICUSBFN_TRANSFER_IN, () => ({ complete: true, bytesReturned: 0 }))
+      .onIoctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, () => ({ complete: true, bytesReturned: 0 }));
+    const client = new UsbFnClient(file, setting === undefined ? {} : { zeroLengthIn: setting });
+    await (append ? client.transferInAppendZeroPacket(2, new Uint8Array(0)) : client.transferIn(2, new Uint8Array(0)));
+    const call = file.calls[0]!;
+    return { name: call.name.replace('IOCTL_GENERICUSBFN_', ''), output: call.output === null ? null : call.output.length };
+  };
+
+  it("'null-buffer' (default): TRANSFER_IN with no output buffer", async () => {
+    expect(await issue(undefined, false)).toEqual({ name: 'TRANSFER_IN', output: null });
+    expect(await issue('null-buffer', true)).toEqual({ name: 'TRANSFER_IN_APPEND_ZERO_PKT', output: null });
+  });
+
+  it("'empty-buffer': TRANSFER_IN with a zero-length (non-NULL) output buffer", async () => {
+    expect(await issue('empty-buffer', false)).toEqual({ name: 'TRANSFER_IN', output: 0 });
+  });
+
+  it("'append-zero-packet': TRANSFER_IN_APPEND_ZERO_PKT with no buffer, whichever call was made", async () => {
+    expect(await issue('append-zero-packet', false)).toEqual({ name: 'TRANSFER_IN_APPEND_ZERO_PKT', output: null });
+  });
+
+  it('leaves transfers with data alone', async () => {
+    const file = new FakeUsbFnFile().onIoctl(IOCTL_GENERICUSBFN_TRANSFER_IN, (c) => ({ complete: true, bytesReturned: c.outputBytes }));
+    await new UsbFnClient(file, { zeroLengthIn: 'append-zero-packet' }).transferIn(2, u8(1, 2));
+    expect(file.calls.map((c) => [c.name, c.outputBytes])).toEqual([['IOCTL_GENERICUSBFN_TRANSFER_IN', 2]]);
   });
 });

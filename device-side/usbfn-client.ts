@@ -45,6 +45,7 @@ import {
   type UsbfnNotification,
 } from './abi/index.js';
 import type { IoctlOptions, UsbFnFile } from './usbfn-port.js';
+import { DEFAULT_DRIVER_SETTINGS, type BusEventBytesSetting, type ZeroLengthInSetting } from './driver-settings.js';
 
 /** Options of every client call. */
 export interface CallOptions {
@@ -60,6 +61,12 @@ export interface UsbFnClientOptions {
   readonly descriptorSetAttempts?: number | undefined;
   /** First output buffer size for GET_INTERFACE_DESCRIPTOR_SET, header included. Default 256. */
   readonly descriptorSetInitialBytes?: number | undefined;
+  /** lpBytesReturned accepted from BUS_EVENT_NOTIFICATION (docs/win32-backend.md#driver-settings). Default 'tolerant'. */
+  readonly busEventBytes?: BusEventBytesSetting | undefined;
+  /** Called for each bus event whose lpBytesReturned is not 12 but was accepted ('tolerant'). */
+  readonly onBusEventBytes?: ((bytesReturned: number) => void) | undefined;
+  /** How a 0-byte TRANSFER_IN is issued (docs/win32-backend.md#driver-settings). Default 'null-buffer'. */
+  readonly zeroLengthIn?: ZeroLengthInSetting | undefined;
 }
 
 /** Options of {@link UsbFnClient.busEvents}. */
@@ -84,6 +91,9 @@ export type BusEvent = UsbfnNotification;
 export const EP0_PIPE_ID = 0;
 
 const DEFAULT_BUS_EVENT_DEPTH = 4;
+const NO_BYTES = new Uint8Array(0);
+/** A USBFN_NOTIFICATION shorter than its Event field cannot be decoded at all. */
+const MIN_BUS_EVENT_BYTES = 4;
 const DEFAULT_DESCRIPTOR_SET_ATTEMPTS = 4;
 const DEFAULT_DESCRIPTOR_SET_BYTES = 256;
 
@@ -104,6 +114,14 @@ export class UsbFnClient {
   readonly #busEventDepth: number;
   readonly #descriptorSetAttempts: number;
   readonly #descriptorSetInitialBytes: number;
+  readonly #busEventBytes: BusEventBytesSetting;
+  readonly #onBusEventBytes: ((bytesReturned: number) => void) | undefined;
+  readonly #zeroLengthIn: ZeroLengthInSetting;
+  /**
+   * USBFNPIPEID of EP0 for handshakes (and for the service's data stages and stalls): the docs' "pipe 0"
+   * unless GET_CLASS_INFO's PipeArr names another (the service sets it; docs/reference/documented-vs-inferred.md#drv-pipe-ids).
+   */
+  ep0PipeId = EP0_PIPE_ID;
   /**
    * One 4-byte USBFNPIPEID input buffer per pipe, reused by every request on that pipe. Safe even with
    * several requests outstanding: for METHOD_BUFFERED and METHOD_*_DIRECT the I/O manager copies the
@@ -119,6 +137,9 @@ export class UsbFnClient {
       USBFN_INTERFACE_INFO_SIZE,
       positiveInt('descriptorSetInitialBytes', options.descriptorSetInitialBytes ?? DEFAULT_DESCRIPTOR_SET_BYTES),
     );
+    this.#busEventBytes = options.busEventBytes ?? DEFAULT_DRIVER_SETTINGS.busEventBytes;
+    this.#onBusEventBytes = options.onBusEventBytes;
+    this.#zeroLengthIn = options.zeroLengthIn ?? DEFAULT_DRIVER_SETTINGS.zeroLengthIn;
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -239,7 +260,8 @@ export class UsbFnClient {
    */
   busEvents(opts: BusEventsOptions = {}): AsyncIterable<UsbfnNotification> {
     const depth = positiveInt('depth', opts.depth ?? this.#busEventDepth);
-    return { [Symbol.asyncIterator]: () => new BusEventIterator(this.file, depth, opts.signal) };
+    const bytes = { mode: this.#busEventBytes, onAccepted: this.#onBusEventBytes };
+    return { [Symbol.asyncIterator]: () => new BusEventIterator(this.file, depth, opts.signal, bytes) };
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -247,13 +269,15 @@ export class UsbFnClient {
 
   /**
    * IOCTL_GENERICUSBFN_TRANSFER_IN: sends `data` to the host on `pipeId`; resolves with the bytes sent.
-   * Pends until the host has taken the data. Several may be outstanding per pipe.
+   * Pends until the host has taken the data. Several may be outstanding per pipe. An empty `data` (a
+   * zero-length packet) goes out as the `zeroLengthIn` setting says.
    * @throws Win32Error from the port, e.g. ERROR_OPERATION_ABORTED after abort/reset/detach,
    * ERROR_BAD_COMMAND before Configured (inferred), ERROR_INVALID_PARAMETER for a wrong pipe.
    */
   transferIn(pipeId: number, data: Uint8Array, opts?: CallOptions): Promise<number> {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) return Promise.reject(slot);
+    if (data.byteLength === 0) return this.#zeroLengthPacket(IOCTL_GENERICUSBFN_TRANSFER_IN, slot, opts?.signal);
     return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, slot.input, data, ioctlOptions(opts?.signal, slot.target));
   }
 
@@ -265,6 +289,7 @@ export class UsbFnClient {
   transferInAppendZeroPacket(pipeId: number, data: Uint8Array, opts?: CallOptions): Promise<number> {
     const slot = this.#pipe(pipeId);
     if (slot instanceof UsageError) return Promise.reject(slot);
+    if (data.byteLength === 0) return this.#zeroLengthPacket(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, slot, opts?.signal);
     return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, slot.input, data, ioctlOptions(opts?.signal, slot.target));
   }
 
@@ -280,22 +305,22 @@ export class UsbFnClient {
   }
 
   /**
-   * IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN on pipe 0: the device sends the status-stage ZLP
+   * IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN on EP0 ({@link ep0PipeId}): the device sends the status-stage ZLP
    * (after a host→device data stage, or no data stage per USB 2.0 §8.5.3).
    * @throws Win32Error from the port.
    */
   async handshakeIn(opts?: CallOptions): Promise<void> {
-    const slot = this.#pipe(EP0_PIPE_ID) as PipeSlot;
+    const slot = this.#pipe(this.ep0PipeId) as PipeSlot;
     await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, slot.input, null, ioctlOptions(opts?.signal, slot.target));
   }
 
   /**
-   * IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT on pipe 0: the host sends the status-stage ZLP (after a
+   * IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT on EP0 ({@link ep0PipeId}): the host sends the status-stage ZLP (after a
    * device→host data stage).
    * @throws Win32Error from the port.
    */
   async handshakeOut(opts?: CallOptions): Promise<void> {
-    const slot = this.#pipe(EP0_PIPE_ID) as PipeSlot;
+    const slot = this.#pipe(this.ep0PipeId) as PipeSlot;
     await this.file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, slot.input, null, ioctlOptions(opts?.signal, slot.target));
   }
 
@@ -321,6 +346,19 @@ export class UsbFnClient {
     if (slot instanceof UsageError) throw slot;
     const state = new Uint8Array([stalled ? 1 : 0]); // BOOLEAN
     await this.file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, slot.input, state, ioctlOptions(opts?.signal, slot.target));
+  }
+
+  /** A 0-byte TRANSFER_IN (`code`) issued the way the `zeroLengthIn` setting says. */
+  #zeroLengthPacket(code: number, slot: PipeSlot, signal: AbortSignal | undefined): Promise<number> {
+    const options = ioctlOptions(signal, slot.target);
+    switch (this.#zeroLengthIn) {
+      case 'null-buffer':
+        return this.file.ioctl(code, slot.input, null, options);
+      case 'empty-buffer':
+        return this.file.ioctl(code, slot.input, NO_BYTES, options);
+      case 'append-zero-packet':
+        return this.file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, slot.input, null, options);
+    }
   }
 
   #pipe(pipeId: number): PipeSlot | UsageError {
@@ -360,6 +398,12 @@ function positiveInt(name: string, v: number): number {
 
 type Queued = { readonly kind: 'event'; readonly event: UsbfnNotification } | { readonly kind: 'error'; readonly error: unknown };
 
+/** How {@link BusEventIterator} treats lpBytesReturned. */
+interface BusEventBytesPolicy {
+  readonly mode: BusEventBytesSetting;
+  readonly onAccepted: ((bytesReturned: number) => void) | undefined;
+}
+
 /**
  * The iterator behind {@link UsbFnClient.busEvents}: `depth` slots, each with its own 12-byte buffer,
  * re-armed as soon as its request completes; results queue in completion order.
@@ -373,9 +417,11 @@ class BusEventIterator implements AsyncIterator<UsbfnNotification> {
   #waiter: ((r: IteratorResult<UsbfnNotification>) => void) | undefined;
   #waiterReject: ((e: unknown) => void) | undefined;
   readonly #onOuterAbort = (): void => this.#finish(true);
+  readonly #bytes: BusEventBytesPolicy;
 
-  constructor(file: UsbFnFile, depth: number, signal: AbortSignal | undefined) {
+  constructor(file: UsbFnFile, depth: number, signal: AbortSignal | undefined, bytes: BusEventBytesPolicy) {
     this.#file = file;
+    this.#bytes = bytes;
     this.#outer = signal;
     if (signal?.aborted) {
       this.#ended = true;
@@ -388,6 +434,8 @@ class BusEventIterator implements AsyncIterator<UsbfnNotification> {
   #arm(buffer: Uint8Array): void {
     if (this.#ended) return;
     let request: Promise<number>;
+    // Zeroed before each request: with a short lpBytesReturned the bytes past it are zero, not the last event's.
+    buffer.fill(0);
     try {
       request = this.#file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, buffer, { signal: this.#inner.signal });
     } catch (err) {
@@ -400,8 +448,7 @@ class BusEventIterator implements AsyncIterator<UsbfnNotification> {
           if (this.#ended) return;
           let item: Queued;
           try {
-            // ASSUMPTION (reference §6.2): lpBytesReturned is 12; a different count fails loudly.
-            item = { kind: 'event', event: decodeUsbfnNotification(buffer.subarray(0, n)) };
+            item = { kind: 'event', event: this.#decode(buffer, n) };
           } catch (err) {
             item = { kind: 'error', error: err };
           }
@@ -420,6 +467,20 @@ class BusEventIterator implements AsyncIterator<UsbfnNotification> {
           else this.#push({ kind: 'error', error: err });
         },
       );
+  }
+
+  /**
+   * ASSUMPTION (docs/reference/documented-vs-inferred.md#drv-bytes-returned): lpBytesReturned is 12. 'strict'
+   * fails on any other count; 'tolerant' decodes the (zeroed) 12-byte buffer for 4..12 and reports the count.
+   * @throws AbiDecodeError
+   */
+  #decode(buffer: Uint8Array, n: number): UsbfnNotification {
+    if (this.#bytes.mode === 'strict' || n === USBFN_NOTIFICATION_SIZE || n < MIN_BUS_EVENT_BYTES || n > USBFN_NOTIFICATION_SIZE) {
+      return decodeUsbfnNotification(buffer.subarray(0, n));
+    }
+    const event = decodeUsbfnNotification(buffer);
+    this.#bytes.onAccepted?.(n);
+    return event;
   }
 
   #push(item: Queued): void {

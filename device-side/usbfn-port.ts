@@ -30,14 +30,19 @@ export interface InterfaceListQuery {
 
 /**
  * What a notification callback returns: ERROR_SUCCESS (0), or ERROR_CANCELLED (1223) to veto a
- * CM_NOTIFY_ACTION_DEVICEQUERYREMOVE. Must be returned synchronously, as the native callback does.
+ * CM_NOTIFY_ACTION_DEVICEQUERYREMOVE. Must be returned synchronously, as the native callback does: CM reads
+ * the value when the callback returns, so a listener that returns a Promise cannot veto. `Win32UsbFnPort`
+ * treats a thenable as ERROR_SUCCESS ("allow"), reports it once per registration, and routes its rejection
+ * to `onListenerError` (docs/win32-backend.md#configuration-manager-notifications-and-the-deadlock-rule).
  */
 export type CmCallbackResult = number;
 
 /**
  * A Configuration Manager notification callback (PCM_NOTIFY_CALLBACK). `eventData` is the raw
  * CM_NOTIFY_EVENT_DATA (variable length; decode with device-side/abi). Callbacks are delivered
- * asynchronously and never re-entrantly for one registration (D-CM).
+ * asynchronously; not re-entrantly for one registration (inferred, not stated by Microsoft:
+ * docs/reference/documented-vs-inferred.md#cm-callbacks-serialized; through koffi every callback runs on the
+ * one JavaScript thread).
  *
  * @note Calling `unregister()` of the same registration from inside this callback deadlocks on real
  * Windows (D-CM); defer it (queueMicrotask / a scheduled task). The simulator reports it as
@@ -74,13 +79,14 @@ export interface UsbFnFile {
   /** True until {@link close} is called or the handle is otherwise invalidated. */
   readonly isOpen: boolean;
   /**
-   * Overlapped DeviceIoControl. `input` is lpInBuffer; `output` is lpOutBuffer exactly as Win32 sees it:
+   * Overlapped DeviceIoControl. `input` is lpInBuffer; `output` is lpOutBuffer exactly as Win32 sees it (null
+   * is a NULL lpOutBuffer; a zero-length array is a non-NULL one with nOutBufferSize 0):
    * the driver writes into it for METHOD_BUFFERED/OUT_DIRECT and **reads** from it for IN_DIRECT
    * (TRANSFER_IN carries the data to send in the output buffer). The buffer belongs to the driver until
    * the promise settles. Resolves with lpBytesReturned.
    *
    * @note A driver may write into `output` even when the request fails (GET_INTERFACE_DESCRIPTOR_SET fills
-   * `Size` before failing with ERROR_INSUFFICIENT_BUFFER; reference §6.2, METHOD_OUT_DIRECT).
+   * `Size` before failing with ERROR_INSUFFICIENT_BUFFER; docs/reference/ioctls.md#get-interface-descriptor-set, METHOD_OUT_DIRECT).
    * @throws Win32Error (api `DeviceIoControl`, `ioctl` = IOCTL name): the driver's failure mapped from
    * NTSTATUS, e.g. ERROR_OPERATION_ABORTED (995) after CancelIoEx/close/purge, ERROR_INVALID_PARAMETER (87),
    * ERROR_INVALID_HANDLE (6) after close.
@@ -134,8 +140,11 @@ export interface UsbFnPort {
 
   /**
    * CreateFileW(symbolicLink, GENERIC_READ|GENERIC_WRITE, share 0, OPEN_EXISTING, FILE_FLAG_OVERLAPPED).
+   * Share mode 0 does not make a device exclusive (the I/O manager checks share access for file systems
+   * only): whether a second open fails, and how, is the driver's (docs/reference/documented-vs-inferred.md#drv-exclusive-open).
    * @throws Win32Error (api `CreateFileW`): ERROR_FILE_NOT_FOUND (2) / ERROR_PATH_NOT_FOUND (3) for a missing
-   * interface, ERROR_ACCESS_DENIED (5), ERROR_SHARING_VIOLATION (32) when already open exclusively.
+   * interface, ERROR_ACCESS_DENIED (5) (also what an exclusive device answers a second open),
+   * ERROR_SHARING_VIOLATION (32) (the simulator's answer to a second open).
    */
   open(symbolicLink: string): Promise<UsbFnFile>;
 }

@@ -84,3 +84,6 @@ export type {
 } from './doctor.js';
 
 export * from './usbip/index.js';
+
+export { runHostProbe } from './probe/index.js';
+export type { HostProbeOptions, HostProbeResult, HostProbeStep } from './probe/index.js';

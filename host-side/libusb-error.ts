@@ -86,6 +86,8 @@ export interface LibusbErrorOptions {
   /** Context first, then the built-in hint for the name follows. */
   readonly detail?: string | undefined;
   readonly cause?: unknown;
+  /** The bytes a failed IN transfer received (kept on the error as `receivedData`, outside its JSON). */
+  readonly receivedData?: Uint8Array | undefined;
 }
 
 /**
@@ -105,7 +107,7 @@ export function libusbError(op: string, errno: number, options: LibusbErrorOptio
       actualLength: options.actualLength,
       detail: detail === '' ? undefined : detail,
     },
-    options.cause === undefined ? undefined : { cause: options.cause },
+    options.cause === undefined && options.receivedData === undefined ? undefined : { cause: options.cause, receivedData: options.receivedData },
   );
 }
 

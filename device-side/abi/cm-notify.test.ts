@@ -157,6 +157,24 @@ describe('CM_NOTIFY_EVENT_DATA (docs/reference/structs.md#cm-notify-event-data)'
     expect(decodeCmNotifyEventData(golden)).toEqual({ filterType: 'deviceInstance', instanceId: id });
   });
 
+  it('decodes a DEVICEHANDLE custom event with 0–3 data bytes delivered without padding (32 + DataSize bytes)', () => {
+    for (const n of [0, 1, 2, 3]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => i + 1);
+      const bytes = Uint8Array.from([...u32(1), ...u32(0), ...GUID_BYTES, ...u32(0xffffffff), ...u32(n), ...data]);
+      expect(bytes.length).toBe(32 + n);
+      expect(decodeCmNotifyEventData(bytes)).toEqual({ filterType: 'deviceHandle', eventGuid: GUID, nameOffset: -1, data });
+    }
+    // Below the 32-byte header, or DataSize past EventDataSize, it still fails.
+    expect(() => decodeCmNotifyEventData(Uint8Array.from([...u32(1), ...u32(0), ...GUID_BYTES, ...u32(0)]))).toThrow(AbiDecodeError);
+    expect(() => decodeCmNotifyEventData(Uint8Array.from([...u32(1), ...u32(0), ...GUID_BYTES, ...u32(0), ...u32(2), 9]))).toThrow(/DataSize/);
+  });
+
+  it('still needs sizeof (36) for the DEVICEINTERFACE and DEVICEINSTANCE arms', () => {
+    const inst = new Uint8Array(35);
+    inst.set(u32(2), 0);
+    expect(() => decodeCmNotifyEventData(inst)).toThrow(AbiDecodeError);
+  });
+
   it('rejects short data, unknown filter types, unterminated strings and overrunning DataSize', () => {
     expect(() => decodeCmNotifyEventData(new Uint8Array(35))).toThrow(AbiDecodeError);
     expect(() => decodeCmNotifyEventData(Uint8Array.from([...u32(3), ...new Array<number>(32).fill(0)]))).toThrow(/FilterType/);

@@ -235,16 +235,25 @@ export function encodeCmNotifyEventData(e: CmNotifyEventData): Uint8Array {
   return out;
 }
 
+/** offsetof(CM_NOTIFY_EVENT_DATA, u.DeviceHandle.Data): the custom event's payload starts here. */
+export const CM_NOTIFY_EVENT_DATA_HANDLE_DATA_OFFSET = 32;
+
 /**
  * Decodes the CM_NOTIFY_EVENT_DATA a callback received (the whole EventDataSize bytes).
- * @throws AbiDecodeError when shorter than 36 bytes, FilterType is unknown, a string is not NUL-terminated
+ *
+ * Sizes: the DEVICEHANDLE arm needs its 32-byte header and `32 + DataSize` bytes in all, so a custom event
+ * with 0–3 data bytes may arrive with an EventDataSize below sizeof (36): cfgmgr32.h declares `Data[ANYSIZE_ARRAY]`
+ * and does not say whether CM pads it. The other arms need sizeof (36).
+ * @throws AbiDecodeError when shorter than that, FilterType is unknown, a string is not NUL-terminated
  * inside the buffer, or DataSize runs past it.
  */
 export function decodeCmNotifyEventData(bytes: Uint8Array): CmNotifyEventData {
-  requireBytes(D, bytes, CM_NOTIFY_EVENT_DATA_SIZE);
+  requireBytes(D, bytes, 4);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const filterType = dv.getUint32(0, true);
-  switch (FILTER_TYPE_NAMES[filterType]) {
+  const arm = FILTER_TYPE_NAMES[filterType];
+  requireBytes(D, bytes, arm === 'deviceHandle' ? CM_NOTIFY_EVENT_DATA_HANDLE_DATA_OFFSET : CM_NOTIFY_EVENT_DATA_SIZE);
+  switch (arm) {
     case 'deviceInterface': {
       const r = readWideString(bytes, 24);
       if (!r.terminated) throw new AbiDecodeError({ struct: D, field: 'u.DeviceInterface.SymbolicLink', actualBytes: bytes.length, detail: 'not NUL-terminated inside EventDataSize' });

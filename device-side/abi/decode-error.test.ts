@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HarnessError, UsageError, errorFromJSON } from '../../core/index.js';
-import { AbiDecodeError, requireBytes, requireExactBytes } from './decode-error.js';
+import { AbiDecodeError, requireBytes, requireExactBytes, requireOffset } from './decode-error.js';
+import { decodeUsbfnPipeInformation } from './class-info.js';
+import { decodeGuid } from './guid.js';
+import { decodeSetupPacket } from './setup-packet.js';
 
 describe('AbiDecodeError', () => {
   it('names struct, field and sizes in a stable-code HarnessError', () => {
@@ -18,5 +21,29 @@ describe('AbiDecodeError', () => {
     expect(() => requireBytes('X', new Uint8Array(4), 4)).not.toThrow();
     expect(() => requireExactBytes('X', new Uint8Array(5), 4)).toThrow(/too long/);
     expect(new UsageError('ABI_ENCODE', 'x').code).toBe('ABI_ENCODE');
+  });
+});
+
+describe('offsets given to the decoders', () => {
+  it.each([Number.NaN, 0.5, 1.5, -1, Number.POSITIVE_INFINITY])('offset %s is rejected with a typed error naming the offset', (offset) => {
+    expect(() => requireOffset('X', offset)).toThrow(AbiDecodeError);
+    const buf = new Uint8Array(64).fill(7);
+    for (const decode of [() => decodeSetupPacket(buf, offset), () => decodeUsbfnPipeInformation(buf, offset), () => decodeGuid(buf, offset)]) {
+      const err = (() => {
+        try {
+          decode();
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err).toBeInstanceOf(AbiDecodeError);
+      expect(err).toMatchObject({ code: 'ABI_DECODE', field: '(offset)' });
+    }
+  });
+
+  it('integer offsets still decode', () => {
+    const buf = Uint8Array.of(0xff, 0x21, 0x09, 0x00, 0x02, 0x00, 0x00, 0x08, 0x00);
+    expect(decodeSetupPacket(buf, 1)).toEqual({ bmRequestType: 0x21, bRequest: 0x09, wValue: 0x0200, wIndex: 0, wLength: 8 });
   });
 });

@@ -61,13 +61,30 @@ export class AbiDecodeError extends HarnessError {
  * @throws AbiDecodeError
  */
 export function requireBytes(struct: string, bytes: Uint8Array, minBytes: number, offset = 0): void {
-  if (offset < 0 || bytes.length - offset < minBytes) {
+  requireOffset(struct, offset);
+  if (bytes.length - offset < minBytes) {
     throw new AbiDecodeError({
       struct,
       field: '(buffer)',
       expectedBytes: minBytes,
       actualBytes: Math.max(0, bytes.length - offset),
       detail: `buffer too short at offset ${offset}; pass the whole ${struct} (sizeof ${minBytes})`,
+    });
+  }
+}
+
+/**
+ * Throws {@link AbiDecodeError} (field `(offset)`) unless `offset` is a byte index: a non-negative safe
+ * integer. NaN, fractions and negative numbers would otherwise read `undefined` bytes as zeros or read
+ * before the struct, silently.
+ * @throws AbiDecodeError
+ */
+export function requireOffset(struct: string, offset: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new AbiDecodeError({
+      struct,
+      field: '(offset)',
+      detail: `offset ${String(offset)} is not a byte index; pass a non-negative integer offset into the buffer`,
     });
   }
 }

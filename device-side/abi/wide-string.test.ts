@@ -53,3 +53,14 @@ describe('REG_MULTI_SZ', () => {
     expect(() => decodeMultiSz(new Uint8Array(0))).toThrow(AbiDecodeError);
   });
 });
+
+describe('wide-string decoding arguments', () => {
+  it.each([-1, Number.NaN, 0.5])('rejects offset %s instead of reading before or between the WCHARs', (offset) => {
+    expect(() => decodeWideString(Uint8Array.of(0x41, 0, 0x42, 0), { offset })).toThrow(AbiDecodeError);
+  });
+
+  it.each([-1, Number.NaN, 1.5])('rejects maxChars %s', (maxChars) => {
+    expect(() => decodeWideString(Uint8Array.of(0x41, 0, 0x42, 0), { maxChars })).toThrow(AbiDecodeError);
+  });
+});
+

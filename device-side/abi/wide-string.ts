@@ -5,7 +5,7 @@
  *
  * JavaScript strings are already UTF-16, so `s.length` is the WCHAR count and surrogate pairs pass through.
  */
-import { AbiDecodeError, abiEncodeError, requireTarget } from './decode-error.js';
+import { AbiDecodeError, abiEncodeError, requireOffset, requireTarget } from './decode-error.js';
 
 /** Options of {@link encodeWideString}. */
 export interface EncodeWideStringOptions {
@@ -73,6 +73,7 @@ export interface DecodeWideStringOptions {
 /**
  * Decodes UTF-16LE up to the first NUL (or `maxChars`, or the end of the buffer; a trailing odd byte
  * is not part of any WCHAR and is ignored).
+ * @throws AbiDecodeError when `offset` or `maxChars` is not a non-negative integer.
  */
 export function decodeWideString(bytes: Uint8Array, opts: DecodeWideStringOptions = {}): string {
   return readWideString(bytes, opts.offset ?? 0, opts.maxChars).text;
@@ -84,6 +85,14 @@ export function readWideString(
   offset: number,
   maxChars?: number,
 ): { readonly text: string; readonly terminated: boolean; readonly chars: number } {
+  requireOffset('WCHAR string', offset);
+  if (maxChars !== undefined && (!Number.isSafeInteger(maxChars) || maxChars < 0)) {
+    throw new AbiDecodeError({
+      struct: 'WCHAR string',
+      field: '(maxChars)',
+      detail: `maxChars ${String(maxChars)} is not a count; pass a non-negative integer`,
+    });
+  }
   const avail = Math.max(0, Math.floor((bytes.length - offset) / 2));
   const limit = maxChars === undefined ? avail : Math.min(avail, maxChars);
   let text = '';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Win32Error } from '../../core/index.js';
 import { IOCTL_GENERICUSBFN_TRANSFER_IN } from './ioctl-codes.js';
-import { NTSTATUS, WIN32_ERROR, ntStatusName, ntStatusToWin32, win32Error, win32ErrorName } from './win32-errors.js';
+import { NTSTATUS, WIN32_ERROR, WIN32_ERRORS_FROM_NT_WARNINGS, ntStatusName, ntStatusToWin32, win32Error, win32ErrorName } from './win32-errors.js';
 
 // docs/reference/errors.md#win32-errors: Win32 name, value, NTSTATUS that maps to it (or null).
 const ROWS: readonly (readonly [string, number, number | null])[] = [
@@ -112,5 +112,11 @@ describe('win32Error', () => {
     expect(win32Error('DeviceIoControl', 87, { ioctl: 'IOCTL_GENERICUSBFN_TRANSFER_OUT' }).ioctl).toBe(
       'IOCTL_GENERICUSBFN_TRANSFER_OUT',
     );
+  });
+});
+
+describe('WIN32_ERRORS_FROM_NT_WARNINGS', () => {
+  it('holds the Win32 errors of the NT warning statuses of the table (a completion packet still comes)', () => {
+    expect([...WIN32_ERRORS_FROM_NT_WARNINGS].sort((a, b) => a - b)).toEqual([170, 234]);
   });
 });

@@ -116,6 +116,17 @@ const NTSTATUS_TO_WIN32: ReadonlyMap<number, number> = new Map<number, number>([
   [NTSTATUS.STATUS_DEVICE_REMOVED, W.ERROR_DEVICE_REMOVED],
 ]);
 
+/**
+ * Win32 errors that RtlNtStatusToDosError produces from an NT **warning** status (severity 2, 0x8xxxxxxx) of
+ * the table above: ERROR_MORE_DATA (STATUS_BUFFER_OVERFLOW) and ERROR_BUSY (STATUS_DEVICE_BUSY). An overlapped
+ * request that fails synchronously with a warning still queues a completion packet (the I/O manager
+ * suppresses the packet only for NT errors), so its OVERLAPPED must stay valid until that packet arrives.
+ * @see docs/win32-backend.md#synchronous-failures
+ */
+export const WIN32_ERRORS_FROM_NT_WARNINGS: ReadonlySet<number> = new Set(
+  [...NTSTATUS_TO_WIN32].filter(([status]) => (status & 0xc0000000) >>> 0 === 0x80000000).map(([, win32]) => win32),
+);
+
 const WIN32_NAME_BY_VALUE: ReadonlyMap<number, string> = new Map(
   Object.entries(WIN32_ERROR).map(([name, value]) => [value, name] as const),
 );

@@ -7,14 +7,17 @@ import { AbortedError, TimeoutError } from '../../core/index.js';
 import {
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
   IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION,
+  IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN,
   IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT,
   IOCTL_GENERICUSBFN_GET_CLASS_INFO,
   IOCTL_GENERICUSBFN_TRANSFER_IN,
   IOCTL_GENERICUSBFN_TRANSFER_OUT,
   USBFN_BUS_SPEED,
   WIN32_ERROR,
+  encodeUsbfnNotification,
 } from '../abi/index.js';
-import { deliverBusEvent, FakeUsbFnFile, ManualClock, scriptActivation, settle } from '../testing/index.js';
+import { resolveDriverSettings } from '../driver-settings.js';
+import { deliverBusEvent, FakeUsbFnFile, ManualClock, scriptActivation, settle, TEST_CLASS_INFO } from '../testing/index.js';
 import { BusSession, type BusSessionOptions } from './bus-session.js';
 import { DeviceEventLog } from './device-event-log.js';
 import type { FunctionContext, UsbFunction } from './function-api.js';
@@ -82,7 +85,7 @@ describe('BusSession.activate (step 4)', () => {
     ]);
     expect(file.pending(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION)).toHaveLength(3);
     expect(log.entries.map((e) => e.kind)).toEqual(['classInfo', 'activate']);
-    expect(log.ofKind('classInfo')[0]?.detail).toEqual({ interfaceName: 'Test', pipes: { full: 2, high: 2, super: 2 } });
+    expect(log.ofKind('classInfo')[0]?.detail).toEqual({ interfaceName: 'Test', pipes: { full: 2, high: 2, super: 2 }, ep0PipeId: 0, ep0PipeIdFrom: 'default' });
     expect(session.classInfo?.highSpeed.pipes).toHaveLength(2);
     expect(session.busState).toBe('unknown');
   });
@@ -298,3 +301,67 @@ describe('BusSession: loop failure and end', () => {
     await expect(session.end('closed')).resolves.toBeUndefined();
   });
 });
+
+describe('BusSession: driver settings (docs/win32-backend.md#driver-settings)', () => {
+  /** Completes the oldest pending BUS_EVENT_NOTIFICATION with `event` but reports `bytesReturned`. */
+  const deliverWithCount = async (file: FakeUsbFnFile, event: Parameters<typeof encodeUsbfnNotification>[0], bytesReturned: number): Promise<void> => {
+    file.pending(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION)[0]!.complete(encodeUsbfnNotification(event), bytesReturned);
+    await settle();
+  };
+
+  it("busEventBytes 'tolerant' (default): an event with lpBytesReturned 8 is decoded from the zeroed buffer and warned about once", async () => {
+    const { file, session, log, failures } = setup();
+    await session.activate();
+    await deliverWithCount(file, { type: 'attach' }, 8);
+    await deliverWithCount(file, { type: 'reset', busSpeed: HIGH }, 8);
+    await deliverWithCount(file, { type: 'configured', configurationValue: 1 }, 6);
+    expect(failures).toEqual([]);
+    expect(session.configured).toBe(true);
+    expect(session.speed).toBe('high');
+    expect(log.ofKind('busEventBytesReturned').map((e) => [e.level, e.detail?.['bytesReturned']])).toEqual([['warn', 8]]);
+    // The re-armed requests were issued with their buffer zeroed (no bytes of the previous event left).
+    const pending = file.pending(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION);
+    expect(pending).toHaveLength(4);
+    for (const call of pending) expect([...call.output!]).toEqual(new Array(12).fill(0));
+  });
+
+  it("busEventBytes 'tolerant' still fails the loop when lpBytesReturned has no Event field (< 4)", async () => {
+    const { file, session, failures } = setup();
+    await session.activate();
+    await deliverWithCount(file, { type: 'attach' }, 3);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ code: 'ABI_DECODE' });
+  });
+
+  it("busEventBytes 'strict': any count other than 12 fails the bus-event loop", async () => {
+    const { file, session, failures } = setup({ settings: resolveDriverSettings({ busEventBytes: 'strict' }) });
+    await session.activate();
+    await deliverWithCount(file, { type: 'attach' }, 8);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ code: 'ABI_DECODE', expectedBytes: 12, actualBytes: 8 });
+  });
+
+  it("ep0PipeId 'auto' takes EP0's PipeId from an endpoint-0 entry of PipeArr and answers setups on it", async () => {
+    const ep0 = { epDesc: { bLength: 7, bDescriptorType: 5, bEndpointAddress: 0x00, bmAttributes: 0x00, wMaxPacketSize: 64, bInterval: 0 }, pipeId: 9 };
+    const withEp0 = { ...TEST_CLASS_INFO, highSpeed: { ...TEST_CLASS_INFO.highSpeed, pipes: [ep0, ...TEST_CLASS_INFO.highSpeed.pipes] } };
+    const clock = new ManualClock();
+    const file = scriptActivation(new FakeUsbFnFile(), withEp0)
+      .onIoctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, () => ({ complete: true }));
+    const log = new DeviceEventLog(() => clock.now());
+    const session = new BusSession({ file, log, clock, fn: { name: 'nodata', onSetup: () => ({ stage: 'none' }) } });
+    await session.activate();
+    expect(log.ofKind('classInfo')[0]?.detail).toMatchObject({ ep0PipeId: 9, ep0PipeIdFrom: 'PipeArr' });
+    deliverBusEvent(file, { type: 'setupPacket', setupPacket: { bmRequestType: 0x21, bRequest: 5, wValue: 0, wIndex: 0, wLength: 0 } });
+    await settle();
+    await settle();
+    expect([...file.callsOf(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN)[0]!.input!]).toEqual([9, 0, 0, 0]);
+  });
+
+  it('ep0PipeId given as a number wins over PipeArr', async () => {
+    const { session, log } = setup({ settings: resolveDriverSettings({ ep0PipeId: 3 }) });
+    await session.activate();
+    expect(log.ofKind('classInfo')[0]?.detail).toMatchObject({ ep0PipeId: 3, ep0PipeIdFrom: 'setting' });
+    expect(session.client.ep0PipeId).toBe(3);
+  });
+});
+

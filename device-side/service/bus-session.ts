@@ -18,11 +18,13 @@
  */
 import { isCancelled, UsageError, withTimeout, type Clock, type SetupPacket, type UsbSpeed } from '../../core/index.js';
 import { busSpeedName, type UsbfnClassInformationPacket, type UsbfnNotification } from '../abi/index.js';
-import { UsbFnClient } from '../usbfn-client.js';
+import { DEFAULT_DRIVER_SETTINGS, type UsbFnDriverSettings } from '../driver-settings.js';
+import { EP0_PIPE_ID, UsbFnClient } from '../usbfn-client.js';
 import type { UsbFnFile } from '../usbfn-port.js';
 import type { DeviceEventLog } from './device-event-log.js';
 import type { DeconfigureReason, UsbFunction } from './function-api.js';
 import { ConfiguredFunctionContext, resolvePipes } from './function-context.js';
+import { NoDataHandshake } from './no-data-handshake.js';
 import { answerSetup } from './setup-responder.js';
 
 /** The bus as the service last saw it through bus events. */
@@ -49,6 +51,27 @@ export interface BusSessionOptions {
   readonly onBusEvent?: (() => void) | undefined;
   /** The bus-event loop failed for a reason other than cancellation; never called after {@link BusSession.end}. */
   readonly onLoopFailed?: ((error: unknown) => void) | undefined;
+  /** Driver-behaviour settings, already resolved (docs/win32-backend.md#driver-settings). Default: the defaults. */
+  readonly settings?: UsbFnDriverSettings | undefined;
+  /**
+   * The no-data status handshake policy. The service passes one for all its sessions, so what `'auto'` learnt
+   * outlives a handle. Default: a new one for this session.
+   */
+  readonly noDataHandshake?: NoDataHandshake | undefined;
+}
+
+/**
+ * EP0's USBFNPIPEID per the `ep0PipeId` setting: with `'auto'`, the PipeId of an endpoint-0 entry in
+ * GET_CLASS_INFO's PipeArr (any speed) when there is one, else 0 ("pipe 0").
+ * ASSUMPTION (docs/reference/documented-vs-inferred.md#drv-pipe-ids): PipeArr lists EP0, if at all, with bEndpointAddress 0.
+ */
+export function resolveEp0PipeId(setting: UsbFnDriverSettings['ep0PipeId'], info: UsbfnClassInformationPacket): { pipeId: number; source: 'setting' | 'PipeArr' | 'default' } {
+  if (setting !== 'auto') return { pipeId: setting, source: 'setting' };
+  for (const ci of [info.fullSpeed, info.highSpeed, info.superSpeed]) {
+    const ep0 = ci.pipes.find((p) => (p.epDesc.bEndpointAddress & 0x7f) === 0);
+    if (ep0 !== undefined) return { pipeId: ep0.pipeId, source: 'PipeArr' };
+  }
+  return { pipeId: EP0_PIPE_ID, source: 'default' };
 }
 
 export class BusSession {
@@ -61,6 +84,8 @@ export class BusSession {
   readonly #stepTimeoutMs: number;
   readonly #onBusEvent: (() => void) | undefined;
   readonly #onLoopFailed: ((error: unknown) => void) | undefined;
+  readonly #settings: UsbFnDriverSettings;
+  readonly #noDataHandshake: NoDataHandshake;
   /** Aborts at {@link end}: the activation steps, the bus-event loop and the EP0 answers. */
   readonly #endController = new AbortController();
   #classInfo: UsbfnClassInformationPacket | undefined;
@@ -81,7 +106,17 @@ export class BusSession {
     this.#speed = options.speed;
     this.#onBusEvent = options.onBusEvent;
     this.#onLoopFailed = options.onLoopFailed;
-    this.client = new UsbFnClient(options.file, { busEventDepth: this.#busEventDepth });
+    this.#settings = options.settings ?? DEFAULT_DRIVER_SETTINGS;
+    this.#noDataHandshake = options.noDataHandshake ?? new NoDataHandshake(this.#settings.statusHandshake, this.#log);
+    const log = this.#log;
+    this.client = new UsbFnClient(options.file, {
+      busEventDepth: this.#busEventDepth,
+      busEventBytes: this.#settings.busEventBytes,
+      zeroLengthIn: this.#settings.zeroLengthIn,
+      // ASSUMPTION (docs/reference/documented-vs-inferred.md#drv-bytes-returned): 12. Another count is accepted ('tolerant') and reported once.
+      onBusEventBytes: (bytesReturned) =>
+        void log.warnOnce('busEventBytesReturned', { bytesReturned, expected: 12, setting: 'busEventBytes: tolerant' }),
+    });
   }
 
   /** GET_CLASS_INFO as read by {@link activate}. */
@@ -122,9 +157,13 @@ export class BusSession {
     try {
       const info = await this.#step('GET_CLASS_INFO', (s) => this.client.getClassInfo({ signal: s }));
       this.#classInfo = info;
+      const ep0 = resolveEp0PipeId(this.#settings.ep0PipeId, info);
+      this.client.ep0PipeId = ep0.pipeId;
       this.#log.info('classInfo', {
         interfaceName: info.interfaceName,
         pipes: { full: info.fullSpeed.pipes.length, high: info.highSpeed.pipes.length, super: info.superSpeed.pipes.length },
+        ep0PipeId: ep0.pipeId,
+        ep0PipeIdFrom: ep0.source,
       });
       await this.#step('ACTIVATE_USB_BUS', (s) => this.client.activateBus({ signal: s }));
       this.#log.info('activate');
@@ -237,7 +276,7 @@ export class BusSession {
   #onSetup(setup: SetupPacket): void {
     const signal = this.#endController.signal;
     const run = (): Promise<void> =>
-      answerSetup(this.client, this.#fn, setup, signal).catch((err: unknown) => {
+      answerSetup(this.client, this.#fn, setup, signal, this.#noDataHandshake).catch((err: unknown) => {
         if (isCancelled(err)) this.#log.info('setupCancelled', { bRequest: setup.bRequest });
         else this.#log.error('setupFailed', err, { ...setup });
       });

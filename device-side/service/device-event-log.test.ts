@@ -63,3 +63,16 @@ describe('DeviceEventLog', () => {
     expect(log.entries.at(-1)?.kind).toBe('after');
   });
 });
+
+describe('DeviceEventLog.warnOnce', () => {
+  it('records a warning of a kind the first time only', () => {
+    const log = new DeviceEventLog(() => 5);
+    expect(log.warnOnce('busEventBytesReturned', { bytesReturned: 8 })).toBe(true);
+    expect(log.warnOnce('busEventBytesReturned', { bytesReturned: 6 })).toBe(false);
+    log.warn('busEventBytesReturned'); // plain warn is not limited
+    expect(log.ofKind('busEventBytesReturned').map((e) => [e.level, e.detail?.['bytesReturned']])).toEqual([
+      ['warn', 8],
+      ['warn', undefined],
+    ]);
+  });
+});

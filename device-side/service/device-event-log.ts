@@ -27,6 +27,7 @@ export class DeviceEventLog {
   #dropped = 0;
   #lastError: DeviceLogEntry | undefined;
   readonly #listeners = new Set<(entry: DeviceLogEntry) => void>();
+  readonly #warnedOnce = new Set<string>();
 
   constructor(now: () => number, capacity = 5_000) {
     this.#now = now;
@@ -39,6 +40,17 @@ export class DeviceEventLog {
 
   warn(kind: string, detail?: Record<string, unknown>): void {
     this.#push({ timeMs: this.#now(), level: 'warn', kind, detail });
+  }
+
+  /**
+   * A warning recorded only the first time `kind` is warned about through this method (a condition that
+   * would otherwise repeat for every bus event). Returns whether it was recorded.
+   */
+  warnOnce(kind: string, detail?: Record<string, unknown>): boolean {
+    if (this.#warnedOnce.has(kind)) return false;
+    this.#warnedOnce.add(kind);
+    this.warn(kind, detail);
+    return true;
   }
 
   /** Records a failure; non-harness errors are wrapped so the log stays plain data. */

@@ -7,7 +7,8 @@
 export { UsbFnService, type UsbFnServiceOptions } from './usbfn-service.js';
 export { ServiceStateError, type ServiceState } from './service-state.js';
 export { InterfaceWatcher, type InterfaceHandler, type InterfaceWatcherOptions } from './interface-watcher.js';
-export { BusSession, type BusSessionOptions, type BusState } from './bus-session.js';
+export { BusSession, resolveEp0PipeId, type BusSessionOptions, type BusState } from './bus-session.js';
+export { NoDataHandshake, type HandshakeDirection } from './no-data-handshake.js';
 export { DeviceEventLog, type DeviceLogEntry, type DeviceLogLevel } from './device-event-log.js';
 export { MAX_QUEUE_FAILURES_IN_A_ROW } from './function-context.js';
 export type {

@@ -17,12 +17,14 @@
  */
 import { withTimeout, type UsbSpeed } from '../../core/index.js';
 import type { UsbfnClassInformationPacket } from '../abi/index.js';
+import { resolveDriverSettings, type UsbFnDriverSettings } from '../driver-settings.js';
 import type { UsbFnClient } from '../usbfn-client.js';
 import type { UsbFnFile, UsbFnPort } from '../usbfn-port.js';
 import { BusSession, type BusState } from './bus-session.js';
 import { DeviceEventLog } from './device-event-log.js';
 import type { DeconfigureReason, UsbFunction } from './function-api.js';
 import { InterfaceWatcher } from './interface-watcher.js';
+import { NoDataHandshake } from './no-data-handshake.js';
 import { ServiceStateError, type ServiceState } from './service-state.js';
 
 export type { BusState } from './bus-session.js';
@@ -44,6 +46,12 @@ export interface UsbFnServiceOptions {
    */
   readonly rescanIntervalMs?: number | undefined;
   readonly log?: DeviceEventLog | undefined;
+  /**
+   * How to treat the driver behaviours the documents leave open (status handshake of no-data requests,
+   * bus-event byte counts, EP0's pipe id, 0-byte IN transfers); docs/win32-backend.md#driver-settings.
+   * Default: DEFAULT_DRIVER_SETTINGS.
+   */
+  readonly driverSettings?: Partial<UsbFnDriverSettings> | undefined;
 }
 
 interface StateWaiter {
@@ -57,6 +65,9 @@ export class UsbFnService {
   readonly #port: UsbFnPort;
   readonly #busEventDepth: number | undefined;
   readonly #stepTimeoutMs: number | undefined;
+  /** The resolved driver-behaviour settings. */
+  readonly driverSettings: UsbFnDriverSettings;
+  readonly #noDataHandshake: NoDataHandshake;
   readonly #watcher: InterfaceWatcher;
   /** The session on the open handle, if any. */
   #session: BusSession | undefined;
@@ -71,6 +82,8 @@ export class UsbFnService {
     this.#busEventDepth = options.busEventDepth;
     this.#stepTimeoutMs = options.stepTimeoutMs;
     this.log = options.log ?? new DeviceEventLog(() => this.#port.clock.now());
+    this.driverSettings = resolveDriverSettings(options.driverSettings);
+    this.#noDataHandshake = new NoDataHandshake(this.driverSettings.statusHandshake, this.log);
     this.#watcher = new InterfaceWatcher({
       port: options.port,
       interfaceClassGuid: options.interfaceClassGuid,
@@ -164,6 +177,8 @@ export class UsbFnService {
       speed: this.#lastSpeed,
       onBusEvent: () => this.#notifyWaiters(),
       onLoopFailed: () => this.#watcher.closeAndRescan(file, 'busEventLoopFailed'),
+      settings: this.driverSettings,
+      noDataHandshake: this.#noDataHandshake,
     });
     this.#session = session;
     await session.activate(signal);

@@ -151,8 +151,13 @@ export interface Win32Api extends OverlappedIoApi {
     defaultTimeoutMs: number,
     securityAttributes: null,
   ): Win32Handle | null;
-  /** CM_Register_Notification(pFilter, pContext, pCallback, pNotifyContext[out]) → CONFIGRET. Synchronous. */
-  CM_Register_Notification(filter: Uint8Array, context: null, callback: bigint, notifyContext: [bigint | null]): number;
+  /**
+   * CM_Register_Notification(pFilter, pContext, pCallback, pNotifyContext[out]) → CONFIGRET, through koffi
+   * `.async` (on a worker thread). Not on the main thread: if cfgmgr32 serialized registration against a
+   * callback in flight (undocumented), that callback would wait for the main thread while the main thread
+   * waited in the call.
+   */
+  CM_Register_NotificationAsync(filter: Uint8Array, context: null, callback: bigint, notifyContext: [bigint | null]): Promise<number>;
   /**
    * CM_Unregister_Notification through koffi `.async` (on a worker thread). Never call it synchronously on
    * the main thread: it waits for in-flight callbacks, which koffi queues to the main thread → deadlock
@@ -323,8 +328,7 @@ async function declareBindings(): Promise<Win32Bindings> {
     }
   };
 
-  const CM_NOTIFY_CALLBACK = koffi.proto(S, 'CM_NOTIFY_CALLBACK', DWORD, [HANDLE, 'void *', 'uint32', 'void *', DWORD]);
-  const PCM_NOTIFY_CALLBACK = koffi.pointer(CM_NOTIFY_CALLBACK);
+  const PCM_NOTIFY_CALLBACK = declareCmNotifyCallback(koffi);
   const CM_Register_Notification = optionalFunc(cfgmgr32, 'CM_Register_Notification', CONFIGRET_T, [
     'void *', // PCM_NOTIFY_FILTER (416 bytes encoded by device-side/abi)
     'void *',
@@ -398,7 +402,10 @@ async function declareBindings(): Promise<Win32Bindings> {
     GetLastError,
     RtlNtStatusToDosError,
     missingExports,
-    CM_Register_Notification: CM_Register_Notification ?? (() => CONFIGRET.CR_CALL_NOT_IMPLEMENTED),
+    CM_Register_NotificationAsync: (filter, context, callback, notifyContext) =>
+      CM_Register_Notification === null
+        ? Promise.resolve(CONFIGRET.CR_CALL_NOT_IMPLEMENTED)
+        : async<number>(CM_Register_Notification, [filter, context, callback, notifyContext]),
     CM_Unregister_NotificationAsync: (notifyContext) =>
       CM_Unregister_Notification === null
         ? Promise.resolve(CONFIGRET.CR_CALL_NOT_IMPLEMENTED)
@@ -411,6 +418,15 @@ async function declareBindings(): Promise<Win32Bindings> {
     unregisterCallback: (pointer) => koffi.unregister(pointer),
     readBytes: (address, length) => new Uint8Array(koffi.view(address, length)).slice(),
   };
+}
+
+/**
+ * PCM_NOTIFY_CALLBACK: `DWORD __stdcall (HCMNOTIFICATION, PVOID Context, CM_NOTIFY_ACTION, PCM_NOTIFY_EVENT_DATA,
+ * DWORD EventDataSize)`, as a pointer type for koffi.register. The prototype is **anonymous**: koffi's type
+ * names are global, so a named one could not be declared again when a failed {@link loadWin32Bindings} is retried.
+ */
+export function declareCmNotifyCallback(koffi: KoffiModule): KoffiType {
+  return koffi.pointer(koffi.proto('__stdcall', null, 'uint32', ['void *', 'void *', 'uint32', 'void *', 'uint32']));
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   NTSTATUS,
   WIN32_ERROR,
 } from '../abi/index.js';
-import { CompletionPort } from './completion-port.js';
+import { CompletionPort, type CompletionPortDiagnostic } from './completion-port.js';
 import { FakeOverlappedIoApi } from './testing/index.js';
 
 const pipe = (id: number): Uint8Array => new Uint8Array([id, 0, 0, 0]);
@@ -226,5 +226,97 @@ describe('CompletionPort (overlapped DeviceIoControl over one IOCP)', () => {
     api.complete(api.ioctls[0]!);
     await p;
     await port.close();
+  });
+});
+
+describe('CompletionPort: synchronous failures and unexpected packets (docs/win32-backend.md#synchronous-failures)', () => {
+  it('keeps the block of a request that failed synchronously with an NT warning until its packet arrives: a new request never gets its OVERLAPPED', async () => {
+    const diagnostics: CompletionPortDiagnostic[] = [];
+    const api = new FakeOverlappedIoApi();
+    const port = CompletionPort.create(api, { waitSliceMs: 200, drainTimeoutMs: 200, onDiagnostic: (d) => diagnostics.push(d) });
+    const file = port.attach(api.openFile(), 'fake-device');
+    // STATUS_BUFFER_OVERFLOW returned inline: FALSE + ERROR_MORE_DATA, and the I/O manager still queues a packet.
+    api.behaviour = () => ({ kind: 'fail', win32: WIN32_ERROR.ERROR_MORE_DATA, write: new Uint8Array([1, 2, 3, 4]), packet: 'later' });
+    const out = new Uint8Array(4);
+    await expect(file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipe(1), out)).rejects.toMatchObject({ win32Name: 'ERROR_MORE_DATA' });
+    expect([...out]).toEqual([1, 2, 3, 4]); // what the driver wrote is returned (OUT_DIRECT)
+    const stale = api.ioctls[0]!;
+    expect(port.heldBlocks).toBe(1);
+
+    api.behaviour = () => ({ kind: 'pending' });
+    const next = file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipe(1), new Uint8Array(4));
+    const fresh = api.ioctls[1]!;
+    expect(fresh.overlapped).not.toBe(stale.overlapped); // the held block was not reused
+    // The late packet of the failed request arrives: it must not complete the new one.
+    api.complete(stale, { status: NTSTATUS.STATUS_BUFFER_OVERFLOW, bytes: 4 });
+    await until(() => port.latePackets === 1, 'late packet dequeued');
+    expect(port.heldBlocks).toBe(0);
+    expect(file.pendingCount).toBe(1);
+    api.complete(fresh, { write: new Uint8Array([9]) });
+    await expect(next).resolves.toBe(1);
+    expect(port.unknownPackets).toBe(0);
+    expect(diagnostics.map((d) => d.kind)).toEqual(['awaitingLatePacket', 'latePacket']);
+    expect(api.isLive(stale.overlapped)).toBe(true); // recycled into the pool, not freed under the kernel
+  });
+
+  it('frees the block of an NT-error failure at once and copies what an OUT_DIRECT driver wrote back', async () => {
+    const { api, file, port } = setup();
+    api.behaviour = () => ({ kind: 'fail', win32: WIN32_ERROR.ERROR_INSUFFICIENT_BUFFER, write: new Uint8Array([0, 0, 0, 0, 0x40, 0, 0, 0]) });
+    const out = new Uint8Array(10).fill(0xee);
+    await expect(file.deviceIoControl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, new Uint8Array(12), out)).rejects.toMatchObject({ win32: 122 });
+    expect([...out]).toEqual([0, 0, 0, 0, 0x40, 0, 0, 0, 0xee, 0xee]);
+    expect(port.heldBlocks).toBe(0);
+    // IN_DIRECT: the "output" is the caller's data; nothing is copied back over it.
+    api.behaviour = () => ({ kind: 'fail', win32: WIN32_ERROR.ERROR_INVALID_PARAMETER, write: new Uint8Array([0, 0]) });
+    const data = new Uint8Array([5, 6]);
+    await expect(file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipe(1), data)).rejects.toMatchObject({ win32: 87 });
+    expect([...data]).toEqual([5, 6]);
+  });
+
+  it('stops waiting for a late packet after latePacketWaitMs and leaves that block allocated for good', async () => {
+    const diagnostics: CompletionPortDiagnostic[] = [];
+    const api = new FakeOverlappedIoApi();
+    const port = CompletionPort.create(api, { waitSliceMs: 20, drainTimeoutMs: 50, latePacketWaitMs: 30, onDiagnostic: (d) => diagnostics.push(d) });
+    const file = port.attach(api.openFile(), 'fake-device');
+    api.behaviour = () => ({ kind: 'fail', win32: WIN32_ERROR.ERROR_MORE_DATA, packet: 'later' });
+    await expect(file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipe(1), new Uint8Array(4))).rejects.toMatchObject({ win32: 234 });
+    const held = api.ioctls[0]!.overlapped;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(diagnostics.map((d) => d.kind)).toEqual(['awaitingLatePacket', 'latePacketMissing']);
+    await until(() => !port.isWaiting, 'the wait is no longer re-armed');
+    expect(port.heldBlocks).toBe(1);
+    expect(api.isLive(held)).toBe(true);
+    await file.close();
+    await port.close();
+    expect(api.isLive(held)).toBe(true); // never freed: the kernel may still write it
+  });
+
+  it('counts and reports a packet that matches no request instead of dropping it silently', async () => {
+    const diagnostics: CompletionPortDiagnostic[] = [];
+    const api = new FakeOverlappedIoApi();
+    const port = CompletionPort.create(api, { waitSliceMs: 200, drainTimeoutMs: 200, onDiagnostic: (d) => diagnostics.push(d) });
+    const file = port.attach(api.openFile(), 'fake-device');
+    const p = file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipe(1), new Uint8Array(4));
+    api.postStray(api.createdPorts[0]!, 0xdead0n, 7);
+    api.postStray(api.createdPorts[0]!, 0n, 0, 0x99n);
+    await until(() => port.unknownPackets === 2, 'stray packets dequeued');
+    expect(diagnostics).toEqual([
+      { kind: 'unknownPacket', overlapped: '0xdead0', bytes: 7, key: '0x1' },
+      { kind: 'unknownPacket', overlapped: '0x0', bytes: 0, key: '0x99' },
+    ]);
+    api.complete(api.ioctls[0]!, { write: new Uint8Array([1]) });
+    await expect(p).resolves.toBe(1);
+  });
+
+  it('passes a non-NULL lpOutBuffer for a zero-length output and NULL for no output', async () => {
+    const { api, file } = setup();
+    const a = file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipe(1), new Uint8Array(0));
+    const b = file.deviceIoControl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipe(1), null);
+    expect(api.ioctls[0]!.outAddress).not.toBeNull();
+    expect(api.ioctls[0]!.outLength).toBe(0);
+    expect(api.ioctls[1]!.outAddress).toBeNull();
+    api.complete(api.ioctls[0]!);
+    api.complete(api.ioctls[1]!);
+    await expect(Promise.all([a, b])).resolves.toEqual([0, 0]);
   });
 });

@@ -9,7 +9,11 @@
  *
  * Inline completion: handles are *not* switched to FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, so a
  * DeviceIoControl that returns TRUE still queues a packet; it is handled exactly like ERROR_IO_PENDING
- * (one completion path). A FALSE return with any other error queues nothing and fails at once.
+ * (one completion path). A FALSE return with any other error fails at once, with the output copied back for
+ * methods the driver writes. If that error comes from an NT **warning** status (ERROR_MORE_DATA from
+ * STATUS_BUFFER_OVERFLOW, ERROR_BUSY), the I/O manager still queues a packet: the request's block is then
+ * kept, never reused, until that packet arrives (docs/win32-backend.md#synchronous-failures). A packet that
+ * matches no request is counted and reported through `onDiagnostic`, never dropped silently.
  *
  * Buffers: the caller's `input`/`output` are **copied** into the native block (and `output` copied back on
  * completion) rather than passed directly. koffi passes a TypedArray's address only for the duration of a
@@ -20,7 +24,7 @@
  * @see https://learn.microsoft.com/windows/win32/api/ioapiset/nf-ioapiset-getqueuedcompletionstatusex
  */
 import { type Clock, RealClock, TimeoutError, UsageError, type Win32Error } from '../../core/index.js';
-import { METHOD_IN_DIRECT, WIN32_ERROR, win32Error } from '../abi/index.js';
+import { METHOD_IN_DIRECT, WIN32_ERROR, WIN32_ERRORS_FROM_NT_WARNINGS, ioctlName, win32Error, win32ErrorName } from '../abi/index.js';
 import { type NativeBlock, type OverlappedIoApi, type Win32Handle, isInvalidHandle } from './bindings.js';
 
 /** Completion key of packets for overlapped requests (anything else, e.g. a posted packet, is skipped). */
@@ -74,6 +78,34 @@ export interface CompletionPortOptions {
   readonly waitSliceMs?: number | undefined;
   /** Default bound for {@link OverlappedHandle.close} draining. Default 5000 ms. */
   readonly drainTimeoutMs?: number | undefined;
+  /**
+   * How long the port keeps waiting for the packet of a request that failed synchronously with an NT warning
+   * status before it stops waiting for it (its block then stays allocated for good). Default: `drainTimeoutMs`.
+   */
+  readonly latePacketWaitMs?: number | undefined;
+  /** Told about packets that match no request, late packets and blocks given up on. Default: none (counters only). */
+  readonly onDiagnostic?: ((diagnostic: CompletionPortDiagnostic) => void) | undefined;
+}
+
+/** Something unusual the completion port saw (for the device event log). */
+export type CompletionPortDiagnostic =
+  /** A packet whose OVERLAPPED is not a request of this port (should never happen: the port is private). */
+  | { readonly kind: 'unknownPacket'; readonly overlapped: string; readonly bytes: number; readonly key: string }
+  /** A request failed synchronously with an NT warning status; its packet is awaited before its block is reused. */
+  | { readonly kind: 'awaitingLatePacket'; readonly ioctl: string; readonly win32Name: string }
+  /** The packet of such a request arrived: its block is reused from now on. */
+  | { readonly kind: 'latePacket'; readonly ioctl: string; readonly bytes: number }
+  /** No packet came for such a request within `latePacketWaitMs`: its block is left allocated, never reused. */
+  | { readonly kind: 'latePacketMissing'; readonly ioctl: string; readonly waitedMs: number };
+
+/** A synchronously failed request whose completion packet may still come (NT warning status). */
+interface Orphan {
+  readonly block: NativeBlock;
+  readonly blockSize: number;
+  readonly code: number;
+  /** Still keeps the worker-thread wait armed (false once `latePacketWaitMs` passed). */
+  awaited: boolean;
+  timer: { cancel(): void } | undefined;
 }
 
 interface HandleState {
@@ -116,7 +148,14 @@ export class CompletionPort {
   private readonly batchSize: number;
   private readonly waitSliceMs: number;
   private readonly drainTimeoutMs: number;
+  private readonly latePacketWaitMs: number;
+  private readonly onDiagnostic: ((diagnostic: CompletionPortDiagnostic) => void) | undefined;
   private readonly pending = new Map<bigint, Request>();
+  /** Synchronously failed requests whose packet may still come, by OVERLAPPED address. */
+  private readonly orphans = new Map<bigint, Orphan>();
+  private orphansAwaited = 0;
+  private unknownPacketCount = 0;
+  private latePacketCount = 0;
   /** OVERLAPPED_ENTRY[batchSize] + ULONG removed, written by the worker thread. */
   private readonly entries: NativeBlock;
   private readonly entriesView: DataView;
@@ -134,6 +173,8 @@ export class CompletionPort {
     this.batchSize = options.batchSize ?? 64;
     this.waitSliceMs = options.waitSliceMs ?? 1000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 5000;
+    this.latePacketWaitMs = options.latePacketWaitMs ?? this.drainTimeoutMs;
+    this.onDiagnostic = options.onDiagnostic;
     this.entries = api.memory.alloc(api.layout.entrySize * this.batchSize);
     this.entriesView = new DataView(this.entries.bytes.buffer, this.entries.bytes.byteOffset, this.entries.bytes.byteLength);
     this.removed = api.memory.alloc(4);
@@ -155,6 +196,21 @@ export class CompletionPort {
   /** Requests on every handle whose completion has not been observed yet. */
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** Packets dequeued that matched no request of this port (each also reported through `onDiagnostic`). */
+  get unknownPackets(): number {
+    return this.unknownPacketCount;
+  }
+
+  /** Packets that arrived for requests which had failed synchronously with an NT warning status. */
+  get latePackets(): number {
+    return this.latePacketCount;
+  }
+
+  /** Blocks of synchronously failed requests still held for a packet that may come. */
+  get heldBlocks(): number {
+    return this.orphans.size;
   }
 
   /** True while a worker-thread wait is outstanding (it holds the Node event loop open). */
@@ -206,6 +262,8 @@ export class CompletionPort {
       );
     }
     this.closed = true;
+    // Held blocks stay allocated: a packet may still be on its way and the kernel may still write them.
+    for (const orphan of this.orphans.values()) orphan.timer?.cancel();
     // No wait is outstanding: one is armed only while requests are pending (see arm()).
     this.api.CloseHandle(this.port);
     this.api.memory.free(this.entries);
@@ -287,7 +345,8 @@ export class CompletionPort {
         code,
         inLen > 0 ? address + BigInt(inOffset) : null,
         inLen,
-        outLen > 0 ? address + BigInt(outOffset) : null,
+        // A zero-length array is a non-NULL lpOutBuffer with nOutBufferSize 0 (the seam's 'empty-buffer'); null is NULL.
+        output !== null ? address + BigInt(outOffset) : null,
         outLen,
         null,
         address,
@@ -295,9 +354,7 @@ export class CompletionPort {
       if (ok === 0) {
         const err = api.GetLastError();
         if (err !== WIN32_ERROR.ERROR_IO_PENDING) {
-          // Failed synchronously: no packet will be queued (IOCP rule), so the block is free now.
-          this.putBlock(block, blockSize);
-          reject(win32Error('DeviceIoControl', err, { ioctl: code, target }));
+          this.failedSynchronously(req, address, err);
           return;
         }
       }
@@ -316,12 +373,41 @@ export class CompletionPort {
     });
   }
 
+  /**
+   * DeviceIoControl returned FALSE with `err` ≠ ERROR_IO_PENDING. The driver may have written the output (an
+   * OUT_DIRECT request failing with a size, or data with ERROR_MORE_DATA): copy it back for every method but
+   * IN_DIRECT. An NT error queues no packet, so the block is free at once; an NT warning still queues one,
+   * so the block is held until it arrives (or given up on after `latePacketWaitMs`, then never reused).
+   */
+  private failedSynchronously(req: Request, address: bigint, err: number): void {
+    const out = req.output;
+    if (out !== null && req.copyBack) out.set(req.block.bytes.subarray(req.outputOffset, req.outputOffset + out.byteLength));
+    if (WIN32_ERRORS_FROM_NT_WARNINGS.has(err)) {
+      const orphan: Orphan = { block: req.block, blockSize: req.blockSize, code: req.code, awaited: true, timer: undefined };
+      this.orphans.set(address, orphan);
+      this.orphansAwaited++;
+      this.onDiagnostic?.({ kind: 'awaitingLatePacket', ioctl: ioctlName(req.code), win32Name: win32ErrorName(err) });
+      orphan.timer = this.clock.setTimer(this.latePacketWaitMs, () => {
+        orphan.timer = undefined;
+        if (!orphan.awaited) return;
+        orphan.awaited = false;
+        this.orphansAwaited--;
+        this.onDiagnostic?.({ kind: 'latePacketMissing', ioctl: ioctlName(orphan.code), waitedMs: this.latePacketWaitMs });
+      });
+      this.arm();
+    } else {
+      // An NT error: no packet will be queued (IOCP rule), so the block is free now.
+      this.putBlock(req.block, req.blockSize);
+    }
+    req.reject(win32Error('DeviceIoControl', err, { ioctl: req.code, target: req.target }));
+  }
+
   // -------------------------------------------------------------------------------------------------
   // Drain
 
   /** Starts the worker-thread wait unless one is outstanding or nothing is pending. */
   private arm(): void {
-    if (this.waiting || this.pending.size === 0 || this.broken !== undefined || this.closed) return;
+    if (this.waiting || (this.pending.size === 0 && this.orphansAwaited === 0) || this.broken !== undefined || this.closed) return;
     this.waiting = true;
     this.api
       .GetQueuedCompletionStatusExAsync(this.port, this.entries.address, this.batchSize, this.removed.address, this.waitSliceMs, 0)
@@ -383,14 +469,36 @@ export class CompletionPort {
     for (let i = 0; i < count; i++) {
       const base = i * entrySize;
       const key = this.readPointer(view, base + entryKeyOffset);
-      if (key !== KEY_IO) continue;
       const address = this.readPointer(view, base + entryOverlappedOffset);
       const bytes = view.getUint32(base + entryBytesOffset, true);
+      if (key !== KEY_IO) {
+        this.unexpectedPacket(address, bytes, key);
+        continue;
+      }
       const req = this.pending.get(address);
-      if (req === undefined) continue; // not ours: cannot happen, the port is private to this object
+      if (req === undefined) {
+        this.unexpectedPacket(address, bytes, key);
+        continue;
+      }
       this.pending.delete(address);
       this.complete(req, bytes);
     }
+  }
+
+  /** A packet that is not a pending request's: the late packet of a held block, or unknown (counted, reported). */
+  private unexpectedPacket(address: bigint, bytes: number, key: bigint): void {
+    const orphan = key === KEY_IO ? this.orphans.get(address) : undefined;
+    if (orphan !== undefined) {
+      this.orphans.delete(address);
+      orphan.timer?.cancel();
+      if (orphan.awaited) this.orphansAwaited--;
+      this.latePacketCount++;
+      this.putBlock(orphan.block, orphan.blockSize);
+      this.onDiagnostic?.({ kind: 'latePacket', ioctl: ioctlName(orphan.code), bytes });
+      return;
+    }
+    this.unknownPacketCount++;
+    this.onDiagnostic?.({ kind: 'unknownPacket', overlapped: `0x${address.toString(16)}`, bytes, key: `0x${key.toString(16)}` });
   }
 
   private complete(req: Request, bytes: number): void {

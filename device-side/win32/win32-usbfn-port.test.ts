@@ -7,18 +7,20 @@ import {
   WIN32_ERROR,
   decodeMultiSz,
   encodeCmNotifyFilter,
+  encodeUsbfnNotification,
   normalizeGuid,
 } from '../abi/index.js';
 import { listInterfaces } from '../list-interfaces.js';
 import type { UsbFnFile } from '../usbfn-port.js';
 import { FakeWin32Api } from './testing/index.js';
 import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from './kernel32-constants.js';
-import { Win32UsbFnPort } from './win32-usbfn-port.js';
+import { Win32UsbFnPort, type Win32PortDiagnostic } from './win32-usbfn-port.js';
+import { MemoryTraceSink, parseDeviceTrace, recordingPort } from '../trace/index.js';
 
 const GUID = '{7A1F0C6E-3C56-4E0B-9D5A-2B8C4F1E6A01}';
 const LINK = '\\\\?\\USBFN#LOOPBACK#1&2&3#{7a1f0c6e-3c56-4e0b-9d5a-2b8c4f1e6a01}';
 
-async function setup(options: { onListenerError?: (err: unknown, id: string) => void } = {}) {
+async function setup(options: { onListenerError?: (err: unknown, id: string) => void; onDiagnostic?: (d: Win32PortDiagnostic) => void } = {}) {
   const api = new FakeWin32Api();
   api.present.add(LINK);
   const port = await Win32UsbFnPort.create({ api, completionPort: { waitSliceMs: 200, drainTimeoutMs: 200 }, ...options });
@@ -216,6 +218,61 @@ describe('Win32UsbFnPort', () => {
     });
   });
 
+  describe('audit regressions (docs/win32-backend.md#configuration-manager-notifications-and-the-deadlock-rule)', () => {
+    it('calls CM_Register_Notification off the main thread: a callback of another registration runs while a registration is in flight', async () => {
+      const { api, port } = await setup();
+      const seen: number[] = [];
+      await port.watchInterfaces(GUID, (action) => {
+        seen.push(action);
+        return 0;
+      });
+      const first = [...api.registrations.keys()][0]!;
+      api.holdRegistrations = true;
+      const second = port.watchInstance('USB\\VID_1209&PID_0001\\1', () => 0);
+      expect(api.registerCallsInFlight).toBe(1);
+      // CM delivers to the first registration while the second CM_Register_Notification has not returned.
+      await new Promise((r) => setImmediate(r));
+      expect(api.fire(first, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL, new Uint8Array(36))).toBe(0);
+      expect(seen).toEqual([CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL]);
+      api.releaseRegistrations();
+      await expect(second).resolves.toMatchObject({ id: expect.stringContaining('instance') });
+      expect(api.registrations.size).toBe(2);
+    });
+
+    it('unregisters a registration that completed after the port was closed, and reports PORT_CLOSED', async () => {
+      const { api, port } = await setup();
+      api.holdRegistrations = true;
+      const late = port.watchInterfaces(GUID, () => 0);
+      await new Promise((r) => setImmediate(r));
+      const closing = port.close();
+      api.releaseRegistrations();
+      await expect(late).rejects.toMatchObject({ code: 'PORT_CLOSED' });
+      await closing;
+      expect(api.registrations.size).toBe(0);
+      expect(api.callbacks.size).toBe(0);
+    });
+
+    it('treats a listener that returns a Promise as "allow" (ERROR_SUCCESS), reports it once per registration and routes its rejection', async () => {
+      const diagnostics: unknown[] = [];
+      const onListenerError = vi.fn();
+      const { api, port } = await setup({ onListenerError, onDiagnostic: (d) => diagnostics.push(d) });
+      // A listener that "vetoes" asynchronously: the veto cannot reach CM.
+      const listener = ((): Promise<number> => Promise.resolve(WIN32_ERROR.ERROR_CANCELLED)) as unknown as () => number;
+      const reg = await port.watchInterfaces(GUID, listener);
+      const h = [...api.registrations.keys()][0]!;
+      expect(api.fire(h, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE, new Uint8Array(36))).toBe(WIN32_ERROR.ERROR_SUCCESS);
+      expect(api.fire(h, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE, new Uint8Array(36))).toBe(WIN32_ERROR.ERROR_SUCCESS);
+      expect(diagnostics).toEqual([{ kind: 'asyncListener', registrationId: reg.id, action: CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE }]);
+      const failing = (() => Promise.reject(new Error('async listener bug'))) as unknown as () => number;
+      await port.watchInstance('USB\\X\\1', failing);
+      const h2 = [...api.registrations.keys()][1]!;
+      expect(api.fire(h2, 0, new Uint8Array(36))).toBe(0);
+      await new Promise((r) => setImmediate(r));
+      expect(onListenerError).toHaveBeenCalledTimes(1);
+      expect(onListenerError.mock.calls[0]![0]).toMatchObject({ message: 'async listener bug' });
+    });
+  });
+
   it('close(): cancels and closes files, unregisters notifications, closes the port; later calls fail with PORT_CLOSED', async () => {
     const { api, port } = await setup();
     const file = await port.open(LINK);
@@ -229,5 +286,27 @@ describe('Win32UsbFnPort', () => {
     expect(api.liveBlocks).toBe(0);
     await expect(port.open(LINK)).rejects.toMatchObject({ code: 'PORT_CLOSED' });
     await port.close(); // idempotent
+  });
+});
+
+describe('recordingPort over Win32UsbFnPort (the scripted Win32 API)', () => {
+  it('records the real backend: handle registrations reach it with its own file, and every IOCTL is written', async () => {
+    const api = new FakeWin32Api();
+    const link = LINK;
+    api.present.add(link);
+    const win32 = await Win32UsbFnPort.create({ api, completionPort: { waitSliceMs: 50, drainTimeoutMs: 100 } });
+    const sink = new MemoryTraceSink();
+    const port = recordingPort(win32, sink, { backend: 'win32' });
+    const file = await port.open(link);
+    await port.watchHandle(file, () => 0); // Win32UsbFnPort accepts only its own files
+    const p = file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, new Uint8Array(12));
+    api.complete(api.ioctls[0]!, { write: encodeUsbfnNotification({ type: 'attach' }), bytes: 12 });
+    await expect(p).resolves.toBe(12);
+    await win32.close();
+    await port.finish();
+    const trace = parseDeviceTrace(sink.text());
+    expect(trace.header.backend).toBe('win32');
+    expect(trace.lines.map((l) => l.kind)).toEqual(['open', 'cmRegister', 'ioctl', 'end']);
+    expect(trace.lines[2]).toMatchObject({ name: 'IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION', bytesReturned: 12, output: '010000000000000000000000', win32: 0 });
   });
 });

@@ -7,7 +7,7 @@
  * - `ioctl` ← overlapped DeviceIoControl, any number outstanding, drained by a single worker-thread wait;
  *   abort → CancelIoEx(handle, that OVERLAPPED) → ERROR_OPERATION_ABORTED (995).
  * - `watch*` ← CM_Register_Notification with a koffi-registered PCM_NOTIFY_CALLBACK; `unregister` ←
- *   CM_Unregister_Notification through koffi `.async` (never on the main thread: docs/reference/configuration-manager.md#koffi-callbacks).
+ *   CM_Unregister_Notification; both through koffi `.async` (never on the main thread: docs/reference/configuration-manager.md#koffi-callbacks).
  * - `getInterfaceList(Size)` ← CM_Get_Device_Interface_List(_Size)W (through `.async`).
  *
  * @see docs/reference/configuration-manager.md, docs/reference/ioctls.md#opening-the-device, docs/reference/errors.md
@@ -33,7 +33,7 @@ import type {
   UsbFnPort,
 } from '../usbfn-port.js';
 import { isInvalidHandle, loadWin32Bindings, type Win32Api, type Win32Handle } from './bindings.js';
-import { CompletionPort, type CompletionPortOptions, type OverlappedHandle } from './completion-port.js';
+import { CompletionPort, type CompletionPortDiagnostic, type CompletionPortOptions, type OverlappedHandle } from './completion-port.js';
 import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from './kernel32-constants.js';
 
 /** Options of {@link Win32UsbFnPort.create}. */
@@ -52,6 +52,32 @@ export interface Win32UsbFnPortOptions {
    * an uncaught exception rather than silently lost.
    */
   readonly onListenerError?: ((err: unknown, registrationId: string) => void) | undefined;
+  /**
+   * Told about what the port copes with but should not happen: packets of the completion port that match no
+   * request (and late packets of synchronous NT-warning failures), and a notification listener that returned
+   * a Promise (its answer cannot reach Configuration Manager, so the callback returns ERROR_SUCCESS: "allow").
+   * Default: `process.emitWarning` for the ones that point at a bug (unknown packets, a block given up on,
+   * a Promise from a listener); the rest are counted only.
+   */
+  readonly onDiagnostic?: ((diagnostic: Win32PortDiagnostic) => void) | undefined;
+}
+
+/** What {@link Win32UsbFnPortOptions.onDiagnostic} hears. */
+export type Win32PortDiagnostic =
+  | CompletionPortDiagnostic
+  /** A CM notification listener returned a thenable: treated as ERROR_SUCCESS (allow); reported once per registration. */
+  | { readonly kind: 'asyncListener'; readonly registrationId: string; readonly action: number };
+
+const WARN_KINDS: ReadonlySet<Win32PortDiagnostic['kind']> = new Set(['unknownPacket', 'latePacketMissing', 'asyncListener']);
+
+/** The default diagnostic sink: a Node.js process warning for what points at a bug, nothing for the rest. */
+function emitDiagnosticWarning(diagnostic: Win32PortDiagnostic): void {
+  if (!WARN_KINDS.has(diagnostic.kind)) return;
+  process.emitWarning(`Win32UsbFnPort: ${JSON.stringify(diagnostic)}`, { code: 'USBFN_HIL_WIN32_PORT' });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**
@@ -118,6 +144,8 @@ class Win32CmRegistration implements CmRegistration {
   #id: string;
   /** Depth of this registration's callbacks currently running on the main thread. */
   inCallback = 0;
+  /** A listener's thenable was reported already (once per registration). */
+  reportedThenable = false;
   #state: 'registered' | 'unregistering' | 'unregistered' = 'registered';
   #handle: bigint = 0n;
   #callback: bigint = 0n;
@@ -204,12 +232,14 @@ export class Win32UsbFnPort implements UsbFnPort, AsyncDisposable {
   readonly #io: CompletionPort;
   readonly #shareMode: number;
   readonly #onListenerError: (err: unknown, registrationId: string) => void;
+  readonly #onDiagnostic: (diagnostic: Win32PortDiagnostic) => void;
   readonly #files = new Set<Win32UsbFnFile>();
   readonly #registrations = new Set<Win32CmRegistration>();
   #closed = false;
 
-  private constructor(api: Win32Api, io: CompletionPort, options: Win32UsbFnPortOptions, clock: Clock) {
+  private constructor(api: Win32Api, io: CompletionPort, options: Win32UsbFnPortOptions, clock: Clock, onDiagnostic: (d: Win32PortDiagnostic) => void) {
     this.#api = api;
+    this.#onDiagnostic = onDiagnostic;
     this.#io = io;
     this.clock = clock;
     this.#shareMode = options.shareMode ?? 0;
@@ -238,8 +268,13 @@ export class Win32UsbFnPort implements UsbFnPort, AsyncDisposable {
       );
     }
     const clock = options.clock ?? new RealClock();
-    const io = CompletionPort.create(api, { ...options.completionPort, clock: options.completionPort?.clock ?? clock });
-    return new Win32UsbFnPort(api, io, options, clock);
+    const onDiagnostic = options.onDiagnostic ?? emitDiagnosticWarning;
+    const io = CompletionPort.create(api, {
+      ...options.completionPort,
+      clock: options.completionPort?.clock ?? clock,
+      onDiagnostic: options.completionPort?.onDiagnostic ?? onDiagnostic,
+    });
+    return new Win32UsbFnPort(api, io, options, clock, onDiagnostic);
   }
 
   // --- CM_Get_Device_Interface_List(_Size)W ---------------------------------------------------------
@@ -332,13 +367,24 @@ export class Win32UsbFnPort implements UsbFnPort, AsyncDisposable {
     const filterBytes = encodeCmNotifyFilter(filter);
     const reg = new Win32CmRegistration(api, label, (r) => this.#registrations.delete(r));
     const onError = this.#onListenerError;
+    const onDiagnostic = this.#onDiagnostic;
     // Runs on the JS main thread (koffi queues calls from the CM worker thread); the CM thread waits for
     // the DWORD we return.
     const callback = api.registerCmNotifyCallback((_hNotify, _context, action, eventData, eventDataSize) => {
       reg.inCallback++;
       try {
         const data = eventData === null || eventDataSize === 0 ? new Uint8Array(0) : api.readBytes(eventData, eventDataSize);
-        const result = listener(action, data);
+        const result: unknown = listener(action, data);
+        if (isThenable(result)) {
+          // CM reads the answer when the callback returns: a Promise's value can never be a veto. It is
+          // explicitly "allow" (ERROR_SUCCESS), reported once, and its rejection goes to onListenerError.
+          if (!reg.reportedThenable) {
+            reg.reportedThenable = true;
+            onDiagnostic({ kind: 'asyncListener', registrationId: reg.id, action });
+          }
+          Promise.resolve(result).catch((err: unknown) => onError(err, reg.id));
+          return 0;
+        }
         return typeof result === 'number' ? result >>> 0 : 0;
       } catch (err) {
         onError(err, reg.id);
@@ -350,7 +396,8 @@ export class Win32UsbFnPort implements UsbFnPort, AsyncDisposable {
     const out: [bigint | null] = [null];
     let cr: number;
     try {
-      cr = api.CM_Register_Notification(filterBytes, null, callback, out);
+      // On a worker thread (koffi `.async`): the main thread stays free for callbacks of other registrations.
+      cr = await api.CM_Register_NotificationAsync(filterBytes, null, callback, out);
     } catch (err) {
       api.unregisterCallback(callback);
       throw err;
@@ -369,6 +416,11 @@ export class Win32UsbFnPort implements UsbFnPort, AsyncDisposable {
     }
     reg.bind(out[0], callback);
     this.#registrations.add(reg);
+    if (this.#closed) {
+      // close() ran while the call was on its worker thread: it could not see this registration.
+      await reg.unregister();
+      this.#assertOpen('CM_Register_Notification');
+    }
     return reg;
   }
 

@@ -67,3 +67,20 @@ export function parseUsbId(text: string | undefined, option: string): number | u
   }
   return v;
 }
+
+/**
+ * A duration in whole seconds from the command line (1..86400), returned in ms.
+ * @throws UsageError INVALID_ARGUMENT
+ */
+export function parseSeconds(text: string | undefined, option: string, defaultSeconds: number): number {
+  if (text === undefined) return defaultSeconds * 1000;
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 86_400) {
+    throw new UsageError('INVALID_ARGUMENT', `${option} '${text}' is not a number of seconds: give a whole number 1..86400`);
+  }
+  return Number(text) * 1000;
+}
+
+/** A timestamp for file names: `2026-12-06T21-00-00-000Z`. */
+export function fileStamp(date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}

@@ -17,6 +17,9 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   bench: { summary: 'check a lab bench: agent, device, one verified loopback', load: async () => (await import('./bench-command.js')).benchCommand },
   usbip: { summary: 'export the simulated test function over USB/IP (usbip serve)', load: async () => (await import('./usbip-command.js')).usbipCommand },
   doctor: { summary: 'check this host PC: USB access, the function, what is missing', load: async () => (await import('./doctor-command.js')).doctorCommand },
+  probe: { summary: 'on the host PC: first-light probe of the function (with `usbfn-hil device probe` on the device)', load: async () => (await import('./probe-command.js')).probeCommand },
+  trace: { summary: 'trace check <file>: replay a device trace against the simulator, report divergences by assumption', load: async () => (await import('./trace-command.js')).traceCommand },
+  device: { summary: 'on the Windows device: device probe (first light, with the host running `usbfn-hil probe`)', load: async () => (await import('./device-command.js')).deviceCommand },
 };
 
 function globalUsage(): string {

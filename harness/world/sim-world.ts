@@ -24,6 +24,7 @@ import {
   TestFunctionState,
   UsbFnService,
   type UsbFnPort,
+  type UsbFnServiceOptions,
   type UsbFunction,
 } from '../../device-side/index.js';
 import {
@@ -54,6 +55,8 @@ export interface SimServiceOptions {
   readonly busEventDepth?: number | undefined;
   /** How often the service lists interfaces again while it waits (0 = never; the service's default when omitted). */
   readonly rescanIntervalMs?: number | undefined;
+  /** Driver-behaviour settings the first-light probe decides (device-side/driver-settings.ts). */
+  readonly driverSettings?: UsbFnServiceOptions['driverSettings'];
 }
 
 /** Builds a simulated world: configure with the `with*` methods, then {@link SimWorldBuilder.start}. */
@@ -237,6 +240,7 @@ export class SimWorldBuilder {
       stepTimeoutMs: this.#service.stepTimeoutMs,
       busEventDepth: this.#service.busEventDepth,
       rescanIntervalMs: this.#service.rescanIntervalMs,
+      driverSettings: this.#service.driverSettings,
     });
     const device = new LocalDeviceSide(service, simulation.clock, this.#waitMs);
     const world = new StartedSimWorld({

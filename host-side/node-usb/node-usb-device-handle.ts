@@ -220,7 +220,11 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
 
   // ---- bulk / interrupt ----------------------------------------------------------------------
 
-  /** @throws LibusbError LIBUSB_TRANSFER_TIMED_OUT (with actualLength), LIBUSB_TRANSFER_CANCELLED, LIBUSB_TRANSFER_NO_DEVICE, LIBUSB_ERROR_NOT_FOUND. */
+  /**
+   * @throws LibusbError LIBUSB_TRANSFER_TIMED_OUT / LIBUSB_TRANSFER_CANCELLED with `actualLength` and the bytes
+   * received so far as `receivedData` (libusb keeps them valid; a stream protocol must not lose them),
+   * LIBUSB_TRANSFER_NO_DEVICE, LIBUSB_ERROR_NOT_FOUND.
+   */
   bulkIn(endpoint: number, length: number, options: UsbBulkInOptions = {}): Promise<UsbInResult> {
     const op = 'bulkIn';
     let ep: EndpointLike;
@@ -245,7 +249,7 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     return new Promise<UsbInResult>((resolve, reject) => {
       const make = (cb: TransferCallback): TransferLike => ep.makeTransfer(this.#timeout(options), cb);
       this.#submit(op, endpoint, make, buf, options.signal, reject, (error, actual) => {
-        const outcome = this.#outcome(op, endpoint, error, actual);
+        const outcome = this.#outcome(op, endpoint, error, actual, actual > 0 ? view(buf, 0, actual) : undefined);
         if (outcome === 'stall') resolve({ status: 'stall', data: EMPTY });
         else if (typeof outcome === 'string') resolve({ status: outcome, data: view(buf, 0, actual) });
         else reject(outcome);
@@ -256,7 +260,9 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
   /**
    * Bulk OUT; with `zeroLengthPacket`, a zero-length transfer is queued right behind a payload that is a
    * non-zero multiple of wMaxPacketSize (what LIBUSB_TRANSFER_ADD_ZERO_PACKET does; node-usb exposes no
-   * transfer flags).
+   * transfer flags). When the payload does not end `ok` (stall, babble, timeout, cancel, no device) the
+   * queued zero-length transfer is cancelled before the result is reported, so no stray ZLP reaches the
+   * device later (after a clearHalt, or ahead of the next payload).
    * @throws LibusbError as {@link bulkIn}.
    */
   bulkOut(endpoint: number, data: Uint8Array, options: UsbBulkOutOptions = {}): Promise<UsbOutResult> {
@@ -281,9 +287,14 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
       });
     });
     if (!zlp) return main;
+    // The trailer is cancelled by the caller's signal or when the payload does not end ok.
+    const trailerAbort = new AbortController();
+    const forward = (): void => trailerAbort.abort(options.signal?.reason);
+    if (options.signal?.aborted) forward();
+    else options.signal?.addEventListener('abort', forward, { once: true });
     const trailer = new Promise<UsbOutResult>((resolve, reject) => {
       const make = (cb: TransferCallback): TransferLike => ep.makeTransfer(this.#timeout(options), cb);
-      this.#submit(op, endpoint, make, Buffer.alloc(0), options.signal, reject, (error, actual) => {
+      this.#submit(op, endpoint, make, Buffer.alloc(0), trailerAbort.signal, reject, (error, actual) => {
         const outcome = this.#outcome(op, endpoint, error, actual);
         if (typeof outcome === 'string') resolve({ status: outcome, bytesWritten: 0 });
         else reject(outcome);
@@ -291,11 +302,30 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
     });
     // Both are queued on the endpoint now; the result is the payload's, then the ZLP's status if the payload went through.
     trailer.catch(() => undefined);
-    return main.then(async (r) => {
-      if (r.status !== 'ok') return r;
-      const z = await trailer;
-      return z.status === 'ok' ? r : { status: z.status, bytesWritten: r.bytesWritten };
-    });
+    const settled = trailer.then(
+      () => undefined,
+      () => undefined,
+    );
+    const cancelTrailer = async (): Promise<void> => {
+      trailerAbort.abort();
+      await settled;
+    };
+    return main
+      .then(
+        async (r) => {
+          if (r.status !== 'ok') {
+            await cancelTrailer();
+            return r;
+          }
+          const z = await trailer;
+          return z.status === 'ok' ? r : { status: z.status, bytesWritten: r.bytesWritten };
+        },
+        async (err: unknown) => {
+          await cancelTrailer();
+          throw err;
+        },
+      )
+      .finally(() => options.signal?.removeEventListener('abort', forward));
   }
 
   /** libusb_clear_halt: CLEAR_FEATURE(ENDPOINT_HALT) and host toggle reset. */
@@ -478,13 +508,13 @@ export class NodeUsbDeviceHandle implements UsbDeviceHandle {
   }
 
   /** Maps a completion to a status, or to the LibusbError to reject with. */
-  #outcome(op: string, endpoint: number, error: Error | undefined, actual: number): 'ok' | 'stall' | 'babble' | LibusbError {
+  #outcome(op: string, endpoint: number, error: Error | undefined, actual: number, receivedData?: Uint8Array): 'ok' | 'stall' | 'babble' | LibusbError {
     if (error === undefined) return 'ok';
     if (hasLibusbErrno(error)) {
       const status = transferStatusOf(error.errno);
       if (status !== undefined) return status;
     }
-    return libusbErrorFrom(op, error, { endpoint, actualLength: actual });
+    return libusbErrorFrom(op, error, { endpoint, actualLength: actual, receivedData });
   }
 
   /** Runs a node-usb callback-style call, bounded by the timeout on the host clock. */

@@ -246,6 +246,55 @@ describe('NodeUsbDeviceHandle bulk transfers', () => {
     expect(device.submitted).toHaveLength(4);
   });
 
+  it.each([
+    ['stalls', () => new FakeLibUSBException(4), 'resolves'],
+    ['times out', () => new FakeLibUSBException(2), 'rejects'],
+    ['loses the device', () => new FakeLibUSBException(5), 'rejects'],
+  ] as const)('cancels the queued zero-length transfer when the payload %s, before reporting', async (_what, error, settles) => {
+    const { device, handle } = await setup();
+    await handle.claimInterface(0);
+    const p = handle.bulkOut(0x01, new Uint8Array(512), { zeroLengthPacket: true }).catch((e: unknown) => e);
+    const [payload, zlp] = device.submitted;
+    expect(zlp!.buffer!.length).toBe(0);
+    payload!.complete(error(), 0);
+    const r = await p;
+    expect(zlp!.cancelled).toBe(true);
+    expect(zlp!.pending).toBe(false); // completed (cancelled) before the result was reported
+    if (settles === 'resolves') expect(r).toEqual({ status: 'stall', bytesWritten: 0 });
+    else expect(r).toBeInstanceOf(Error);
+  });
+
+  it('cancels the payload and its zero-length transfer when the caller aborts', async () => {
+    const { device, handle } = await setup();
+    await handle.claimInterface(0);
+    const ac = new AbortController();
+    const p = handle.bulkOut(0x01, new Uint8Array(512), { zeroLengthPacket: true, signal: ac.signal }).catch((e: unknown) => e);
+    ac.abort();
+    await expect(p).resolves.toMatchObject({ libusbName: 'LIBUSB_TRANSFER_CANCELLED' });
+    expect(device.submitted.map((t) => [t.cancelled, t.pending])).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+  });
+
+  it.each([
+    ['times out', 2, 'LIBUSB_TRANSFER_TIMED_OUT'],
+    ['is cancelled', 3, 'LIBUSB_TRANSFER_CANCELLED'],
+  ] as const)('keeps the bytes a bulk IN received before it %s as receivedData (not in the JSON)', async (_what, errno, name) => {
+    const { device, handle } = await setup();
+    await handle.claimInterface(0);
+    const p = handle.bulkIn(0x81, 1024).catch((e: unknown) => e);
+    device.last().complete(new FakeLibUSBException(errno), 3, Uint8Array.of(7, 8, 9));
+    const err = (await p) as LibusbError;
+    expect(err).toMatchObject({ libusbName: name, actualLength: 3 });
+    expect([...err.receivedData!]).toEqual([7, 8, 9]);
+    expect(JSON.stringify(err)).not.toContain('receivedData');
+    // Nothing received: no view.
+    const q = handle.bulkIn(0x81, 64).catch((e: unknown) => e);
+    device.last().complete(new FakeLibUSBException(errno), 0);
+    expect(((await q) as LibusbError).receivedData).toBeUndefined();
+  });
+
   it('clears a halt through the endpoint and maps its failure', async () => {
     const { device, handle } = await setup();
     await handle.claimInterface(0);

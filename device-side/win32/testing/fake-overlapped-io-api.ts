@@ -31,7 +31,12 @@ export interface FakeIoctl {
 export type FakeIoctlBehaviour =
   | { readonly kind: 'pending' }
   | { readonly kind: 'inline'; readonly bytes: number; readonly write?: Uint8Array }
-  | { readonly kind: 'fail'; readonly win32: number };
+  /**
+   * FALSE with GetLastError `win32`; `write` lands in the output buffer first (a driver that wrote and then
+   * failed). `packet: 'later'` models a synchronous NT warning (STATUS_BUFFER_OVERFLOW → ERROR_MORE_DATA):
+   * the request stays pending in the fake and its packet comes when the test calls {@link FakeOverlappedIoApi.complete}.
+   */
+  | { readonly kind: 'fail'; readonly win32: number; readonly write?: Uint8Array; readonly packet?: 'none' | 'later' };
 
 interface Packet {
   readonly key: bigint;
@@ -63,9 +68,16 @@ export class FakeOverlappedIoApi implements OverlappedIoApi {
   /** When set, waits return FALSE and the sync retry fails with this Win32 error. */
   waitError: number | undefined;
 
+  /** Queues a packet for an OVERLAPPED no request of the port owns (a stray or corrupt packet). */
+  postStray(port: Win32Handle, overlapped: bigint, bytes = 0, key = 1n): void {
+    this.PostQueuedCompletionStatus(port, bytes, key, overlapped);
+  }
+
   readonly ioctls: FakeIoctl[] = [];
   readonly cancelCalls: { handle: Win32Handle; overlapped: bigint | null }[] = [];
   readonly closed = new Set<bigint>();
+  /** Completion ports created, oldest first. */
+  readonly createdPorts: Win32Handle[] = [];
   asyncWaitsStarted = 0;
   asyncWaitsInFlight = 0;
   maxAsyncWaitsInFlight = 0;
@@ -138,6 +150,7 @@ export class FakeOverlappedIoApi implements OverlappedIoApi {
     if (file === 0xffff_ffff_ffff_ffffn && existingPort === null) {
       const port = this.openFile();
       this.ports.set(port, []);
+      this.createdPorts.push(port);
       return port;
     }
     if (existingPort === null || !this.ports.has(existingPort) || this.closed.has(file)) {
@@ -176,7 +189,11 @@ export class FakeOverlappedIoApi implements OverlappedIoApi {
     this.ioctls.push(op);
     const b = this.behaviour(op);
     if (b.kind === 'fail') {
-      op.done = true;
+      if (b.write !== undefined) {
+        if (outBuffer === null || b.write.length > outLength) throw new Error('fake: write exceeds output buffer');
+        this.view(outBuffer, b.write.length).set(b.write);
+      }
+      op.done = b.packet !== 'later';
       this.lastError = b.win32;
       return 0;
     }

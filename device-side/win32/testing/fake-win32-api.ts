@@ -39,6 +39,11 @@ export class FakeWin32Api extends FakeOverlappedIoApi implements Win32Api {
   afterSizeQuery: (() => void) | undefined;
   /** CONFIGRET CM_Register_Notification returns. */
   registerResult: number = CONFIGRET.CR_SUCCESS;
+  /** While true, CM_Register_NotificationAsync calls stay in flight until {@link releaseRegistrations}. */
+  holdRegistrations = false;
+  /** CM_Register_NotificationAsync calls not returned yet. */
+  registerCallsInFlight = 0;
+  private readonly heldRegistrations: (() => void)[] = [];
   /** CONFIGRET CM_Unregister_Notification returns. */
   unregisterResult: number = CONFIGRET.CR_SUCCESS;
   readonly registrations = new Map<bigint, FakeCmRegistration>();
@@ -61,17 +66,35 @@ export class FakeWin32Api extends FakeOverlappedIoApi implements Win32Api {
     throw new Error('fake: CreateNamedPipeW is exercised by the Wine tier only');
   }
 
-  CM_Register_Notification(filter: Uint8Array, _context: null, callback: bigint, notifyContext: [bigint | null]): number {
-    if (!this.callbacks.has(callback)) throw new Error('fake: callback pointer was not registered');
-    if (this.registerResult !== CONFIGRET.CR_SUCCESS) {
-      notifyContext[0] = null;
-      return this.registerResult;
-    }
-    const handle = this.nextHcm;
-    this.nextHcm += 8n;
-    this.registrations.set(handle, { handle, filter: filter.slice(), callback });
-    notifyContext[0] = handle;
-    return CONFIGRET.CR_SUCCESS;
+  /**
+   * Like a koffi `.async` call: returns at once, and the result comes on a later turn of the event loop
+   * (while {@link holdRegistrations} is set, only when the test calls {@link releaseRegistrations}).
+   */
+  CM_Register_NotificationAsync(filter: Uint8Array, _context: null, callback: bigint, notifyContext: [bigint | null]): Promise<number> {
+    if (!this.callbacks.has(callback)) return Promise.reject(new Error('fake: callback pointer was not registered'));
+    this.registerCallsInFlight++;
+    const finish = (): number => {
+      this.registerCallsInFlight--;
+      if (this.registerResult !== CONFIGRET.CR_SUCCESS) {
+        notifyContext[0] = null;
+        return this.registerResult;
+      }
+      const handle = this.nextHcm;
+      this.nextHcm += 8n;
+      this.registrations.set(handle, { handle, filter: filter.slice(), callback });
+      notifyContext[0] = handle;
+      return CONFIGRET.CR_SUCCESS;
+    };
+    return new Promise((resolve) => {
+      if (this.holdRegistrations) this.heldRegistrations.push(() => resolve(finish()));
+      else setImmediate(() => resolve(finish()));
+    });
+  }
+
+  /** Completes the registrations held by {@link holdRegistrations}. */
+  releaseRegistrations(): void {
+    const held = this.heldRegistrations.splice(0);
+    for (const finish of held) finish();
   }
 
   CM_Unregister_NotificationAsync(notifyContext: bigint): Promise<number> {
