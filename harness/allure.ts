@@ -69,3 +69,11 @@ export async function attachJson(name: string, value: unknown): Promise<void> {
 export async function attachTimeline(name: string, title: string, items: readonly TimelineItem[]): Promise<void> {
   await allure.attachment(`${name}.svg`, renderTimelineSvg(items, { title }), { contentType: 'image/svg+xml', fileExtension: 'svg' });
 }
+
+/** Attaches records as JSON lines (one object per line): the device trace that `usbfn-hil trace check` reads. */
+export async function attachJsonLines(name: string, records: readonly unknown[]): Promise<void> {
+  await allure.attachment(`${name}.jsonl`, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`, {
+    contentType: 'application/x-ndjson',
+    fileExtension: 'jsonl',
+  });
+}

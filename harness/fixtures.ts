@@ -18,7 +18,7 @@
  * });
  */
 import { inject, test as base } from 'vitest';
-import { attachCapture, attachJson, attachTimeline, labelScenario } from './allure.js';
+import { attachCapture, attachJson, attachJsonLines, attachTimeline, labelScenario } from './allure.js';
 import { scenarioTimeline } from './report/index.js';
 import { ModeNotSupportedError } from '../core/index.js';
 import { openRig, type Mode, type Rig, type Session, type WorldOptions } from './rig.js';
@@ -85,7 +85,11 @@ export const test = base
         // A lab bench without a host capture has none (the reason is in the extras).
         if (pcap.byteLength > 0) await attachCapture('usb-capture', pcap);
         await attachJson('device-event-log', deviceLog);
-        for (const [key, value] of Object.entries(extras)) await attachJson(key, value);
+        for (const [key, value] of Object.entries(extras)) {
+          // The device trace travels as JSON lines, the file `usbfn-hil trace check` reads.
+          if (key === 'deviceTrace' && Array.isArray(value)) await attachJsonLines('device-trace', value);
+          else await attachJson(key, value);
+        }
       } finally {
         await session.close();
       }

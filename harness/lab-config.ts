@@ -325,3 +325,11 @@ export function readAgentToken(config: LabConfig, env: NodeJS.ProcessEnv = proce
   }
   return token.trim();
 }
+
+/** `usbfn-hil run --trace` sets it: every lab session records a device trace, attached to the report. */
+export const TRACE_ENV = 'USBFN_HIL_TRACE';
+
+/** The configuration with the device trace switched on when the run asked for it (`--trace`). */
+export function withRunTrace(config: LabConfig, env: NodeJS.ProcessEnv = process.env): LabConfig {
+  return env[TRACE_ENV] === '1' && !config.agent.trace ? { ...config, agent: { ...config.agent, trace: true } } : config;
+}

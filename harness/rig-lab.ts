@@ -4,7 +4,7 @@
  * run's lease and broken latch from the global setup (harness/lab-global-setup.ts). See harness/lab/lab-rig.ts
  * and docs/lab-setup.md.
  */
-import { loadLabConfig, readAgentToken } from './lab-config.js';
+import { loadLabConfig, readAgentToken, withRunTrace } from './lab-config.js';
 import { NodeUsbHost, type UsbHost } from '../host-side/index.js';
 import { benchCapture, benchPower, FileBenchLatch, LabRig, type LabRigOptions } from './lab/index.js';
 import type { LabRunContext } from './rig.js';
@@ -14,7 +14,7 @@ import type { LabRunContext } from './rig.js';
  * @throws UsageError INVALID_CONFIG
  */
 export async function openLabRig(options: { run?: LabRunContext | undefined; overrides?: Partial<LabRigOptions> } = {}): Promise<LabRig> {
-  const config = loadLabConfig();
+  const config = withRunTrace(loadLabConfig());
   const token = readAgentToken(config);
   const { run } = options;
   // One host side for the rig, its power control and its captures (the rig closes it).

@@ -34,6 +34,8 @@ const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <
   --grep <regex>    only scenarios whose name matches the regular expression
   --scenario <path> exactly one scenario, '<file> > <describe> > <title>' as a replay line prints it
   --seed <n>        the run seed (decimal or 0x-hex); default USBFN_HIL_SEED or a fresh one
+  --trace           lab, lab-sim: every session records a device trace (every IOCTL and CM notification),
+                    attached to its result; check one with usbfn-hil trace check <file>
   --bench <id|tag>  lab: take a free bench of the inventory (usbfn-hil.benches.json or USBFN_HIL_BENCHES)
                     with that id or tag, by its lease; waits while all are busy (--bench-wait <ms>,
                     default 600000)
@@ -112,6 +114,7 @@ export const runCommand: Command = {
         port: { type: 'string' },
         shard: { type: 'string' },
         bench: { type: 'string' },
+        trace: { type: 'boolean', default: false },
         'bench-wait': { type: 'string' },
       },
       true,
@@ -124,6 +127,9 @@ export const runCommand: Command = {
     const selection = scenarioSelection(values);
     for (const file of positionals) {
       if (!existsSync(join(ROOT, file))) throw new UsageError('INVALID_ARGUMENT', `no scenario file '${file}': give a path under scenarios/, e.g. scenarios/bulk/loopback.test.ts`);
+    }
+    if (values.trace && mode === 'sim') {
+      throw new UsageError('INVALID_ARGUMENT', "--trace records the device agent's device trace: it is for --mode lab or lab-sim (in sim every scenario already carries the driver's log)");
     }
     if ((values.bench !== undefined || values['bench-wait'] !== undefined) && mode !== 'lab') {
       throw new UsageError('INVALID_ARGUMENT', '--bench and --bench-wait choose a lab bench: add --mode lab');
@@ -154,7 +160,7 @@ export const runCommand: Command = {
 
     // Each run's results stand alone; the history file keeps trends across runs.
     rmSync(RESULTS_DIR, { recursive: true, force: true });
-    const env: NodeJS.ProcessEnv = { ...process.env, ...benchEnv, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...benchEnv, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1', ...(values.trace ? { USBFN_HIL_TRACE: '1' } : {}) };
     if (seed !== undefined) env[SEED_ENV] = String(seed);
     const vitest = toolCommand('vitest');
     const args = [...vitest.args, 'run', ...modeArgs(mode)];

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../core/index.js';
 import { UsbIpUsbHost, type UsbHost } from '../../host-side/index.js';
-import { loadLabConfig } from '../lab-config.js';
+import { loadLabConfig, withRunTrace } from '../lab-config.js';
 import { FileBenchLatch, LabRig } from '../lab/index.js';
 import type { LabRunContext } from '../rig.js';
 import { UsbIpCapture } from './usbip-capture.js';
@@ -16,7 +16,7 @@ export async function openLabSimRig(run: LabRunContext | undefined): Promise<Lab
   if (run === undefined || sim === undefined) {
     throw new UsageError('INVALID_CONFIG', 'mode lab-sim runs through its global setup, which starts the device agent: use usbfn-hil run --mode lab-sim');
   }
-  const config = loadLabConfig({ USBFN_HIL_LAB_CONFIG: sim.configPath });
+  const config = withRunTrace(loadLabConfig({ USBFN_HIL_LAB_CONFIG: sim.configPath }));
   const capture = new UsbIpCapture();
   let usb: Promise<UsbHost> | undefined;
   const host = (): Promise<UsbHost> =>

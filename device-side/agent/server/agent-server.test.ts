@@ -3,6 +3,7 @@
  * over the `fake` backend (a scripted device on FakeUsbFnPort). Every answer is checked against the
  * protocol's response schemas (checkedInject).
  */
+import { parseDeviceTrace } from '../../trace/index.js';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorFromJSON, TimeoutError } from '../../../core/index.js';
@@ -207,9 +208,13 @@ describe('agent server: sessions', () => {
   it('serves the device trace of a session opened with trace: true', async () => {
     const a = await makeAgent();
     const traced = await a.open({ trace: true });
-    const lines = (await a.call('GET', `/v1/sessions/${traced.sessionId}/trace`)).json as { op: string; ioctl?: string }[];
-    expect(lines.map((l) => l.op)).toEqual(expect.arrayContaining(['CM_Register_Notification', 'CM_Get_Device_Interface_ListW', 'CreateFileW', 'DeviceIoControl']));
-    expect(lines.find((l) => l.ioctl === 'IOCTL_GENERICUSBFN_GET_CLASS_INFO')).toMatchObject({ bytesReturned: 748 });
+    const res = await a.call('GET', `/v1/sessions/${traced.sessionId}/trace`);
+    const lines = res.json as { kind: string; name?: string }[];
+    // The format `usbfn-hil trace check` reads (docs/reference/device-trace.md): a header, then the calls.
+    expect(lines[0]).toMatchObject({ kind: 'header', backend: 'fake' });
+    expect(lines.map((l) => l.kind)).toEqual(expect.arrayContaining(['cmRegister', 'cmCall', 'open', 'ioctl']));
+    expect(lines.find((l) => l.name === 'IOCTL_GENERICUSBFN_GET_CLASS_INFO')).toMatchObject({ bytesReturned: 748 });
+    expect(() => parseDeviceTrace(lines.map((l) => JSON.stringify(l)).join('\n'))).not.toThrow();
     const plain = await a.open();
     expect(envelope(await a.call('GET', `/v1/sessions/${plain.sessionId}/trace`))).toMatchObject({ code: 'LAB_AGENT_NOT_FOUND' });
   });

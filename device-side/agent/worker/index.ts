@@ -4,5 +4,4 @@
  */
 export * from './worker-protocol.js';
 export * from './worker-supervisor.js';
-export { RecordingUsbFnPort } from './device-trace.js';
 export { jsonSafe } from './json-safe.js';

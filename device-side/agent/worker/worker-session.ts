@@ -10,7 +10,7 @@ import { AgentError } from '../agent-error.js';
 import type { AgentBackend, AgentBackendSession } from '../agent-backend.js';
 import { FaultyUsbFnPort, type FaultFiring } from '../faults/index.js';
 import type { DeviceStatusJson } from '../protocol/index.js';
-import { RecordingUsbFnPort } from './device-trace.js';
+import { MemoryTraceSink, recordingPort } from '../../trace/index.js';
 import { jsonSafe } from './json-safe.js';
 import { FAULT_LABEL, type AgentFunctionKind, type WorkerCommand, type WorkerFault, type WorkerLogEntry, type WorkerResults } from './worker-protocol.js';
 
@@ -26,14 +26,15 @@ export class WorkerSession {
   readonly log: DeviceEventLog;
   readonly #backendSession: AgentBackendSession;
   readonly #port: FaultyUsbFnPort;
-  readonly #trace: RecordingUsbFnPort | undefined;
+  /** The session's device trace (the format `usbfn-hil trace check` reads, docs/reference/device-trace.md). */
+  readonly #trace: MemoryTraceSink | undefined;
   readonly #fnKind: AgentFunctionKind;
   readonly #busEventDepth: number | undefined;
   readonly #openedAt: number;
   readonly #stopForwarding: () => void;
   #service: UsbFnService;
 
-  private constructor(cmd: OpenCommand, backendSession: AgentBackendSession, log: DeviceEventLog, traceLimit: number, stopForwarding: () => void) {
+  private constructor(cmd: OpenCommand, backendSession: AgentBackendSession, backendName: string, log: DeviceEventLog, traceLimit: number, stopForwarding: () => void) {
     this.id = cmd.sessionId;
     this.log = log;
     this.#stopForwarding = stopForwarding;
@@ -42,7 +43,10 @@ export class WorkerSession {
     this.#busEventDepth = cmd.world.busEventDepth;
     let port: UsbFnPort = backendSession.port;
     this.#openedAt = port.clock.now();
-    if (cmd.world.trace === true) port = this.#trace = new RecordingUsbFnPort(port, { limit: traceLimit });
+    if (cmd.world.trace === true) {
+      this.#trace = new MemoryTraceSink({ maxLines: traceLimit });
+      port = recordingPort(port, this.#trace, { backend: backendName });
+    }
     this.#port = new FaultyUsbFnPort(port, (f) => this.#onFaultFired(f));
     this.#service = this.#newService();
   }
@@ -70,7 +74,7 @@ export class WorkerSession {
     }
     clockNow = () => backendSession.port.clock.now();
     t0 = clockNow();
-    const session = new WorkerSession(cmd, backendSession, log, traceLimit, stop);
+    const session = new WorkerSession(cmd, backendSession, backend.name, log, traceLimit, stop);
     log.info('session', { name: cmd.name, seed: cmd.seed, fn: cmd.world.fn, backend: backend.name });
     if (cmd.world.startService !== false) await session.#service.start();
     return session;
@@ -146,7 +150,7 @@ export class WorkerSession {
         sessionId: this.id,
       });
     }
-    return { lines: this.#trace.lines(), dropped: this.#trace.dropped };
+    return { lines: this.#trace.text().trimEnd().split('\n'), dropped: this.#trace.dropped };
   }
 
   /** Stops the service (errors are logged, not thrown) and releases the backend's session. */
