@@ -5,9 +5,9 @@
  * fake meanwhile: the two halves are not linked, which these tests do not need.
  */
 import type { UsbDeviceSpeed } from '../../../core/index.js';
-import { createLoopbackFunction, UsbFnService } from '../../../device-side/index.js';
 import type { UsbHost } from '../../../host-side/index.js';
-import { createSimulation, loopbackFunctionConfig, TEST_FUNCTION_PID, TEST_FUNCTION_VID, type Simulation } from '../../../simulator/index.js';
+import { TEST_FUNCTION_PID, TEST_FUNCTION_VID, type Simulation } from '../../../simulator/index.js';
+import { simWorld } from '../../world/index.js';
 
 export interface SimBenchHost {
   readonly host: UsbHost;
@@ -17,17 +17,8 @@ export interface SimBenchHost {
 
 /** A simulated device enumerating at `speed`, its service started. */
 export async function startSimBenchHost(speed: UsbDeviceSpeed, seed = 1): Promise<SimBenchHost> {
-  const simulation = createSimulation({ config: loopbackFunctionConfig(), seed, speed });
-  const service = new UsbFnService({ port: simulation.port, interfaceClassGuid: simulation.function().interfaceGuid, fn: createLoopbackFunction() });
-  await service.start();
-  return {
-    host: simulation.host,
-    simulation,
-    async dispose() {
-      await service.stop().catch(() => undefined);
-      await simulation.dispose();
-    },
-  };
+  const world = await simWorld().withSeed(seed).withSpeed(speed).withFunction('loopback').start();
+  return { host: world.host, simulation: world.simulation, dispose: () => world.close() };
 }
 
 /** The lab config of such a bench (raw form, for validateLabConfig). */

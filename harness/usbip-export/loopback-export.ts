@@ -3,13 +3,13 @@
  * function (device-side) running over it, exported by a {@link UsbIpServer} on an ephemeral 127.0.0.1 port.
  * What `usbfn-hil usbip serve` runs, in one call, for the contract, fuzz and system-tool tests.
  *
- * Not part of the simulator's public API.
+ * Test support of the harness layer (the world comes from the one world builder).
  */
 import type { UsbDeviceSpeed } from '../../core/index.js';
-import { createLoopbackFunction, UsbFnService } from '../../device-side/index.js';
+import type { UsbFnService } from '../../device-side/index.js';
 import type { UsbIpLimits, UsbIpLogEntry, UsbIpServer } from '../../host-side/index.js';
-import { createSimulation, loopbackFunctionConfig, type Simulation } from '../index.js';
-import { exportSimulation } from './export-simulation.js';
+import { exportSimulation, type Simulation } from '../../simulator/index.js';
+import { simWorld } from '../world/index.js';
 
 export interface LoopbackExportOptions {
   readonly speed?: UsbDeviceSpeed | undefined;
@@ -33,25 +33,25 @@ export interface StartedLoopbackExport extends AsyncDisposable {
 /** Starts the world and resolves once the server listens (the device enumerates on its own schedule). */
 export async function startLoopbackExport(options: LoopbackExportOptions = {}): Promise<StartedLoopbackExport> {
   const realTime = options.realTime ?? true;
-  const simulation = createSimulation({ config: loopbackFunctionConfig(), seed: options.seed ?? 1, speed: options.speed ?? 'high', realTime });
-  const service = new UsbFnService({ port: simulation.port, interfaceClassGuid: simulation.function().interfaceGuid, fn: createLoopbackFunction() });
-  let server: UsbIpServer | undefined;
+  const world = await simWorld()
+    .withSeed(options.seed ?? 1)
+    .withSpeed(options.speed ?? 'high')
+    .withFunction('loopback')
+    .withRealTime(realTime)
+    .start();
+  let server: UsbIpServer;
   try {
-    await service.start();
-    server = await exportSimulation(simulation, { port: options.port ?? 0, limits: options.limits, log: options.log, allowVirtualClock: !realTime });
+    server = await exportSimulation(world.simulation, { port: options.port ?? 0, limits: options.limits, log: options.log, allowVirtualClock: !realTime });
   } catch (err) {
-    await service.stop();
-    await simulation.dispose();
+    await world.close();
     throw err;
   }
-  const s = server;
   const close = async (): Promise<void> => {
     try {
-      await s.close();
-      await service.stop();
+      await server.close();
     } finally {
-      await simulation.dispose();
+      await world.close();
     }
   };
-  return { simulation, service, server: s, port: s.port, close, [Symbol.asyncDispose]: close };
+  return { simulation: world.simulation, service: world.service, server, port: server.port, close, [Symbol.asyncDispose]: close };
 }

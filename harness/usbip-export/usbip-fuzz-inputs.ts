@@ -14,7 +14,7 @@ import {
   encodeRetSubmit,
   USBIP_OP,
 } from '../../host-side/index.js';
-import type { SeededRandom } from '../index.js';
+import type { SeededRandom } from '../../simulator/index.js';
 
 /** What the server must do with an input. */
 export type FuzzExpectation =

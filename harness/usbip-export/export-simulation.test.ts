@@ -7,8 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGone } from '../../core/index.js';
 import { UsbIpUsbHost, type UsbIpLogEntry } from '../../host-side/index.js';
-import { createSimulation, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../index.js';
-import { exportSimulation } from './export-simulation.js';
+import { createSimulation, TEST_FUNCTION_PID, TEST_FUNCTION_VID, exportSimulation } from '../../simulator/index.js';
 import { startLoopbackExport } from './loopback-export.js';
 
 const FILTER = { vendorId: TEST_FUNCTION_VID, productId: TEST_FUNCTION_PID };

@@ -15,7 +15,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsbIpUsbHost, type UsbIpLogEntry, type UsbIpSession, type UsbIpTransport } from '../../host-side/index.js';
 import { fillPattern, findPatternMismatch, TEST_REQUEST } from '../../core/index.js';
-import { SeededRandom, TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../index.js';
+import { SeededRandom, TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../simulator/index.js';
 import { startLoopbackExport, type StartedLoopbackExport } from './loopback-export.js';
 import { chunked, fuzzKinds, stallingInputs, type FuzzInput, type FuzzTarget } from './usbip-fuzz-inputs.js';
 

@@ -7,7 +7,7 @@
 // The contract imports vitest, so host-side's index does not export it: suites reach it by path, as simulator/bus does.
 import { describeUsbHostContract } from '../../host-side/usb-host.contract.js';
 import { UsbIpUsbHost } from '../../host-side/index.js';
-import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../index.js';
+import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../simulator/index.js';
 import { startLoopbackExport } from './loopback-export.js';
 
 for (const speed of ['full', 'high'] as const) {
