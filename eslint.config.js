@@ -8,7 +8,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** A relative path that enters a folder other than through its index.js. */
-const DEEP = '^(?:\\./|(?:\\.\\./)+)(?!\\.\\.?/)[^/]+/(?!index\\.js$)';
+const DEEP = '^(?:\\./|(?:\\.\\./)+)(?!\\.\\.?/)[^/]+/(?!index\\.js$)(?!.*\\.contract\\.js$)';
 // TODO(#11): 'error' once the simulator's link split has given every folder its index.ts.
 const INDEX_RULE_LEVEL = 'warn';
 /** A path into one of the named top-level folders. */

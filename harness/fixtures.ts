@@ -24,7 +24,7 @@ import { ModeNotSupportedError } from '../core/index.js';
 import { openRig, type Mode, type Rig, type Session, type WorldOptions } from './rig.js';
 import { scenarioPath } from './scenario-filter.js';
 import { formatSeed, scenarioSeed, SEED_ENV } from './seed.js';
-import type { SimControls } from './sim-controls.js';
+import type { SimControls } from './world/index.js';
 
 declare module 'vitest' {
   interface TestTags {

@@ -24,13 +24,13 @@ export {
   type SimInterfaceHandle,
   type SimSetup,
   type UrbStep,
-} from './sim-controls.js';
+} from './world/index.js';
 export { simWorld, SimWorldBuilder, StartedSimWorld, DEFAULT_SIM_WAIT_MS, type SimServiceOptions } from './world/index.js';
-export { withDeadline, type Deadline } from './deadline.js';
-export { openFunctionHandle, openHostAgent, type OpenFunctionOptions } from './open-function.js';
+export { withDeadline, type Deadline } from './session/index.js';
+export { openFunctionHandle, openHostAgent, type OpenFunctionOptions } from './session/index.js';
 export * from '../core/index.js';
 export { formatSeed, parseSeed, scenarioSeed, SEED_ENV } from './seed.js';
-export { loadLabConfig, validateLabConfig, type LabConfig } from './lab-config.js';
+export { loadLabConfig, validateLabConfig, type LabConfig } from './lab/index.js';
 export { assumption } from './assumption.js';
 export { eventually } from './eventually.js';
 // The built-in test function's USBFN configuration: what every world's device reports (scenarios compare against it).

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { HarnessError } from '../core/index.js';
-import { loadLabConfig, readAgentToken, type LabConfig } from './lab-config.js';
-import { FileBenchLatch, formatBenchCheck, HANDED_LEASE_ENV, runBenchCheck, type AgentLease } from './lab/index.js';
+import { loadLabConfig, readAgentToken, type LabConfig, FileBenchLatch, formatBenchCheck, HANDED_LEASE_ENV, runBenchCheck, type AgentLease } from './lab/index.js';
 import type { LeaseInfo } from '../device-side/index.js';
 import type { LabRunContext } from './rig.js';
 

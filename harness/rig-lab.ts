@@ -4,9 +4,8 @@
  * run's lease and broken latch from the global setup (harness/lab-global-setup.ts). See harness/lab/lab-rig.ts
  * and docs/lab-setup.md.
  */
-import { loadLabConfig, readAgentToken, withRunTrace } from './lab-config.js';
+import { loadLabConfig, readAgentToken, withRunTrace, benchCapture, benchPower, FileBenchLatch, LabRig, type LabRigOptions } from './lab/index.js';
 import { NodeUsbHost, type UsbHost } from '../host-side/index.js';
-import { benchCapture, benchPower, FileBenchLatch, LabRig, type LabRigOptions } from './lab/index.js';
 import type { LabRunContext } from './rig.js';
 
 /**

@@ -9,7 +9,7 @@
 import type { UsbDeviceSpeed, Clock } from '../core/index.js';
 import type { BusState, DeviceLogEntry, ServiceState } from '../device-side/index.js';
 import type { HostAgent, UsbHost } from '../host-side/index.js';
-import type { SimControls } from './sim-controls.js';
+import type { SimControls } from './world/index.js';
 import type { TimelineItem } from './report/index.js';
 
 /** The worlds: the simulator in-process, a real bench, or the lab code path over a simulated device (CI). */

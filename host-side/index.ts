@@ -30,19 +30,7 @@ export {
   vendorDevice,
 } from './setup-packet.js';
 
-export { DEVICE_DESCRIPTOR_BYTES, encodeDeviceDescriptor, parseDeviceDescriptor } from './descriptors/device-descriptor.js';
-export type { DeviceDescriptor } from './descriptors/device-descriptor.js';
-export { parseConfigurationDescriptor } from './descriptors/configuration-descriptor.js';
-export type {
-  ConfigurationDescriptor,
-  EndpointDescriptor,
-  InterfaceAssociationDescriptor,
-  InterfaceDescriptor,
-  SsEndpointCompanionDescriptor,
-} from './descriptors/configuration-descriptor.js';
-export { USB_DEVICE_CAPABILITY, parseBosDescriptor } from './descriptors/bos-descriptor.js';
-export type { BosDescriptor, DeviceCapabilityDescriptor } from './descriptors/bos-descriptor.js';
-export { LANGID_EN_US, encodeLangIds, encodeStringDescriptor, parseLangIds, parseStringDescriptor } from './descriptors/string-descriptor.js';
+export * from './descriptors/index.js';
 
 export {
   LIBUSB_ERROR,
@@ -54,24 +42,11 @@ export {
   transferStatusOf,
 } from './libusb-error.js';
 export type { LibusbErrorName, LibusbErrorOptions, LibusbTransferName } from './libusb-error.js';
-export { NodeUsbHost, deviceId, speedFromDescriptors } from './node-usb/node-usb-host.js';
-export type { NodeUsbHostOptions } from './node-usb/node-usb-host.js';
-export { DEFAULT_TRANSFER_TIMEOUT_MS } from './node-usb/node-usb-device-handle.js';
+export * from './node-usb/index.js';
 
-export { HostAgent } from './agent/host-agent.js';
-export type {
-  BulkOptions,
-  ClassRequestOptions,
-  HostAgentOptions,
-  LoopbackResult,
-  SourceReadResult,
-  TestLastError,
-  ThroughputOptions,
-  ThroughputResult,
-} from './agent/host-agent.js';
-export { TestProtocolError } from './agent/test-protocol-error.js';
+export * from './agent/index.js';
 
-export { formatDoctorReport, LINUX_USBFS, nodeDoctorFileSystem, runDoctor, udevRule } from './doctor.js';
+export { formatDoctorReport, LINUX_USBFS, nodeDoctorFileSystem, runDoctor, udevRule } from './doctor/index.js';
 export type {
   DoctorCheck,
   DoctorCheckContext,
@@ -81,7 +56,7 @@ export type {
   DoctorOptions,
   DoctorReport,
   DoctorSeverity,
-} from './doctor.js';
+} from './doctor/index.js';
 
 export * from './usbip/index.js';
 

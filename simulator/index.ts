@@ -35,6 +35,10 @@ export {
   type UsbFnInterfaceKey,
   type UsbFnConfigurationKey,
   type UsbFnAlternatesKey,
+  // The simulated device's descriptors (the umockdev tier describes the same device to real libusb).
+  configurationDescriptor,
+  deviceDescriptor,
+  resolveConfiguration,
 } from './config/index.js';
 export { UsbmonPcapWriter, type UsbmonPcapWriterOptions, type UrbEvent, type UrbSink } from './capture/index.js';
 export { readUsbmonCapture, readUsbmonPcap, type UsbmonCapture, type UsbmonRecord } from './capture/index.js';

@@ -24,20 +24,43 @@ const isTest = (f: string): boolean => /\.(test|contract)\.ts$/.test(f) || /(^|\
 const source = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 
 // ---- 1. folder graph ---------------------------------------------------------------------------------
+/**
+ * The specifiers a file imports at run time: static imports and re-exports that are not `import type` /
+ * `export type`, and dynamic `import()`. Type-only imports vanish at compile time, so they cannot make a
+ * cycle of modules (the architecture review counted cycles the same way).
+ */
+function runtimeImports(text: string): string[] {
+  const out: string[] = [];
+  const sf = ts.createSourceFile('x.ts', text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const typeOnly = clause !== undefined && (clause.isTypeOnly || (clause.name === undefined && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      if (!typeOnly) out.push(node.moduleSpecifier.text);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+      if (!node.isTypeOnly) out.push(node.moduleSpecifier.text);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] !== undefined && ts.isStringLiteral(node.arguments[0])) {
+      out.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
 const edges = new Map<string, Set<string>>();
 const why = new Map<string, string>();
 for (const file of source) {
   if (isTest(file) || file.endsWith('/index.ts') || file.startsWith('.ci/') || !file.includes('/')) continue;
   const from = dirname(file);
-  const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
-  for (const ref of info.importedFiles) {
-    if (!ref.fileName.startsWith('.')) continue;
-    const target = normalize(join(from, ref.fileName)).replace(/\.js$/, '.ts');
+  for (const spec of runtimeImports(readFileSync(join(ROOT, file), 'utf8'))) {
+    if (!spec.startsWith('.')) continue;
+    const target = normalize(join(from, spec)).replace(/\.js$/, '.ts');
     const to = dirname(target);
     if (to === from || to === '.' || target.startsWith('..')) continue;
     if (!edges.has(from)) edges.set(from, new Set());
     edges.get(from)!.add(to);
-    why.set(`${from}→${to}`, `${file} imports ${ref.fileName}`);
+    why.set(`${from}→${to}`, `${file} imports ${spec}`);
   }
 }
 // Tarjan's strongly connected components.

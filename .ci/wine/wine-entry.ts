@@ -9,13 +9,9 @@
  * and the cfgmgr32 calls' CONFIGRET handling. See docs/win32-backend.md.
  */
 import { Win32Error, isCancelled, ConfigRetError } from '../../core/index.js';
-import {
-  IOCTL_GENERICUSBFN_GET_CLASS_INFO,
-  WIN32_ERROR,
-  configRetName,
-  decodeMultiSz,
-} from '../../device-side/abi/index.js';
-import { listInterfaces } from '../../device-side/list-interfaces.js';
+import { IOCTL_GENERICUSBFN_GET_CLASS_INFO, WIN32_ERROR, configRetName, decodeMultiSz, listInterfaces } from '../../device-side/index.js';
+/* eslint-disable @typescript-eslint/no-restricted-imports -- this tier checks the Win32 backend's internals (bindings, the completion port, the
+   koffi layouts) under real kernel32/cfgmgr32, below the public API of device-side/index.ts */
 import { isInvalidHandle, loadWin32Bindings, type Win32Bindings, type Win32Handle } from '../../device-side/win32/bindings.js';
 import { CompletionPort, type OverlappedHandle } from '../../device-side/win32/completion-port.js';
 import { expectedLayouts } from '../../device-side/win32/expected-layouts.js';
@@ -32,6 +28,7 @@ import {
   PIPE_WAIT,
 } from '../../device-side/win32/kernel32-constants.js';
 import { Win32UsbFnPort } from '../../device-side/win32/win32-usbfn-port.js';
+/* eslint-enable @typescript-eslint/no-restricted-imports */
 import { assert, assertEqual, check, notes, rejectionOf, runChecks } from './assert-runner.js';
 
 const w: Win32Bindings = await loadWin32Bindings();

@@ -6,8 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/index.js';
-import { loadLabConfig, readAgentToken } from '../lab-config.js';
-import { benchStatus, formatBenchCheck, loadBenchInventory, runBenchCheck } from '../lab/index.js';
+import { loadLabConfig, readAgentToken, benchStatus, formatBenchCheck, loadBenchInventory, runBenchCheck } from '../lab/index.js';
 import type { Command } from './command.js';
 
 export const BENCH_USAGE = `usage:

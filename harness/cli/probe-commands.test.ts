@@ -8,12 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseDeviceTrace, type UsbFnPort } from '../../device-side/index.js';
+import { parseDeviceTrace, type UsbFnPort, type DeviceProbeResult } from '../../device-side/index.js';
 import { createSimulation, type Simulation } from '../../simulator/index.js';
 import { RefusingHandshakePort } from '../testing/index.js';
 import { createDeviceCommand } from './device-command.js';
 import { createProbeCommand } from './probe-command.js';
-import type { DeviceProbeResult } from '../../device-side/index.js';
 
 let dir: string;
 beforeEach(() => {

@@ -60,7 +60,7 @@ function readSummary(since: number): RunSummary | undefined {
 /** Checks of a mode that must pass before any scenario runs (lab: the configuration loads). */
 async function preflight(mode: RunMode, env: NodeJS.ProcessEnv): Promise<void> {
   if (mode === 'lab') {
-    const { loadLabConfig } = await import('../lab-config.js');
+    const { loadLabConfig } = await import('../lab/index.js');
     loadLabConfig({ ...process.env, ...env });
   }
 }
@@ -77,7 +77,7 @@ function parseWait(text: string | undefined): number {
  */
 async function takeBenchForRun(selector: string, waitMs: number): Promise<NodeJS.ProcessEnv> {
   const { benchesMatching, HANDED_LEASE_ENV, loadBenchInventory, takeBench } = await import('../lab/index.js');
-  const { LAB_CONFIG_ENV } = await import('../lab-config.js');
+  const { LAB_CONFIG_ENV } = await import('../lab/index.js');
   const inventory = loadBenchInventory();
   const candidates = benchesMatching(inventory, selector);
   console.log(`usbfn-hil: taking a free bench of ${candidates.map((c) => c.config.bench.id).join(', ')} (waiting up to ${Math.round(waitMs / 1000)} s)`);

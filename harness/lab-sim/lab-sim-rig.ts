@@ -5,8 +5,7 @@
  */
 import { UsageError } from '../../core/index.js';
 import { UsbIpUsbHost, type UsbHost } from '../../host-side/index.js';
-import { loadLabConfig, withRunTrace } from '../lab-config.js';
-import { FileBenchLatch, LabRig } from '../lab/index.js';
+import { loadLabConfig, withRunTrace, FileBenchLatch, LabRig } from '../lab/index.js';
 import type { LabRunContext } from '../rig.js';
 import { UsbIpCapture } from './usbip-capture.js';
 

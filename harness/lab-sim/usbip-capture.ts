@@ -4,8 +4,7 @@
  * the report's timeline and the tshark tier read it the same way. Submissions carry the SETUP packet and OUT
  * data, completions the IN data, the status and the actual length, all on the harness's clock.
  */
-import type { UsbIpTraceEvent } from '../../host-side/index.js';
-import { USBIP_COMMAND, USBIP_DIR } from '../../host-side/index.js';
+import { type UsbIpTraceEvent, USBIP_COMMAND, USBIP_DIR } from '../../host-side/index.js';
 import { UsbmonPcapWriter, type UrbEvent } from '../../simulator/index.js';
 
 type UrbTransferType = UrbEvent['transferType'];

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { validateLabConfig } from '../lab-config.js';
+import { validateLabConfig } from './lab-config.js';
 import { AgentClient } from './agent-client.js';
 import { BENCH_CHECK_STEPS, formatBenchCheck, runBenchCheck, type BenchCheckResult } from './bench-check.js';
 import { FakeAgent, simBenchConfig, startSimBenchHost, useFakeAgentServer } from './testing/index.js';

@@ -16,7 +16,7 @@
 import { HarnessError, RealClock, type Clock } from '../../core/index.js';
 import type { Health, LeaseInfo } from '../../device-side/index.js';
 import type { UsbDeviceHandle, UsbHost } from '../../host-side/index.js';
-import type { LabConfig } from '../lab-config.js';
+import type { LabConfig } from './lab-config.js';
 import { AgentClient } from './agent-client.js';
 import { AgentLease } from './agent-lease.js';
 import { describeDevice, openBenchFunction } from './bench-host.js';

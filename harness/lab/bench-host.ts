@@ -5,7 +5,7 @@
  */
 import { BULK_MAX_PACKET_SIZE, type Clock } from '../../core/index.js';
 import { HostAgent, type UsbDeviceFilter, type UsbDeviceHandle, type UsbDeviceInfo, type UsbHost } from '../../host-side/index.js';
-import type { LabConfig } from '../lab-config.js';
+import type { LabConfig } from './lab-config.js';
 import type { Deadline } from './deadline.js';
 import { LabBenchError } from './lab-agent-error.js';
 

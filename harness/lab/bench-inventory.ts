@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/index.js';
-import { validateLabConfig, type LabConfig } from '../lab-config.js';
+import { validateLabConfig, type LabConfig } from './lab-config.js';
 
 export const BENCH_INVENTORY_ENV = 'USBFN_HIL_BENCHES';
 export const DEFAULT_BENCH_INVENTORY = 'usbfn-hil.benches.json';

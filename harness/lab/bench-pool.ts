@@ -5,7 +5,7 @@
  */
 import { RealClock, type Clock } from '../../core/index.js';
 import type { Health, LeaseInfo } from '../../device-side/index.js';
-import { readAgentToken } from '../lab-config.js';
+import { readAgentToken } from './lab-config.js';
 import { AgentClient } from './agent-client.js';
 import type { InventoryBench } from './bench-inventory.js';
 import { LabAgentError, LabBenchError } from './lab-agent-error.js';

@@ -5,11 +5,9 @@
  * without a capture tool, gives a capture that says why it is unavailable.
  */
 import type { UsbDeviceFilter, UsbDeviceHandle, UsbHost } from '../../host-side/index.js';
-import type { LabConfig } from '../lab-config.js';
-import type { CaptureOptions, HostCaptureResult, HostCaptureSource } from './capture/index.js';
-import { createHostCaptureSource, UnavailableCaptureSource } from './capture/index.js';
-import type { PowerControl } from './power/index.js';
-import { createPowerControl } from './power/index.js';
+import type { LabConfig } from './lab-config.js';
+import { type CaptureOptions, type HostCaptureResult, type HostCaptureSource, createHostCaptureSource, UnavailableCaptureSource } from './capture/index.js';
+import { type PowerControl, createPowerControl } from './power/index.js';
 
 /** Power control for `hotplug`, or undefined when the bench has none. */
 export function benchPower(config: LabConfig, host: () => Promise<UsbHost>): PowerControl | undefined {

@@ -16,3 +16,4 @@ export { RemoteDeviceSide } from './remote-device-side.js';
 export { benchCapture, benchPower } from './bench-wiring.js';
 export { benchesMatching, BENCH_INVENTORY_ENV, DEFAULT_BENCH_INVENTORY, loadBenchInventory, validateBenchInventory, type BenchInventory, type InventoryBench } from './bench-inventory.js';
 export { benchStatus, HANDED_LEASE_ENV, takeBench, type BenchState, type BenchStatus, type TakeBenchOptions, type TakenBench } from './bench-pool.js';
+export * from './lab-config.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../core/index.js';
-import { validateLabConfig } from '../lab-config.js';
+import { validateLabConfig } from './lab-config.js';
 import { AgentClient } from './agent-client.js';
 import type { PowerControl } from './bench-capabilities.js';
 import { FileBenchLatch } from './bench-latch.js';

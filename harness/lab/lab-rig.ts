@@ -17,7 +17,7 @@
 import { AbortedError, ModeNotSupportedError, RealClock, type Clock, type UsbDeviceSpeed } from '../../core/index.js';
 import type { LeaseInfo } from '../../device-side/index.js';
 import type { HostAgent, UsbDeviceHandle, UsbHost } from '../../host-side/index.js';
-import type { LabConfig } from '../lab-config.js';
+import type { LabConfig } from './lab-config.js';
 import type { DeviceSide, Rig, Session, SessionCapture, WorldOptions } from '../rig.js';
 import { AgentClient } from './agent-client.js';
 import { AgentLease } from './agent-lease.js';

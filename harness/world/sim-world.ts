@@ -38,7 +38,7 @@ import {
   type UsbFnRegistryConfig,
 } from '../../simulator/index.js';
 import type { SessionCapture, TestFunctionKind, WorldOptions } from '../rig.js';
-import { SimControls } from '../sim-controls.js';
+import { SimControls } from './sim-controls.js';
 import { LocalDeviceSide } from './local-device-side.js';
 import { StartedSimWorld } from './started-sim-world.js';
 

@@ -8,9 +8,9 @@ import type { UsbDeviceSpeed } from '../../core/index.js';
 import type { TestFunctionState, UsbFnPort, UsbFnService, UsbFunction } from '../../device-side/index.js';
 import type { HostAgent, UsbDeviceFilter, UsbDeviceHandle } from '../../host-side/index.js';
 import type { Simulation } from '../../simulator/index.js';
-import { openFunctionHandle, openHostAgent, type OpenFunctionOptions } from '../open-function.js';
+import { openFunctionHandle, openHostAgent, type OpenFunctionOptions } from '../session/index.js';
 import type { AgentOptions, DeviceSide, Session, SessionCapture } from '../rig.js';
-import type { SimControls } from '../sim-controls.js';
+import type { SimControls } from './sim-controls.js';
 import { cmLogItems, driverLogItems, type TimelineItem } from '../report/index.js';
 
 /** The parts a {@link StartedSimWorld} is made of (the builder assembles them). */

@@ -2,7 +2,6 @@
  * SimUsbFnPort runs the UsbFnPort contract suite (both sections): once over the scripted UFX link, once
  * over the whole simulated link (UFX model, virtual bus, SimUsbHost enumerating the device).
  */
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- a seam's contract suite imports vitest, so device-side/index.ts cannot re-export it
 import { describeUsbFnPortContract } from '../../device-side/usbfn-port.contract.js';
 import { createSimulation } from '../simulation.js';
 import { flush, makeSimDriverRig } from './testing/index.js';

@@ -5,7 +5,7 @@
  * error. Each comes with what tshark must show for it.
  */
 import { fillPattern } from '../../../core/index.js';
-import type { UrbEvent } from '../../../simulator/capture/urb-event.js';
+import type { UrbEvent } from '../../../simulator/index.js';
 
 const BUS = 1;
 const DEV = 5;

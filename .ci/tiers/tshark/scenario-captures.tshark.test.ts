@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readUsbmonCapture } from '../../../simulator/capture/usbmon-pcap-reader.js';
+import { readUsbmonCapture } from '../../../simulator/index.js';
 import { EXPERT_SEVERITY_ERROR, decodeWithTshark, findTshark } from './tshark.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -7,9 +7,9 @@
  * The `timing` section is skipped with its reason: a capture cannot reproduce timing.
  */
 import { writeFile } from 'node:fs/promises';
-import { NodeUsbHost } from '../../../host-side/node-usb/node-usb-host.js';
+import { NodeUsbHost } from '../../../host-side/index.js';
 import { describeUsbHostContract } from '../../../host-side/usb-host.contract.js';
-import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/config/test-function-config.js';
+import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/index.js';
 import { CONTRACT_ENV, contractCaseFiles, parseSpeed, REPLAY_SKIPPED_SECTIONS, requireEnv } from './contract-case-files.js';
 import { testFunctionDevice } from './test-function-device.js';
 import { TranscriptUsbHost } from './transcript-usb-host.js';

@@ -5,7 +5,7 @@
  * Usage: node --import tsx replay-client.ts <ops.json> <vid> <pid> <interface> <results.json>
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { NodeUsbHost } from '../../../host-side/node-usb/node-usb-host.js';
+import { NodeUsbHost } from '../../../host-side/index.js';
 import { opsFromJson, runOperations } from './replay-operations.js';
 
 const [opsPath, vid, pid, iface, resultPath] = process.argv.slice(2);

@@ -3,9 +3,8 @@
  * until it exists, described by synthetic URB events) and on NodeUsbHost under `umockdev-run` replaying
  * the capture. Results are plain data so the two runs compare with one deep-equality.
  */
-import type { UrbEvent } from '../../../simulator/capture/urb-event.js';
-import { buildSetup, encodeSetup } from '../../../host-side/setup-packet.js';
-import type { UsbControlSetup, UsbDeviceHandle } from '../../../host-side/usb-host.js';
+import type { UrbEvent } from '../../../simulator/index.js';
+import { buildSetup, encodeSetup, type UsbControlSetup, type UsbDeviceHandle } from '../../../host-side/index.js';
 
 /** One host call and, for the synthetic capture, how the device answered it. */
 export type ReplayOp =

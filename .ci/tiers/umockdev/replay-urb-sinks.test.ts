@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UrbEvent, UrbSink } from '../../../simulator/capture/urb-event.js';
+import type { UrbEvent, UrbSink } from '../../../simulator/index.js';
 import { Relocate, SplitZeroPacketUrbs, URB_ZERO_PACKET, UrbGate } from './replay-urb-sinks.js';
 
 class Collect implements UrbSink {

@@ -5,7 +5,7 @@
  *
  * @see https://github.com/martinpitt/umockdev (src/umockdev-pcap.vala: how a recording is matched)
  */
-import type { UrbEvent, UrbSink } from '../../../simulator/capture/urb-event.js';
+import type { UrbEvent, UrbSink } from '../../../simulator/index.js';
 
 /** urb->transfer_flags URB_ZERO_PACKET (docs/reference/captures.md#usbmon-header). */
 export const URB_ZERO_PACKET = 0x40;

@@ -10,9 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describeUsbHostContract } from '../../../host-side/usb-host.contract.js';
-import { UsbmonPcapWriter } from '../../../simulator/capture/usbmon-pcap-writer.js';
-import { startSimLink } from '../../../simulator/index.js';
-import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/config/test-function-config.js';
+import { UsbmonPcapWriter, startSimLink, TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/index.js';
 import { CONTRACT_ENV, contractCaseFiles, REPLAY_SKIPPED_SECTIONS, requireEnv } from './contract-case-files.js';
 import { Relocate, SplitZeroPacketUrbs, UrbGate } from './replay-urb-sinks.js';
 import { TIER_BUS_NUMBER, TIER_DEVICE_ADDRESS, type TierSpeed } from './test-function-device.js';

@@ -3,8 +3,7 @@
  * through the same descriptor builders the simulated UFX uses (simulator/config/descriptors.ts), so the
  * device real libusb enumerates is the one the simulated host saw.
  */
-import { configurationDescriptor, deviceDescriptor, resolveConfiguration } from '../../../simulator/config/descriptors.js';
-import { loopbackFunctionConfig } from '../../../simulator/config/test-function-config.js';
+import { configurationDescriptor, deviceDescriptor, resolveConfiguration, loopbackFunctionConfig } from '../../../simulator/index.js';
 import type { UmockdevUsbDevice } from './umockdev-description.js';
 
 /** Speeds the tier describes (sysfs `speed` in Mb/s). */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_REQUEST } from '../../../core/index.js';
-import { classInterface } from '../../../host-side/setup-packet.js';
-import { startSimLink } from '../../../simulator/index.js';
-import { TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/config/test-function-config.js';
+import { classInterface } from '../../../host-side/index.js';
+import { startSimLink, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../../simulator/index.js';
 import { TranscriptUsbHost } from './transcript-usb-host.js';
 
 describe('TranscriptUsbHost', () => {

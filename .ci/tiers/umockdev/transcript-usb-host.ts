@@ -19,7 +19,7 @@ import type {
   UsbOpenOptions,
   UsbOutResult,
   UsbTransferOptions,
-} from '../../../host-side/usb-host.js';
+} from '../../../host-side/index.js';
 
 /** One call and its outcome. */
 export interface TranscriptEntry {

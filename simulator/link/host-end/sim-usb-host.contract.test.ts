@@ -4,7 +4,6 @@
  * (`replayable` and `timing`); NodeUsbHost runs the `replayable` one on real libusb in the umockdev tier
  * (.ci/tiers/umockdev/contract-tier.ts, docs/host-side.md "What runs where").
  */
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- a seam's contract suite imports vitest, so host-side/index.ts cannot re-export it
 import { describeUsbHostContract } from '../../../host-side/usb-host.contract.js';
 import { TEST_FUNCTION_ENDPOINTS, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../config/index.js';
 import { startSimLink } from '../testing/index.js';

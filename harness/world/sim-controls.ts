@@ -14,9 +14,9 @@ import {
   type TestFunctionState,
   type UsbFnService,
   CM_NOTIFY_ACTION,
-} from '../device-side/index.js';
-import { UsageError } from '../core/index.js';
-import type { CmHandle, CmLogEntry, ControlHandler, ControlReply, EndpointState, SetupFields, Simulation, UnhandledRequest } from '../simulator/index.js';
+} from '../../device-side/index.js';
+import { UsageError } from '../../core/index.js';
+import type { CmHandle, CmLogEntry, ControlHandler, ControlReply, EndpointState, SetupFields, Simulation, UnhandledRequest } from '../../simulator/index.js';
 
 /** An endpoint as the simulated link sees it (halt, data toggle, queued work). */
 export type SimEndpointState = EndpointState;

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { UsageError, type UsbDeviceSpeed } from '../core/index.js';
+import { UsageError, type UsbDeviceSpeed } from '../../core/index.js';
 
 export const LAB_CONFIG_ENV = 'USBFN_HIL_LAB_CONFIG';
 export const DEFAULT_LAB_CONFIG = 'usbfn-hil.lab.json';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../core/index.js';
+import { UsageError } from '../../core/index.js';
 import { formatDoctorReport, runDoctor, udevRule, type DoctorCheck, type DoctorCheckContext, type DoctorFileSystem } from './doctor.js';
-import { libusbError } from './libusb-error.js';
-import type { UsbDeviceHandle, UsbDeviceInfo, UsbHost } from './usb-host.js';
+import { libusbError } from '../libusb-error.js';
+import type { UsbDeviceHandle, UsbDeviceInfo, UsbHost } from '../usb-host.js';
 
 const DEV: UsbDeviceInfo = {
   id: '1-3', busNumber: 1, deviceAddress: 7, vendorId: 0x1209, productId: 0x0001, deviceVersion: 0x100, speed: 'high',

@@ -8,9 +8,9 @@
  * capture) add their findings through {@link DoctorCheck}s, so this file needs nothing from the harness.
  */
 import { access } from 'node:fs/promises';
-import { HarnessError, LibusbError } from '../core/index.js';
-import { NodeUsbHost } from './node-usb/node-usb-host.js';
-import type { UsbDeviceFilter, UsbDeviceInfo, UsbHost } from './usb-host.js';
+import { HarnessError, LibusbError } from '../../core/index.js';
+import { NodeUsbHost } from '../node-usb/index.js';
+import type { UsbDeviceFilter, UsbDeviceInfo, UsbHost } from '../usb-host.js';
 
 export type DoctorSeverity = 'ok' | 'info' | 'warning' | 'error';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { delay, TimeoutError } from '../core/index.js';
-import { VirtualClock } from '../simulator/index.js';
+import { delay, TimeoutError } from '../../core/index.js';
+import { VirtualClock } from '../../simulator/index.js';
 import { withDeadline } from './deadline.js';
 
 describe('withDeadline', () => {

@@ -2,7 +2,7 @@
  * One deadline over several steps: a wait made of steps (find the device, open it, wait until configured)
  * ends when its whole budget is spent, not when each step has had the full budget.
  */
-import { type Clock, TimeoutError } from '../core/index.js';
+import { type Clock, TimeoutError } from '../../core/index.js';
 
 /** What the steps of a {@link withDeadline} body see. */
 export interface Deadline {

@@ -3,10 +3,10 @@
  * device, open it, claim the function's interface, wait until the device side reports the host configured
  * it, and (for an agent) read the function's bulk endpoints from the device. All steps share one deadline.
  */
-import type { Clock } from '../core/index.js';
-import { HostAgent, type UsbDeviceFilter, type UsbDeviceHandle, type UsbHost } from '../host-side/index.js';
+import type { Clock } from '../../core/index.js';
+import { HostAgent, type UsbDeviceFilter, type UsbDeviceHandle, type UsbHost } from '../../host-side/index.js';
 import { type Deadline, withDeadline } from './deadline.js';
-import type { DeviceSide } from './rig.js';
+import type { DeviceSide } from '../rig.js';
 
 export interface OpenFunctionOptions {
   readonly host: UsbHost;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { delay, isTimeout } from '../core/index.js';
-import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost } from '../host-side/index.js';
-import { VirtualClock } from '../simulator/index.js';
+import { delay, isTimeout } from '../../core/index.js';
+import type { UsbDeviceFilter, UsbDeviceHandle, UsbDeviceInfo, UsbHost } from '../../host-side/index.js';
+import { VirtualClock } from '../../simulator/index.js';
 import { openFunctionHandle } from './open-function.js';
 
 const INFO: UsbDeviceInfo = { id: 'fake-1-1', busNumber: 1, deviceAddress: 1, vendorId: 0x1209, productId: 0x0001, deviceVersion: 0x0100, speed: 'high', interfaces: [] };
