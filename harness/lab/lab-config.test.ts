@@ -92,7 +92,7 @@ describe('lab configuration', () => {
   });
 
   it('accepts the complete example of docs/lab-config.md', () => {
-    const doc = readFileSync(new URL('../docs/lab-config.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/lab-config.md', import.meta.url), 'utf8');
     const example = /```json\n([\s\S]*?)\n```/.exec(doc)?.[1];
     expect(example, 'docs/lab-config.md has a ```json example').toBeDefined();
     expect(validateLabConfig(JSON.parse(example!)).bench.id).toBe('lab-01');
