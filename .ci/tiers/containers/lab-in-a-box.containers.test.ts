@@ -106,7 +106,7 @@ describe('two harness runs contend for the benches', () => {
       const taken = await waiting;
       const handoverMs = Math.round(performance.now() - releasedAt);
       console.log(
-        `run B waited ${taken.waitedMs} ms over ${rounds.length} busy rounds (poll ${pollMs} ms) and got ${taken.bench.config.bench.id} ` +
+        `run B waited ${Math.round(taken.waitedMs)} ms over ${rounds.length} busy rounds (poll ${pollMs} ms) and got ${taken.bench.config.bench.id} ` +
           `${handoverMs} ms after run A released it`,
       );
       expect(taken.bench.config.bench.id).toBe(given.bench.config.bench.id);

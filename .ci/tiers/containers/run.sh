@@ -14,7 +14,7 @@
 #   4. `npm run build` (dist/ is what the containers run, bind-mounted read-only);
 #   5. vitest with containers.vitest.config.ts, bounded by `timeout`.
 # A Docker engine that cannot be installed or started FAILS the tier in CI (CI=true) and SKIPS it, with the
-# reason, elsewhere. The last line is `N passed, M failed` (vitest's own summary on a run).
+# reason, elsewhere. Prints how long each part took, and the tier's wall time at the end.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -79,7 +79,7 @@ finish() {
     kill -KILL "$ENGINE_PID" 2>/dev/null || true
     wait "$ENGINE_PID" 2>/dev/null || true
   fi
-  log "wall time $((SECONDS - START_S)) s"
+  log "wall time $((SECONDS - START_S)) s" >&2
   exit "$rc"
 }
 trap finish EXIT
