@@ -185,4 +185,35 @@ describe('a container stopped mid-session is a device losing power', () => {
     }
     expect(await statesOf(box)).toEqual(['free', 'free', 'free']);
   });
+
+  // KNOWN GAP, pinned so that a fix shows up here: when the power goes while a scenario transfers, the first
+  // error it sees is the host side's (the USB/IP connection closes at once: LIBUSB_ERROR_NO_DEVICE, a typed
+  // product code), so the report files the scenario `failed`, although the bench latches broken in that very
+  // scenario (the session's event stream: LAB_AGENT_UNREACHABLE) and every later scenario is skipped with an
+  // infrastructure cause. Once a failure in a scenario whose bench broke during it is filed `broken`, this
+  // test fails: turn its last expectation into `.toBe('broken')`.
+  it('a transfer the power loss cuts fails on the host side first: filed failed while the bench latches broken (known gap)', async () => {
+    const bench = box.benches[0]!;
+    const name = 'power loss > during a transfer';
+    const rig = openBoxRig(bench);
+    try {
+      const session = await rig.openSession({ name, seed: 21, world: {} });
+      try {
+        const agent = await session.agent();
+        expect(await agent.loopback(4096, { seed: 21 })).toMatchObject({ ok: true });
+        await bench.agent.powerLoss();
+        const cut = await agent.loopback(4096, { seed: 22 }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(cut).toMatchObject({ code: 'LIBUSB', libusbName: 'LIBUSB_ERROR_NO_DEVICE' });
+        await expect.poll(() => rig.latch.broken(), { timeout: 10_000 }).toMatchObject({ scenario: name, error: { code: 'LAB_AGENT_UNREACHABLE' } });
+        expect(scenarioOutcome('failed', cut as Error)).toBe('failed');
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await rig.close();
+    }
+  });
 });
