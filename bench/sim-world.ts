@@ -8,7 +8,6 @@ import type { HostAgent, UsbDeviceHandle } from '../host-side/index.js';
 import type { Simulation } from '../simulator/index.js';
 // harness/index.ts also exports the vitest fixtures, which load only inside a vitest run; bench/run.ts runs
 // without vitest, so it enters the harness through the world's own index.
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports
 import { simWorld } from '../harness/world/index.js';
 
 /** A started world: simulation, service, function and an agent on the opened, claimed device. */

@@ -13,7 +13,6 @@
 import { RealClock } from '../core/index.js';
 import { HostAgent, UsbIpUsbHost } from '../host-side/index.js';
 import { exportSimulation, loopbackFunctionConfig } from '../simulator/index.js';
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- harness/index.js loads the vitest fixtures, which need a vitest run
 import { simWorld } from '../harness/world/index.js';
 import { MiB } from './bulk-loopback.js';
 import { median, repeat } from './stats.js';

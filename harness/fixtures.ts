@@ -69,7 +69,14 @@ export const test = base
     // A world the rig cannot give (lab: another speed, a bench latched broken) is skipped with the reason.
     const cannot = await rig.skipReason?.(world);
     if (cannot !== undefined) skip(cannot);
-    onTestFailed(({ task: failed }) => {
+    onTestFailed(async ({ task: failed }) => {
+      const errors = failed.result?.errors;
+      // A bench that went away during the scenario is the cause, not the product: filed broken, cause first.
+      const first = errors?.[0];
+      const cause = first === undefined ? undefined : await rig.infrastructureCause?.(name, first);
+      if (cause !== undefined && errors !== undefined) {
+        errors.unshift({ name: cause.name, message: `${cause.message}\n(the scenario's own error, which followed from it, is next)`, stack: cause.stack, code: cause.code } as (typeof errors)[number]);
+      }
       // Every failure of a simulated run names its seed and how to replay it.
       // --scenario selects exactly this scenario (file, describe blocks, title), whatever its name contains.
       const path = scenarioPath(task.file.name, namePath(task));

@@ -6,7 +6,7 @@
  * In `sim` every session is a fresh simulated world seeded from the scenario's seed, so scenarios are
  * independent and reproducible. In `lab` a session is the paired device and host PC, reset to a known state.
  */
-import type { UsbDeviceSpeed, Clock } from '../core/index.js';
+import type { Clock, HarnessError, UsbDeviceSpeed } from '../core/index.js';
 import type { BusState, DeviceLogEntry, ServiceState } from '../device-side/index.js';
 import type { HostAgent, UsbHost } from '../host-side/index.js';
 import type { SimControls } from './world/index.js';
@@ -123,6 +123,12 @@ export interface Rig extends AsyncDisposable {
    * undefined. Lab: a speed other than the bench's, a start the bench cannot set up, a bench latched broken.
    */
   skipReason?(world: WorldOptions): Promise<string | undefined>;
+  /**
+   * After a scenario failed: the infrastructure fault that caused it, if the bench itself went away during
+   * it (lab: the agent is unreachable a moment after the host's transfer was cut). The fixture then files
+   * the scenario broken, with that cause first and the scenario's own error after it.
+   */
+  infrastructureCause?(scenario: string, err: unknown): Promise<HarnessError | undefined>;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@
  * - The report gets the session's device event log (what the agent holds, or what was streamed if the agent
  *   died), the device trace when `agent.trace` is on, and the host capture when the bench has one.
  */
-import { AbortedError, ModeNotSupportedError, RealClock, type Clock, type UsbDeviceSpeed } from '../../core/index.js';
+import { AbortedError, ModeNotSupportedError, RealClock, type Clock, type HarnessError, type UsbDeviceSpeed } from '../../core/index.js';
 import type { LeaseInfo } from '../../device-side/index.js';
 import type { HostAgent, UsbDeviceHandle, UsbHost } from '../../host-side/index.js';
 import type { LabConfig } from './lab-config.js';
@@ -104,6 +104,26 @@ export class LabRig implements Rig {
       return `the scenario starts unplugged (attached: false), which needs power control of the device's port; bench ${bench.id} has hotplug "${this.config.hotplug.kind}" and no power control`;
     }
     return undefined;
+  }
+
+  /**
+   * After a scenario failed with a product-looking error, whether the bench itself went away during it: a
+   * power loss cuts the host's transfer (LIBUSB_ERROR_NO_DEVICE) a moment before the agent is found gone.
+   * Asks the agent once (bounded); when it is unreachable, or the bench latched broken in this scenario,
+   * returns that infrastructure error, so the scenario is filed broken (tradefed's check after a failure).
+   */
+  async infrastructureCause(scenario: string, err: unknown, options: { timeoutMs?: number } = {}): Promise<HarnessError | undefined> {
+    if (breaksBench(err)) return undefined;
+    const latched = this.latch.broken();
+    if (latched !== undefined) return latched.scenario === scenario ? brokenBenchError(this.config.bench.id, latched) : undefined;
+    try {
+      await this.client.health({ deadlineMs: options.timeoutMs ?? 2_000 });
+      return undefined;
+    } catch (healthErr) {
+      if (!breaksBench(healthErr)) return undefined;
+      this.noteFault(scenario, healthErr);
+      return healthErr;
+    }
   }
 
   /** Records an infrastructure fault as the bench's broken cause (the first one wins). */

@@ -186,13 +186,10 @@ describe('a container stopped mid-session is a device losing power', () => {
     expect(await statesOf(box)).toEqual(['free', 'free', 'free']);
   });
 
-  // KNOWN GAP, pinned so that a fix shows up here: when the power goes while a scenario transfers, the first
-  // error it sees is the host side's (the USB/IP connection closes at once: LIBUSB_ERROR_NO_DEVICE, a typed
-  // product code), so the report files the scenario `failed`, although the bench latches broken in that very
-  // scenario (the session's event stream: LAB_AGENT_UNREACHABLE) and every later scenario is skipped with an
-  // infrastructure cause. Once a failure in a scenario whose bench broke during it is filed `broken`, this
-  // test fails: turn its last expectation into `.toBe('broken')`.
-  it('a transfer the power loss cuts fails on the host side first: filed failed while the bench latches broken (known gap)', async () => {
+  // When the power goes while a scenario transfers, the first error it sees is the host side's (the USB/IP
+  // connection closes at once: LIBUSB_ERROR_NO_DEVICE, a typed product code). The fixture asks the rig after
+  // every failure whether the bench itself went away; here it did, so the scenario is filed broken.
+  it('a transfer the power loss cuts fails on the host side first, and the check after the failure files it broken', async () => {
     const bench = box.benches[0]!;
     const name = 'power loss > during a transfer';
     const rig = openBoxRig(bench);
@@ -208,7 +205,12 @@ describe('a container stopped mid-session is a device losing power', () => {
         );
         expect(cut).toMatchObject({ code: 'LIBUSB', libusbName: 'LIBUSB_ERROR_NO_DEVICE' });
         await expect.poll(() => rig.latch.broken(), { timeout: 10_000 }).toMatchObject({ scenario: name, error: { code: 'LAB_AGENT_UNREACHABLE' } });
+        // The host's error alone looks like the product's; asked after the failure, the rig names the bench's
+        // own fault, which the fixture puts first: the scenario is filed broken.
         expect(scenarioOutcome('failed', cut as Error)).toBe('failed');
+        const cause = await rig.infrastructureCause(name, cut);
+        expect(cause).toMatchObject({ code: expect.stringMatching(/^LAB_(AGENT_UNREACHABLE|BENCH_BROKEN)$/) });
+        expect(scenarioOutcome('failed', cause)).toBe('broken');
       } finally {
         await session.close();
       }

@@ -6,7 +6,6 @@
 import { UsbmonPcapWriter } from '../../../simulator/index.js';
 // harness/index.ts also exports the vitest fixtures, which load only inside a vitest run; this tier runs as a
 // plain node script (run.sh), so it enters the harness through the world's own index.
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports
 import { simWorld } from '../../../harness/world/index.js';
 import { type ReplayOp, type ReplayResult, runOperations } from './replay-operations.js';
 import { Relocate } from './replay-urb-sinks.js';
