@@ -11,10 +11,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigRetError, UsageError } from '../../core/index.js';
 import { agentSchemaHash } from '../../device-side/index.js';
-/* eslint-disable @typescript-eslint/no-restricted-imports -- the tier runs the harness's own contract suite and client; harness/index.ts is the scenarios' API and does not export them */
 import { AgentClient } from '../../harness/lab/index.js';
 import { describeAgentContract } from '../../harness/lab/agent.contract.js';
-/* eslint-enable @typescript-eslint/no-restricted-imports */
 
 const URL_ENV = 'USBFN_HIL_WINE_AGENT_URL';
 /** Where the harness reads an agent's token from (harness/lab-config.ts DEFAULT_TOKEN_ENV). */
