@@ -1,5 +1,5 @@
 /**
- * Vitest projects (STYLE.md §2):
+ * Vitest projects (docs/architecture.md#tests):
  * - `unit`: colocated `*.test.ts` next to their source (codecs, state machines, models, contracts);
  * - `sim`: the scenario suite on the simulator (`provide: { mode: 'sim' }`);
  * - `lab`: the same scenarios on a real device + host PC (`provide: { mode: 'lab' }`, one file at a time).

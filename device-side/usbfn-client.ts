@@ -1,10 +1,10 @@
 /**
- * `UsbFnClient`: the typed IOCTL client of GenericUSBFn.sys over a {@link UsbFnFile} (DESIGN.md §2).
+ * `UsbFnClient`: the typed IOCTL client of GenericUSBFn.sys over a {@link UsbFnFile} (docs/architecture.md#seams).
  *
  * It encodes each request's buffers exactly as genericusbfnioctl.h / usbfnbase.h lay them out, decodes the
  * results with device-side/abi, and lets the port's errors through untouched: every method rejects with
  * the port's `Win32Error` (its `win32Name` kept; context goes in through the port's `target` option, e.g.
- * `pipe 1`), never a re-wrapped copy (STYLE.md §5).
+ * `pipe 1`), never a re-wrapped copy (docs/architecture.md#error-model).
  *
  * @see https://learn.microsoft.com/windows/win32/api/genericusbfnioctl/ (D-UM)
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx (D-OV)
@@ -84,10 +84,10 @@ export interface InterfaceDescriptorSet {
   readonly descriptorSet: Uint8Array;
 }
 
-/** A bus event as {@link UsbFnClient.busEvents} yields it (STYLE.md §1 calls it `BusEvent`). */
+/** A bus event as {@link UsbFnClient.busEvents} yields it (docs/architecture.md#seams calls it `BusEvent`). */
 export type BusEvent = UsbfnNotification;
 
-/** USBFNPIPEID of EP0: the docs' "pipe 0" for control replies (reference §6.2, inferred). */
+/** USBFNPIPEID of EP0: the docs' "pipe 0" for control replies (inferred: docs/reference/documented-vs-inferred.md#drv-pipe-ids). */
 export const EP0_PIPE_ID = 0;
 
 const DEFAULT_BUS_EVENT_DEPTH = 4;
@@ -153,7 +153,7 @@ export class UsbFnClient {
   async getClassInfo(opts: CallOptions = {}): Promise<UsbfnClassInformationPacket> {
     const out = new Uint8Array(USBFN_CLASS_INFORMATION_PACKET_SIZE);
     const n = await this.file.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO, null, out, ioctlOptions(opts.signal, undefined));
-    // ASSUMPTION (reference §6.2): lpBytesReturned is sizeof (748); anything else is decoded as what it is and fails loudly.
+    // ASSUMPTION(drv-bytes-returned): lpBytesReturned is sizeof (748); anything else is decoded as what it is and fails loudly.
     return decodeUsbfnClassInformationPacket(out.subarray(0, n));
   }
 
@@ -179,7 +179,7 @@ export class UsbFnClient {
   /**
    * IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS.
    * @note Microsoft documents this IOCTL as **not supported** (D-UM). The call is kept for completeness and
-   * for contract tests; nothing may depend on it (STYLE.md §7).
+   * for contract tests; nothing may depend on it (docs/reference/ioctls.md#deactivate-usb-bus).
    * @throws Win32Error from the port.
    */
   async deactivateBus(opts: CallOptions = {}): Promise<void> {
@@ -190,7 +190,7 @@ export class UsbFnClient {
    * IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET for one interface and speed. Starts with a 256-byte
    * buffer and, on ERROR_INSUFFICIENT_BUFFER, retries with the Size the driver wrote (bounded attempts).
    *
-   * @note Size ambiguity (reference §2.13). ASSUMPTION: Size counts the 10-byte header. If the driver
+   * @note Size ambiguity (docs/reference/structs.md#usbfn-interface-info). ASSUMPTION(abi-descriptor-set-size): Size counts the 10-byte header. If the driver
    * reports a Size no larger than the buffer just given (it counted only the descriptors), the next
    * attempt adds the header bytes.
    * @throws Win32Error from the port (the last ERROR_INSUFFICIENT_BUFFER when attempts run out);
@@ -216,7 +216,7 @@ export class UsbFnClient {
       } catch (err) {
         if (!(err instanceof Win32Error) || err.win32 !== WIN32_ERROR.ERROR_INSUFFICIENT_BUFFER) throw err;
         lastError = err;
-        // METHOD_OUT_DIRECT: the driver's write into Size is visible although the request failed (reference §6.2).
+        // METHOD_OUT_DIRECT: the driver's write into Size is visible although the request failed (docs/reference/ioctls.md#methods).
         const size = readUsbfnInterfaceInfoSize(out);
         if (size > outBytes) outBytes = size;
         else if (size + USBFN_INTERFACE_INFO_HEADER_BYTES > outBytes) outBytes = size + USBFN_INTERFACE_INFO_HEADER_BYTES;
@@ -338,7 +338,7 @@ export class UsbFnClient {
 
   /**
    * IOCTL_GENERICUSBFN_SET_PIPE_STATE: stalls (`true`) or un-stalls `pipeId`. On pipe 0 the stall applies to
-   * the current setup only (D-UFX). The new state travels in the output buffer (METHOD_IN_DIRECT, reference §1).
+   * the current setup only (Microsoft's "Writing a function controller client driver"). The new state travels in the output buffer (METHOD_IN_DIRECT, docs/reference/ioctls.md#set-pipe-state).
    * @throws Win32Error from the port.
    */
   async setPipeState(pipeId: number, stalled: boolean, opts?: CallOptions): Promise<void> {

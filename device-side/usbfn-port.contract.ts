@@ -1,5 +1,5 @@
 /**
- * The behavioural contract of the {@link UsbFnPort} seam (STYLE.md §7 "Contract"): one suite that every
+ * The behavioural contract of the {@link UsbFnPort} seam (docs/architecture.md#tests): one suite that every
  * implementation runs, so the simulator raises the same error class and name as Windows in the same
  * situation.
  *
@@ -7,14 +7,14 @@
  * - **(a) no driver needed**: Configuration Manager and CreateFileW behaviour that holds on any Windows
  *   (or Wine) machine without GenericUSBFn.sys: open of a missing link, an empty interface list,
  *   a registration round trip. `Win32UsbFnPort` runs it under Wine.
- * - **(b) with a driver**: the IOCTL behaviour of GenericUSBFn.sys (reference §6.1, plus the few
+ * - **(b) with a driver**: the IOCTL behaviour of GenericUSBFn.sys (docs/reference/documented-vs-inferred.md#driver-documented, plus the few
  *   assumptions the harness depends on). It needs a function that is present, not yet activated, and a
  *   way to make the host enumerate it ({@link UsbFnPortContractDriver.configure}). `SimUsbFnPort` runs
  *   it in `simulator/usbfn/sim-usbfn-port.contract.test.ts`; a lab rig can run it on a real device.
  *
  * @example
  * describeUsbFnPortContract('SimUsbFnPort', () => makePort(), { withDriver: async () => makeDriverSubject() });
- * @see reference §1, §4, §6; DESIGN.md §2.1
+ * @see docs/reference/ioctls.md, docs/reference/errors.md, docs/reference/documented-vs-inferred.md; docs/architecture.md#seams
  */
 import { describe, expect, it } from 'vitest';
 import { delay, withTimeout, ConfigRetError, Win32Error, isCancelled, isGone } from '../core/index.js';
@@ -256,7 +256,7 @@ export function describeUsbFnPortContract(
           await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, input, small)).rejects.toMatchObject({ win32: 122 });
           const size = small[8]! | (small[9]! << 8);
           expect(size).toBeGreaterThan(0);
-          // Size may or may not count the 10-byte header (reference §2.13): room for both readings.
+          // Size may or may not count the 10-byte header (docs/reference/documented-vs-inferred.md#drv-descriptor-set-size): room for both readings.
           const big = new Uint8Array(10 + size);
           const returned = await file.ioctl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, input, big);
           expect(returned).toBeGreaterThanOrEqual(10 + 9);

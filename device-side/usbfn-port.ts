@@ -1,5 +1,5 @@
 /**
- * The `UsbFnPort` seam (DESIGN.md §2.1): the Win32 surface through which a user-mode service reaches
+ * The `UsbFnPort` seam (docs/architecture.md#seams): the Win32 surface through which a user-mode service reaches
  * GenericUSBFn.sys and Configuration Manager, **typed but not decoded**.
  *
  * Buffers cross this seam exactly as they cross the Win32 API: IOCTL input/output buffers are raw bytes

@@ -1,5 +1,5 @@
 /**
- * Allure conventions (DESIGN.md §6): labels for epic/feature/story, mode and speed; parameters for sizes;
+ * Allure conventions (docs/architecture.md#tests): labels for epic/feature/story, mode and speed; parameters for sizes;
  * protocol phases as steps; attachments for the USB capture and the device event log.
  *
  * Scenarios call {@link phase} for protocol phases and {@link param} for sizes; the fixtures add the rest

@@ -1,5 +1,5 @@
 /**
- * The scenario `test`: vitest's test extended with the harness fixtures (STYLE.md §2).
+ * The scenario `test`: vitest's test extended with the harness fixtures (docs/architecture.md#tests).
  *
  * `mode` (worker, injected by the project: sim | lab) → `rig` (file: `openRig(mode)`) → per scenario a
  * `session` → `host` (UsbHost), `agent` (the function opened, claimed and configured), `device` (the device

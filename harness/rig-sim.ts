@@ -1,5 +1,5 @@
 /**
- * The `sim` rig: every session is a fresh simulated world (DESIGN.md §1) built with `simWorld()`: the real
+ * The `sim` rig: every session is a fresh simulated world (docs/architecture.md#worlds) built with `simWorld()`: the real
  * device-side service and test function over `SimUsbFnPort`, the real host agent over `SimUsbHost`, on a
  * virtual clock seeded from the scenario's seed, with every URB written to a usbmon capture.
  */

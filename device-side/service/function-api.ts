@@ -28,7 +28,7 @@
  */
 import type { UsbSpeed, SetupPacket, HarnessError } from '../../core/index.js';
 
-/** How a function answers a class setup packet (reference §6.1 "Setup packets", D-OV). */
+/** How a function answers a class setup packet (docs/reference/ioctls.md#control-requests; Microsoft's "Communicating with GenericUSBFn.sys from a user-mode service"). */
 export type SetupReply =
   /** Device→host data stage on pipe 0 (TRANSFER_IN), then CONTROL_STATUS_HANDSHAKE_OUT. Data longer than wLength is cut to wLength. */
   | { readonly stage: 'in'; readonly data: Uint8Array }

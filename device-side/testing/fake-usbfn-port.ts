@@ -2,7 +2,7 @@
  * `FakeUsbFnPort` / `FakeUsbFnFile`: a scripted {@link UsbFnPort} for unit tests of code above the seam
  * (UsbFnClient, listInterfaces, the service). Not a model of the driver — that is the simulator's
  * `SimUsbFnPort` — but strict about the buffers: every IOCTL is checked against the buffer rules of
- * `IOCTL_TABLE` (reference §1) and recorded with a copy of its input, its output buffer and its size.
+ * `IOCTL_TABLE` (docs/reference/ioctls.md#summary) and recorded with a copy of its input, its output buffer and its size.
  *
  * Scripting: queue responses per IOCTL code with {@link FakeUsbFnFile.respond} (consumed in order), or set a
  * handler with {@link FakeUsbFnFile.onIoctl}; a `pending` response stays outstanding until the test settles

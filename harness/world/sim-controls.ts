@@ -1,8 +1,8 @@
 /**
- * The `sim` fixture: fault injection and inspection of the simulated world (DESIGN.md §5 "Faults").
+ * The `sim` fixture: fault injection and inspection of the simulated world (docs/simulator.md#faults-the-sim-fixture).
  * Only in `sim`; a scenario that asks for it is tagged `sim-only` and is skipped, with the reason, in lab.
  *
- * Defaults are handlers; faults are prepended overrides (STYLE.md §8.2, msw's `server.use()`): a scenario
+ * Defaults are handlers; faults are prepended overrides (docs/architecture.md#faults-as-overrides, msw's `server.use()`): a scenario
  * prepends EP0 answers with {@link SimControls.use}, and the world resets every override and fault when it
  * closes after the scenario, so nothing leaks between scenarios. Scenarios reach the simulation only
  * through this class.
@@ -37,7 +37,7 @@ export type SimControlHandler = ControlHandler;
 /** Another component's handle on the function's interface (it vetoes a query-remove while open). */
 export type SimInterfaceHandle = Pick<CmHandle, 'id' | 'symbolicLink' | 'isOpen' | 'close'>;
 
-/** Where to unplug: the nth URB matching this (STYLE.md: unplug at a protocol step). */
+/** Where to unplug: the nth URB matching this (a fault placed at a protocol step). */
 export interface UrbStep {
   readonly transferType?: 'control' | 'bulk' | 'interrupt' | undefined;
   readonly endpoint?: number | undefined;
