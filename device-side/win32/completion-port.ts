@@ -26,6 +26,7 @@
 import { type Clock, RealClock, TimeoutError, UsageError, type Win32Error } from '../../core/index.js';
 import { METHOD_IN_DIRECT, WIN32_ERROR, WIN32_ERRORS_FROM_NT_WARNINGS, ioctlName, win32Error, win32ErrorName } from '../abi/index.js';
 import { type NativeBlock, type OverlappedIoApi, type Win32Handle, isInvalidHandle } from './bindings.js';
+import { NativeBlockPool } from './native-block-pool.js';
 
 /** Completion key of packets for overlapped requests (anything else, e.g. a posted packet, is skipped). */
 const KEY_IO = 1n;
@@ -160,8 +161,7 @@ export class CompletionPort {
   private readonly entries: NativeBlock;
   private readonly entriesView: DataView;
   private readonly removed: NativeBlock;
-  private readonly pool = new Map<number, NativeBlock[]>();
-  private pooledBytes = 0;
+  private readonly pool: NativeBlockPool;
   private waiting = false;
   private closed = false;
   private broken: Win32Error | undefined;
@@ -178,6 +178,7 @@ export class CompletionPort {
     this.entries = api.memory.alloc(api.layout.entrySize * this.batchSize);
     this.entriesView = new DataView(this.entries.bytes.buffer, this.entries.bytes.byteOffset, this.entries.bytes.byteLength);
     this.removed = api.memory.alloc(4);
+    this.pool = new NativeBlockPool(api.memory);
   }
 
   /**
@@ -268,9 +269,7 @@ export class CompletionPort {
     this.api.CloseHandle(this.port);
     this.api.memory.free(this.entries);
     this.api.memory.free(this.removed);
-    for (const list of this.pool.values()) for (const b of list) this.api.memory.free(b);
-    this.pool.clear();
-    this.pooledBytes = 0;
+    this.pool.close();
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -315,7 +314,7 @@ export class CompletionPort {
     const outLen = output?.byteLength ?? 0;
     const inOffset = ovSize;
     const outOffset = ovSize + align8(inLen);
-    const { block, size: blockSize } = this.takeBlock(outOffset + outLen);
+    const { block, size: blockSize } = this.pool.take(outOffset + outLen);
     const bytes = block.bytes;
     bytes.fill(0, 0, ovSize); // a fresh OVERLAPPED: Internal/InternalHigh/Offset/hEvent = 0
     if (input !== null && inLen > 0) bytes.set(input, inOffset);
@@ -397,7 +396,7 @@ export class CompletionPort {
       this.arm();
     } else {
       // An NT error: no packet will be queued (IOCP rule), so the block is free now.
-      this.putBlock(req.block, req.blockSize);
+      this.pool.put(req.block, req.blockSize);
     }
     req.reject(win32Error('DeviceIoControl', err, { ioctl: req.code, target: req.target }));
   }
@@ -493,7 +492,7 @@ export class CompletionPort {
       orphan.timer?.cancel();
       if (orphan.awaited) this.orphansAwaited--;
       this.latePacketCount++;
-      this.putBlock(orphan.block, orphan.blockSize);
+      this.pool.put(orphan.block, orphan.blockSize);
       this.onDiagnostic?.({ kind: 'latePacket', ioctl: ioctlName(orphan.code), bytes });
       return;
     }
@@ -520,7 +519,7 @@ export class CompletionPort {
     if (req.signal !== undefined && req.onAbort !== undefined) req.signal.removeEventListener('abort', req.onAbort);
     const aborted = req.signal?.aborted === true;
     const reason: unknown = aborted ? req.signal?.reason : undefined;
-    this.putBlock(req.block, req.blockSize);
+    this.pool.put(req.block, req.blockSize);
     this.release(req.owner);
     if (success) {
       req.resolve(bytes);
@@ -583,37 +582,5 @@ export class CompletionPort {
       };
       state.idleWaiters.push(done);
     });
-  }
-
-  // -------------------------------------------------------------------------------------------------
-  // Native block pool (size classes of powers of two, so steady traffic does no malloc/free).
-
-  private static readonly MAX_POOLED_BYTES = 16 * 1024 * 1024;
-  private static readonly MAX_POOLED_PER_CLASS = 64;
-
-  private takeBlock(needed: number): { block: NativeBlock; size: number } {
-    let size = 64;
-    while (size < needed) size *= 2;
-    const list = this.pool.get(size);
-    const block = list?.pop();
-    if (block !== undefined) {
-      this.pooledBytes -= size;
-      return { block, size };
-    }
-    return { block: this.api.memory.alloc(size), size };
-  }
-
-  private putBlock(block: NativeBlock, size: number): void {
-    let list = this.pool.get(size);
-    if (list === undefined) {
-      list = [];
-      this.pool.set(size, list);
-    }
-    if (this.closed || list.length >= CompletionPort.MAX_POOLED_PER_CLASS || this.pooledBytes + size > CompletionPort.MAX_POOLED_BYTES) {
-      this.api.memory.free(block);
-      return;
-    }
-    list.push(block);
-    this.pooledBytes += size;
   }
 }
