@@ -50,9 +50,15 @@ export interface UfxRequest<T> {
 export const TRANSFER_STATE = { QUEUED: 0, COMMITTED: 1, DONE: 2 } as const;
 export type TransferState = (typeof TRANSFER_STATE)[keyof typeof TRANSFER_STATE];
 
-/** The queue holding a device transfer while it waits (the bus's endpoint FIFO). */
+/** The pipe a device transfer was given to (a bus endpoint, or EP0's control pipe): it cancels it. */
 export interface TransferQueue {
-  remove(transfer: LinkDeviceTransfer): boolean;
+  /**
+   * Cancels `transfer` (CancelIoEx, handle close, removal): one still waiting leaves the queue; one whose
+   * packets are on the wire stops at the current bus time with the bytes that had crossed, and the other
+   * side's URB waits for more (NAK). Returns false when its outcome can no longer change (its bus time has
+   * elapsed: it completes normally).
+   */
+  cancel(transfer: LinkDeviceTransfer): boolean;
 }
 
 /**
@@ -74,7 +80,7 @@ export interface LinkDeviceTransfer {
   /** Set when the transfer ends without completing. */
   abortReason: UfxAbortReason | undefined;
   abortDetail: string | undefined;
-  /** The queue holding it while QUEUED (for cancel). */
+  /** The pipe it was given to (for cancel), from queueing until it ends. */
   queue: TransferQueue | undefined;
   /** An IN transfer still owes its zero-length packet at this wMaxPacketSize. */
   needsZlp(maxPacketSize: number): boolean;

@@ -8,10 +8,27 @@
  * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
  */
 import { SimulatorError, endpointIndex } from '../../../core/index.js';
-import type { LinkDeviceTransfer, LinkUrb, UfxAbortReason, UrbOutcome } from '../link-contract.js';
+import {
+  TRANSFER_STATE,
+  URB_STATE,
+  type LinkDeviceTransfer,
+  type LinkUrb,
+  type TransferQueue,
+  type UfxAbortReason,
+  type UrbOutcome,
+} from '../link-contract.js';
 import type { BusState } from './bus-state.js';
 import type { CompletionTimeline } from './completion-timeline.js';
 import { Fifo } from './fifo.js';
+import { BURST_STAGE, Burst, InFlight, lastOnTheBus } from './in-flight.js';
+
+/** Where a URB and a device transfer stood when a run of packets between them began. */
+interface RunStart {
+  readonly urbBefore: number;
+  readonly reqBefore: number;
+  readonly urbZlp: boolean;
+  readonly reqZlp: boolean;
+}
 
 /** A snapshot of one endpoint for scenarios and tests. */
 export interface EndpointState {
@@ -35,7 +52,8 @@ export interface PipeConfig {
   readonly bInterval?: number | undefined;
 }
 
-class EndpointPipe {
+class EndpointPipe implements TransferQueue {
+  readonly engine: PacketEngine;
   readonly address: number;
   readonly isIn: boolean;
   active = false;
@@ -48,9 +66,16 @@ class EndpointPipe {
   toggle: 0 | 1 = 0;
   readonly host = new Fifo<LinkUrb>();
   readonly device = new Fifo<LinkDeviceTransfer>();
-  constructor(address: number) {
+  /** Runs of packets still on the wire (in-flight.ts). */
+  readonly inFlight = new InFlight();
+  constructor(engine: PacketEngine, address: number) {
+    this.engine = engine;
     this.address = address;
     this.isIn = (address & 0x80) !== 0;
+  }
+
+  cancel(transfer: LinkDeviceTransfer): boolean {
+    return this.engine.cancelTransfer(this, transfer);
   }
 }
 
@@ -63,7 +88,7 @@ export class PacketEngine {
   constructor(state: BusState, timeline: CompletionTimeline) {
     this.#state = state;
     this.#timeline = timeline;
-    for (let i = 0; i < 32; i++) this.#pipes.push(new EndpointPipe((i & 0x0f) | ((i & 0x10) << 3)));
+    for (let i = 0; i < 32; i++) this.#pipes.push(new EndpointPipe(this, (i & 0x0f) | ((i & 0x10) << 3)));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -76,9 +101,70 @@ export class PacketEngine {
     this.#match(pipe);
   }
 
-  /** Takes a queued URB off its endpoint (its outcome not yet decided). */
-  unlink(urb: LinkUrb): void {
-    this.#pipes[endpointIndex(urb.endpoint)]!.host.remove(urb);
+  /**
+   * Unlinks a URB (libusb_cancel_transfer, or its timeout) and completes it with `outcome`: waiting, it leaves
+   * its queue; with packets on the wire, they stop at the current bus time and the URB keeps the bytes that
+   * had crossed, while the device transfers it was paired with wait for the next URB with theirs. Returns
+   * false when its outcome can no longer change (its bus time has elapsed).
+   */
+  cancelUrb(urb: LinkUrb, outcome: 'timeout' | 'cancelled'): boolean {
+    const p = this.#pipes[endpointIndex(urb.endpoint)]!;
+    const now = this.#timeline.nowUnits();
+    const index = p.inFlight.firstLive(urb, now);
+    if (index >= 0) this.#stopOnTheWire(p, index, now);
+    else if (urb.state !== URB_STATE.QUEUED) return false;
+    p.host.remove(urb);
+    this.#timeline.completeNow(urb, outcome);
+    if (index >= 0) this.#match(p);
+    return true;
+  }
+
+  /** {@link TransferQueue.cancel} for a device transfer queued on `p`. */
+  cancelTransfer(p: EndpointPipe, t: LinkDeviceTransfer): boolean {
+    const now = this.#timeline.nowUnits();
+    const index = p.inFlight.firstLive(t, now);
+    if (index >= 0) this.#stopOnTheWire(p, index, now);
+    else if (t.state !== TRANSFER_STATE.QUEUED) return false;
+    p.device.remove(t);
+    t.fail('cancelled');
+    if (index >= 0) this.#match(p);
+    return true;
+  }
+
+  /**
+   * Stops the packets of `p` on the wire at `now` from run `index` on (in-flight.ts): the URBs and transfers
+   * of those runs keep what had crossed, go back to the front of their queues (in order) and wait; the
+   * toggle is that of the last packet sent; the bus time no one will use is given back when nothing was
+   * reserved after it.
+   */
+  #stopOnTheWire(p: EndpointPipe, index: number, now: number): void {
+    const { bursts, packetsDone } = p.inFlight.cutFrom(index, now);
+    const first = bursts[0];
+    if (first === undefined) return;
+    p.toggle = ((first.toggleBefore ^ packetsDone) & 1) as 0 | 1;
+    if (lastOnTheBus(bursts, this.#timeline.busyUntil)) this.#timeline.release(first.start + packetsDone * first.slot);
+    const urbs: LinkUrb[] = [];
+    const reqs: LinkDeviceTransfer[] = [];
+    for (const b of bursts) {
+      const urb = b.urb!;
+      if (urb.state === URB_STATE.COMMITTED && !urbs.includes(urb)) {
+        urb.state = URB_STATE.QUEUED;
+        urb.outcome = 'ok';
+        urbs.push(urb);
+      }
+      const t = b.transfer!;
+      if (t.state === TRANSFER_STATE.COMMITTED && !reqs.includes(t)) {
+        t.state = TRANSFER_STATE.QUEUED;
+        reqs.push(t);
+      }
+    }
+    p.host.unshiftAll(urbs);
+    p.device.unshiftAll(reqs);
+  }
+
+  /** Detach or reset at `now`: every URB and transfer with packets on the wire keeps only what had crossed. */
+  cutInFlight(now: number): void {
+    for (const p of this.#pipes) p.inFlight.cutAll(now);
   }
 
   /** bInterval of an endpoint (for the capture). */
@@ -102,9 +188,14 @@ export class PacketEngine {
     this.#match(p);
   }
 
-  /** Removes an endpoint from the configuration; its device transfers end with UfxAbort `reason`. */
+  /**
+   * Removes an endpoint from the configuration; its device transfers end with UfxAbort `reason` (with the
+   * bytes that had crossed, when their packets were on the wire; the host's URBs keep theirs and wait).
+   */
   deconfigure(address: number, reason: UfxAbortReason): void {
     const p = this.#pipe(address);
+    const now = this.#timeline.nowUnits();
+    if (p.inFlight.busy(now)) this.#stopOnTheWire(p, 0, now);
     for (const t of p.device.drain()) t.fail(reason, 'endpoint deconfigured');
     p.active = false;
     p.halted = false;
@@ -113,13 +204,16 @@ export class PacketEngine {
 
   /** Ends every device transfer queued on `address` with UfxAbort 'purged'. */
   purge(address: number): void {
-    for (const t of this.#pipe(address).device.drain()) t.fail('purged');
+    const p = this.#pipe(address);
+    const now = this.#timeline.nowUnits();
+    if (p.inFlight.busy(now)) this.#stopOnTheWire(p, 0, now);
+    for (const t of p.device.drain()) t.fail('purged');
   }
 
   /** Queues a device transfer; it moves as soon as the host asks (or already waits). */
   queue(address: number, transfer: LinkDeviceTransfer): void {
     const p = this.#pipe(address);
-    transfer.queue = p.device;
+    transfer.queue = p;
     p.device.push(transfer);
     this.#match(p);
   }
@@ -196,10 +290,38 @@ export class PacketEngine {
     else this.#matchOut(p);
   }
 
-  /** Ends `packets` packets on `p`: advances the toggle and the time line; returns the end time. */
-  #spend(p: EndpointPipe, packets: number): number {
+  /**
+   * Ends `packets` packets between `urb` and `req` on `p`: advances the toggle and the time line, and
+   * records the run as in flight (where both stood before it: `m`); returns the end time.
+   */
+  #spend(p: EndpointPipe, packets: number, urb: LinkUrb, req: LinkDeviceTransfer, m: RunStart, overflow = false): number {
+    const toggleBefore = p.toggle;
     if (packets & 1) p.toggle = p.toggle === 0 ? 1 : 0;
-    return this.#timeline.reserve(packets * p.slot);
+    const timeline = this.#timeline;
+    const units = packets * p.slot;
+    const end = timeline.reserve(units);
+    p.inFlight.add(
+      new Burst({
+        urb,
+        transfer: req,
+        stage: BURST_STAGE.BULK,
+        start: end - units,
+        end,
+        packets,
+        slot: p.slot,
+        maxPacket: p.maxPacketSize,
+        urbBytes: urb.actual - m.urbBefore,
+        transferBytes: req.offset - m.reqBefore,
+        urbBefore: m.urbBefore,
+        transferBefore: m.reqBefore,
+        urbZlpBefore: m.urbZlp,
+        transferZlpBefore: m.reqZlp,
+        toggleBefore,
+        overflow,
+      }),
+      timeline.nowUnits(),
+    );
+    return end;
   }
 
   /** Device → host. Host URBs end on a short packet, a ZLP, or when full (USB 2.0 §5.8.3). */
@@ -210,6 +332,7 @@ export class PacketEngine {
       const urb = p.host.peek();
       const req = p.device.peek();
       if (urb === undefined || req === undefined) return;
+      const m: RunStart = { urbBefore: urb.actual, reqBefore: req.offset, urbZlp: urb.zlpDone, reqZlp: req.zlpDone };
       let hostRem = urb.length - urb.actual;
       let devRem = req.length - req.offset;
       let packets = 0;
@@ -224,7 +347,7 @@ export class PacketEngine {
         packets = k;
       }
       if (hostRem === 0) {
-        const at = this.#spend(p, packets);
+        const at = this.#spend(p, packets, urb, req, m);
         p.host.shift();
         timeline.commitHost(urb, 'ok', at);
         if (devRem === 0 && !req.needsZlp(mps)) {
@@ -237,14 +360,14 @@ export class PacketEngine {
         if (req.needsZlp(mps)) {
           // The zero-length packet ends the host URB short.
           req.zlpDone = true;
-          const at = this.#spend(p, packets + 1);
+          const at = this.#spend(p, packets + 1, urb, req, m);
           p.host.shift();
           p.device.shift();
           timeline.commitHost(urb, 'ok', at);
           timeline.commitDevice(req, at);
         } else {
           // The device transfer ended on a whole packet: the host URB waits for more.
-          const at = this.#spend(p, packets);
+          const at = this.#spend(p, packets, urb, req, m);
           p.device.shift();
           timeline.commitDevice(req, at);
         }
@@ -256,7 +379,7 @@ export class PacketEngine {
         urb.buffer.set(req.data.subarray(req.offset, req.offset + pkt), urb.actual);
         urb.actual += pkt;
         req.offset += pkt;
-        const at = this.#spend(p, packets + 1);
+        const at = this.#spend(p, packets + 1, urb, req, m);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -270,7 +393,7 @@ export class PacketEngine {
       urb.buffer.set(req.data.subarray(req.offset, req.offset + hostRem), urb.actual);
       urb.actual += hostRem;
       req.offset += pkt;
-      const at = this.#spend(p, packets + 1);
+      const at = this.#spend(p, packets + 1, urb, req, m);
       p.host.shift();
       timeline.commitHost(urb, 'babble', at);
       if (req.offset === req.length && !req.needsZlp(mps)) {
@@ -288,6 +411,7 @@ export class PacketEngine {
       const urb = p.host.peek();
       const req = p.device.peek();
       if (urb === undefined || req === undefined) return;
+      const m: RunStart = { urbBefore: urb.actual, reqBefore: req.offset, urbZlp: urb.zlpDone, reqZlp: req.zlpDone };
       let hostRem = urb.length - urb.actual;
       let devRem = req.length - req.offset;
       let packets = 0;
@@ -302,7 +426,7 @@ export class PacketEngine {
         packets = k;
       }
       if (hostRem === 0 && !urb.needsZlp(mps)) {
-        const at = this.#spend(p, packets);
+        const at = this.#spend(p, packets, urb, req, m);
         p.host.shift();
         timeline.commitHost(urb, 'ok', at);
         if (devRem === 0) {
@@ -313,7 +437,7 @@ export class PacketEngine {
       }
       if (devRem === 0) {
         // Buffer full: the transfer completes; the host's next packet goes to the next buffer.
-        const at = this.#spend(p, packets);
+        const at = this.#spend(p, packets, urb, req, m);
         p.device.shift();
         timeline.commitDevice(req, at);
         continue;
@@ -321,7 +445,7 @@ export class PacketEngine {
       if (hostRem === 0) {
         // Zero-length packet (URB_ZERO_PACKET on an exact multiple, or a 0-byte URB).
         urb.zlpDone = true;
-        const at = this.#spend(p, packets + 1);
+        const at = this.#spend(p, packets + 1, urb, req, m);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -334,7 +458,7 @@ export class PacketEngine {
         req.data.set(urb.buffer.subarray(urb.actual, urb.actual + pkt), req.offset);
         urb.actual += pkt;
         req.offset += pkt;
-        const at = this.#spend(p, packets + 1);
+        const at = this.#spend(p, packets + 1, urb, req, m);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -349,7 +473,7 @@ export class PacketEngine {
       urb.actual += pkt;
       req.abortReason = 'overflow';
       req.abortDetail = `a ${pkt}-byte packet arrived with ${devRem} bytes left in the buffer`;
-      const at = this.#spend(p, packets + 1);
+      const at = this.#spend(p, packets + 1, urb, req, m, true);
       p.device.shift();
       timeline.commitDevice(req, at);
       if (urb.actual === urb.length && !urb.needsZlp(mps)) {

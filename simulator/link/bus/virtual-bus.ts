@@ -189,10 +189,16 @@ export class VirtualBus {
     return speed;
   }
 
-  /** Fails every URB and purges every endpoint: common part of detach and reset. */
+  /**
+   * Fails every URB and purges every endpoint: common part of detach and reset. Packets on the wire stop
+   * now: every URB and transfer reports the bytes that had crossed by now, not what its run would have moved.
+   */
   #teardown(outcome: UrbOutcome): void {
     this.#state.address = 0;
     this.#clearSuspend();
+    const now = this.#timeline.nowUnits();
+    this.ep0.cutInFlight(now);
+    this.endpoints.cutInFlight(now);
     this.#timeline.abortInFlight(outcome);
     this.ep0.teardown(outcome);
     for (const urb of this.#faults.held()) this.#timeline.completeNow(urb, outcome);
@@ -201,13 +207,17 @@ export class VirtualBus {
   }
 
   /**
-   * The host stops sending SOFs: after 3 ms of idle bus the device is suspended (USB 2.0 §7.1.7.6) and
-   * reports suspend. Transfers wait until {@link resume}.
+   * The host suspends the port: no new transfer starts, and once the packets already on the wire have
+   * crossed the host stops sending SOFs; after 3 ms of idle bus the device is suspended (USB 2.0 §7.1.7.6)
+   * and reports suspend. Transfers wait until {@link resume}.
+   * ASSUMPTION(link-suspend-busy-port): a suspend asked for while packets are on the wire lets them finish
+   * (a host suspends only an idle port: Linux runtime PM does not suspend a device with URBs in flight).
    */
   suspend(): void {
     if (!this.#state.connected || this.#state.suspended) return;
     this.#state.suspended = true;
-    this.#suspendTimer = this.clock.setTimer(3, () => {
+    const busyMs = this.#timeline.busyUntilMs - this.clock.now();
+    this.#suspendTimer = this.clock.setTimer(3 + (busyMs > 0 ? busyMs : 0), () => {
       this.#suspendTimer = undefined;
       if (!this.#state.suspended) return;
       this.#suspendNotified = true;
@@ -292,8 +302,8 @@ export class VirtualBus {
   }
 
   /**
-   * Unlinks a URB (libusb_cancel_transfer; `timeout` when its libusb timeout expired). Returns false if
-   * its outcome was already decided (it then completes normally).
+   * Unlinks a URB (libusb_cancel_transfer; `timeout` when its libusb timeout expired): it ends with the
+   * bytes that had crossed by now. Returns false if its bus time has elapsed (it then completes normally).
    */
   cancel(urb: LinkUrb, outcome: 'timeout' | 'cancelled'): boolean {
     if (urb.state === URB_STATE.HELD) {
@@ -301,14 +311,9 @@ export class VirtualBus {
       this.#timeline.completeNow(urb, outcome);
       return true;
     }
-    if (urb.state !== URB_STATE.QUEUED) return false;
-    if (urb.transferType === 'control') {
-      this.ep0.cancel(urb, outcome);
-      return true;
-    }
-    this.endpoints.unlink(urb);
-    this.#timeline.completeNow(urb, outcome);
-    return true;
+    if (urb.state !== URB_STATE.QUEUED && urb.state !== URB_STATE.COMMITTED) return false;
+    // A URB whose packets are on the wire stops now with what had crossed (packet-engine.ts, control-pipe.ts).
+    return urb.transferType === 'control' ? this.ep0.cancel(urb, outcome) : this.endpoints.cancelUrb(urb, outcome);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ export class DeviceTransfer extends PendingOp<number> implements UfxRequest<numb
   /** Set when the transfer ends without completing. */
   abortReason: UfxAbortReason | undefined;
   abortDetail: string | undefined;
-  /** The queue holding it while QUEUED (for cancel). */
+  /** The pipe it was given to (for cancel), from queueing until it ends. */
   queue: TransferQueue | undefined;
 
   constructor(data: Uint8Array, appendZlp = false) {
@@ -49,10 +49,16 @@ export class DeviceTransfer extends PendingOp<number> implements UfxRequest<numb
     return !this.zlpDone && (this.length === 0 || (this.appendZlp && this.length % maxPacketSize === 0));
   }
 
-  /** Cancels a transfer still waiting in its queue (CancelIoEx); false once its outcome is decided. */
+  /**
+   * Cancels the transfer (CancelIoEx, handle close): waiting, it leaves its queue; on the wire, it stops at
+   * the current bus time with the bytes already moved ({@link TransferQueue.cancel}). False once its
+   * outcome can no longer change.
+   */
   cancel(): boolean {
+    if (this.state === TRANSFER_STATE.DONE) return false;
+    const queue = this.queue;
+    if (queue !== undefined) return queue.cancel(this);
     if (this.state !== TRANSFER_STATE.QUEUED) return false;
-    this.queue?.remove(this);
     this.fail('cancelled');
     return true;
   }
