@@ -92,7 +92,9 @@ describe('UsbFnService: bus events (DESIGN.md §4 step 5)', () => {
   it('reports reset with the bus speed, then configured, and hands the function a context for that speed', async () => {
     await using w = await serviceWorld(probeFunction(), { speed: 'full' });
     await w.startConfigured();
+    // The host resets twice while enumerating (Linux hub_port_init), as a real host does.
     expect(w.service.log.ofKind('busEvent').map((e) => e.detail)).toEqual([
+      { type: 'reset', speed: 'full' },
       { type: 'reset', speed: 'full' },
       { type: 'configured', configurationValue: 1 },
     ]);
