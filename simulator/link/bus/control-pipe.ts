@@ -130,25 +130,9 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
     const slot = this.#state.slots.control;
     const units = packets * slot;
     const end = timeline.reserve(units);
+    const urbBefore = stage === BURST_STAGE.STATUS ? ctl.actual : 0;
     this.#inFlight.add(
-      new Burst({
-        urb: ctl,
-        transfer: t,
-        stage,
-        start: end - units,
-        end,
-        packets,
-        slot,
-        maxPacket: this.#state.ep0MaxPacket,
-        urbBytes,
-        transferBytes,
-        urbBefore: stage === BURST_STAGE.STATUS ? ctl.actual : 0,
-        transferBefore: 0,
-        urbZlpBefore: false,
-        transferZlpBefore: false,
-        toggleBefore: 0,
-        overflow,
-      }),
+      new Burst(ctl, t, stage, end - units, end, packets, slot, this.#state.ep0MaxPacket, urbBytes, transferBytes, urbBefore, 0, false, false, 0, overflow),
       timeline.nowUnits(),
     );
     return end;

@@ -12,63 +12,32 @@ import type { LinkDeviceTransfer, LinkUrb } from '../link-contract.js';
 export const BURST_STAGE = { BULK: 0, DATA: 1, STATUS: 2, REPLY: 3 } as const;
 export type BurstStage = (typeof BURST_STAGE)[keyof typeof BURST_STAGE];
 
-/** One run of packets on one pipe: `packets` slots of `slot` bus units from `start`, whole packets of `maxPacket` first. */
+/**
+ * One run of packets on one pipe: `packets` slots of `slot` bus units ending at `end`, whole packets of
+ * `maxPacket` first. Positional fields (no init object): one is made per matched run on the hot path.
+ */
 export class Burst {
-  readonly urb: LinkUrb | undefined;
-  readonly transfer: LinkDeviceTransfer | undefined;
-  readonly stage: BurstStage;
-  readonly start: number;
-  readonly end: number;
-  readonly packets: number;
-  readonly slot: number;
-  readonly maxPacket: number;
-  /** Bytes the run added to the URB (`actual`) and to the transfer (`offset`); they differ for babble/overflow. */
-  readonly urbBytes: number;
-  readonly transferBytes: number;
-  readonly urbBefore: number;
-  readonly transferBefore: number;
-  readonly urbZlpBefore: boolean;
-  readonly transferZlpBefore: boolean;
-  /** Data toggle of the pipe before the run (bulk pipes). */
-  readonly toggleBefore: 0 | 1;
-  /** The run's last packet overflowed the device buffer (the transfer's abortReason was set by it). */
-  readonly overflow: boolean;
-
-  constructor(init: {
-    urb: LinkUrb | undefined;
-    transfer: LinkDeviceTransfer | undefined;
-    stage: BurstStage;
-    start: number;
-    end: number;
-    packets: number;
-    slot: number;
-    maxPacket: number;
-    urbBytes: number;
-    transferBytes: number;
-    urbBefore: number;
-    transferBefore: number;
-    urbZlpBefore: boolean;
-    transferZlpBefore: boolean;
-    toggleBefore: 0 | 1;
-    overflow: boolean;
-  }) {
-    this.urb = init.urb;
-    this.transfer = init.transfer;
-    this.stage = init.stage;
-    this.start = init.start;
-    this.end = init.end;
-    this.packets = init.packets;
-    this.slot = init.slot;
-    this.maxPacket = init.maxPacket;
-    this.urbBytes = init.urbBytes;
-    this.transferBytes = init.transferBytes;
-    this.urbBefore = init.urbBefore;
-    this.transferBefore = init.transferBefore;
-    this.urbZlpBefore = init.urbZlpBefore;
-    this.transferZlpBefore = init.transferZlpBefore;
-    this.toggleBefore = init.toggleBefore;
-    this.overflow = init.overflow;
-  }
+  constructor(
+    readonly urb: LinkUrb | undefined,
+    readonly transfer: LinkDeviceTransfer | undefined,
+    readonly stage: BurstStage,
+    readonly start: number,
+    readonly end: number,
+    readonly packets: number,
+    readonly slot: number,
+    readonly maxPacket: number,
+    /** Bytes the run added to the URB (`actual`) and to the transfer (`offset`); they differ for babble/overflow. */
+    readonly urbBytes: number,
+    readonly transferBytes: number,
+    readonly urbBefore: number,
+    readonly transferBefore: number,
+    readonly urbZlpBefore: boolean,
+    readonly transferZlpBefore: boolean,
+    /** Data toggle of the pipe before the run (bulk pipes). */
+    readonly toggleBefore: 0 | 1,
+    /** The run's last packet overflowed the device buffer (the transfer's abortReason was set by it). */
+    readonly overflow: boolean,
+  ) {}
 
   /** Whole packets of this run that had crossed the bus by bus time `now`. */
   packetsAt(now: number): number {
@@ -96,6 +65,7 @@ export interface CutResult {
  */
 export class InFlight {
   #bursts: Burst[] = [];
+  #head = 0;
 
   /** Records a run; forgets the runs that ended by `now`. */
   add(burst: Burst, now: number): void {
@@ -106,15 +76,24 @@ export class InFlight {
   /** Drops the runs whose bus time ended by `now`. */
   prune(now: number): void {
     const b = this.#bursts;
-    let i = 0;
-    while (i < b.length && b[i]!.end <= now) i++;
-    if (i > 0) this.#bursts = i === b.length ? [] : b.slice(i);
+    let h = this.#head;
+    while (h < b.length && b[h]!.end <= now) b[h++] = undefined as unknown as Burst;
+    if (h === b.length) {
+      b.length = 0;
+      h = 0;
+    } else if (h > 64) {
+      this.#bursts = b.slice(h);
+      h = 0;
+    }
+    this.#head = h;
   }
 
   /** Index of the first run still on the wire at `now` that moved data of `x`, or -1. */
   firstLive(x: LinkUrb | LinkDeviceTransfer, now: number): number {
     this.prune(now);
-    return this.#bursts.findIndex((b) => b.involves(x));
+    const b = this.#bursts;
+    for (let i = this.#head; i < b.length; i++) if (b[i]!.involves(x)) return i;
+    return -1;
   }
 
   /** The stage of run `index` (after {@link firstLive}). */
@@ -125,17 +104,19 @@ export class InFlight {
   /** True when some run is still on the wire at `now`. */
   busy(now: number): boolean {
     this.prune(now);
-    return this.#bursts.length > 0;
+    return this.#bursts.length > this.#head;
   }
 
   /**
-   * Stops the wire at `now` from run `index` on: every URB and transfer in those runs is set back to where
-   * it stood when the last whole packet before `now` had crossed (`actual`, `offset`, their ZLP flags and an
-   * overflow the run caused). States are left to the caller. The runs are forgotten.
+   * Stops the wire at `now` from run `index` on (an index from {@link firstLive}, or {@link busy}'s first):
+   * every URB and transfer in those runs is set back to where it stood when the last whole packet before
+   * `now` had crossed (`actual`, `offset`, their ZLP flags and an overflow the run caused). States are left to
+   * the caller. The runs are forgotten.
    */
   cutFrom(index: number, now: number): CutResult {
-    const bursts = this.#bursts.slice(index);
-    this.#bursts = this.#bursts.slice(0, index);
+    const from = index < this.#head ? this.#head : index;
+    const bursts = this.#bursts.slice(from);
+    this.#bursts.length = from;
     const first = bursts[0];
     if (first === undefined) return { bursts, packetsDone: 0 };
     const packetsDone = first.packetsAt(now);
@@ -169,7 +150,7 @@ export class InFlight {
   /** {@link cutFrom} for every run still on the wire (detach, reset). */
   cutAll(now: number): CutResult {
     this.prune(now);
-    return this.cutFrom(0, now);
+    return this.cutFrom(this.#head, now);
   }
 }
 

@@ -22,13 +22,6 @@ import type { CompletionTimeline } from './completion-timeline.js';
 import { Fifo } from './fifo.js';
 import { BURST_STAGE, Burst, InFlight, lastOnTheBus } from './in-flight.js';
 
-/** Where a URB and a device transfer stood when a run of packets between them began. */
-interface RunStart {
-  readonly urbBefore: number;
-  readonly reqBefore: number;
-  readonly urbZlp: boolean;
-  readonly reqZlp: boolean;
-}
 
 /** A snapshot of one endpoint for scenarios and tests. */
 export interface EndpointState {
@@ -292,33 +285,17 @@ export class PacketEngine {
 
   /**
    * Ends `packets` packets between `urb` and `req` on `p`: advances the toggle and the time line, and
-   * records the run as in flight (where both stood before it: `m`); returns the end time.
+   * records the run as in flight (where both stood before it); returns the end time. The ZLP flags before the
+   * run are recovered from the run itself: only its last packet can be a ZLP.
    */
-  #spend(p: EndpointPipe, packets: number, urb: LinkUrb, req: LinkDeviceTransfer, m: RunStart, overflow = false): number {
+  #spend(p: EndpointPipe, packets: number, urb: LinkUrb, req: LinkDeviceTransfer, urbBefore: number, reqBefore: number, overflow = false): number {
     const toggleBefore = p.toggle;
     if (packets & 1) p.toggle = p.toggle === 0 ? 1 : 0;
     const timeline = this.#timeline;
     const units = packets * p.slot;
     const end = timeline.reserve(units);
     p.inFlight.add(
-      new Burst({
-        urb,
-        transfer: req,
-        stage: BURST_STAGE.BULK,
-        start: end - units,
-        end,
-        packets,
-        slot: p.slot,
-        maxPacket: p.maxPacketSize,
-        urbBytes: urb.actual - m.urbBefore,
-        transferBytes: req.offset - m.reqBefore,
-        urbBefore: m.urbBefore,
-        transferBefore: m.reqBefore,
-        urbZlpBefore: m.urbZlp,
-        transferZlpBefore: m.reqZlp,
-        toggleBefore,
-        overflow,
-      }),
+      new Burst(urb, req, BURST_STAGE.BULK, end - units, end, packets, p.slot, p.maxPacketSize, urb.actual - urbBefore, req.offset - reqBefore, urbBefore, reqBefore, false, false, toggleBefore, overflow),
       timeline.nowUnits(),
     );
     return end;
@@ -332,7 +309,8 @@ export class PacketEngine {
       const urb = p.host.peek();
       const req = p.device.peek();
       if (urb === undefined || req === undefined) return;
-      const m: RunStart = { urbBefore: urb.actual, reqBefore: req.offset, urbZlp: urb.zlpDone, reqZlp: req.zlpDone };
+      const urbBefore = urb.actual;
+      const reqBefore = req.offset;
       let hostRem = urb.length - urb.actual;
       let devRem = req.length - req.offset;
       let packets = 0;
@@ -347,7 +325,7 @@ export class PacketEngine {
         packets = k;
       }
       if (hostRem === 0) {
-        const at = this.#spend(p, packets, urb, req, m);
+        const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
         p.host.shift();
         timeline.commitHost(urb, 'ok', at);
         if (devRem === 0 && !req.needsZlp(mps)) {
@@ -360,14 +338,14 @@ export class PacketEngine {
         if (req.needsZlp(mps)) {
           // The zero-length packet ends the host URB short.
           req.zlpDone = true;
-          const at = this.#spend(p, packets + 1, urb, req, m);
+          const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
           p.host.shift();
           p.device.shift();
           timeline.commitHost(urb, 'ok', at);
           timeline.commitDevice(req, at);
         } else {
           // The device transfer ended on a whole packet: the host URB waits for more.
-          const at = this.#spend(p, packets, urb, req, m);
+          const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
           p.device.shift();
           timeline.commitDevice(req, at);
         }
@@ -379,7 +357,7 @@ export class PacketEngine {
         urb.buffer.set(req.data.subarray(req.offset, req.offset + pkt), urb.actual);
         urb.actual += pkt;
         req.offset += pkt;
-        const at = this.#spend(p, packets + 1, urb, req, m);
+        const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -393,7 +371,7 @@ export class PacketEngine {
       urb.buffer.set(req.data.subarray(req.offset, req.offset + hostRem), urb.actual);
       urb.actual += hostRem;
       req.offset += pkt;
-      const at = this.#spend(p, packets + 1, urb, req, m);
+      const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
       p.host.shift();
       timeline.commitHost(urb, 'babble', at);
       if (req.offset === req.length && !req.needsZlp(mps)) {
@@ -411,7 +389,8 @@ export class PacketEngine {
       const urb = p.host.peek();
       const req = p.device.peek();
       if (urb === undefined || req === undefined) return;
-      const m: RunStart = { urbBefore: urb.actual, reqBefore: req.offset, urbZlp: urb.zlpDone, reqZlp: req.zlpDone };
+      const urbBefore = urb.actual;
+      const reqBefore = req.offset;
       let hostRem = urb.length - urb.actual;
       let devRem = req.length - req.offset;
       let packets = 0;
@@ -426,7 +405,7 @@ export class PacketEngine {
         packets = k;
       }
       if (hostRem === 0 && !urb.needsZlp(mps)) {
-        const at = this.#spend(p, packets, urb, req, m);
+        const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
         p.host.shift();
         timeline.commitHost(urb, 'ok', at);
         if (devRem === 0) {
@@ -437,7 +416,7 @@ export class PacketEngine {
       }
       if (devRem === 0) {
         // Buffer full: the transfer completes; the host's next packet goes to the next buffer.
-        const at = this.#spend(p, packets, urb, req, m);
+        const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
         p.device.shift();
         timeline.commitDevice(req, at);
         continue;
@@ -445,7 +424,7 @@ export class PacketEngine {
       if (hostRem === 0) {
         // Zero-length packet (URB_ZERO_PACKET on an exact multiple, or a 0-byte URB).
         urb.zlpDone = true;
-        const at = this.#spend(p, packets + 1, urb, req, m);
+        const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -458,7 +437,7 @@ export class PacketEngine {
         req.data.set(urb.buffer.subarray(urb.actual, urb.actual + pkt), req.offset);
         urb.actual += pkt;
         req.offset += pkt;
-        const at = this.#spend(p, packets + 1, urb, req, m);
+        const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -473,7 +452,7 @@ export class PacketEngine {
       urb.actual += pkt;
       req.abortReason = 'overflow';
       req.abortDetail = `a ${pkt}-byte packet arrived with ${devRem} bytes left in the buffer`;
-      const at = this.#spend(p, packets + 1, urb, req, m, true);
+      const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore, true);
       p.device.shift();
       timeline.commitDevice(req, at);
       if (urb.actual === urb.length && !urb.needsZlp(mps)) {
