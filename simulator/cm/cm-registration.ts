@@ -66,6 +66,8 @@ export interface CmDeliveryContext {
   record(entry: Omit<CmDeliveryLogEntry, 'kind' | 'seq' | 'timeMs'>): void;
   /** The registration is gone: stop routing notifications to it. */
   forget(registration: SimCmRegistration): void;
+  /** Whether an unregister with notifications queued delivers the first of them before it returns (seeded). */
+  deliverOneDuringUnregister(): boolean;
 }
 
 interface Delivery {
@@ -121,15 +123,20 @@ export class SimCmRegistration implements CmRegistration {
   }
 
   /**
-   * CM_Unregister_Notification. After it resolves no callback of this registration runs again;
-   * notifications still queued for it are discarded (logged as `discarded`).
+   * CM_Unregister_Notification. After it resolves no callback of this registration runs again. A
+   * notification already queued for it may still be delivered before it resolves (the first one, when the
+   * model's seeded draw says so: {@link CmDeliveryContext.deliverOneDuringUnregister}); the others are
+   * discarded (logged as `discarded`).
+   * ASSUMPTION(cm-unregister-late-delivery): one queued notification at most is delivered late, one clock
+   * turn after the call; the CM_Unregister_Notification remarks only warn that notifications may arrive
+   * after the decision to unregister, and say the call waits for callbacks in progress.
    *
    * @throws SimulatorError SIM_UNREGISTER_IN_CALLBACK when called from inside this registration's own
-   * callback: on Windows CM_Unregister_Notification waits for that callback to return, a deadlock (D-CM).
-   * The registration stays active.
+   * callback: on Windows CM_Unregister_Notification waits for that callback to return, a deadlock
+   * (docs/reference/configuration-manager.md#unregister-rule). The registration stays active.
    * @throws ConfigRetError CR_INVALID_POINTER on a second call.
-   * ASSUMPTION (reference §3.3, ReactOS-style validation): an HCMNOTIFICATION that was already
-   * unregistered is reported as CR_INVALID_POINTER.
+   * ASSUMPTION(cm-second-unregister): an HCMNOTIFICATION that was already unregistered is reported as
+   * CR_INVALID_POINTER (ReactOS-style validation).
    * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_unregister_notification
    */
   unregister(): Promise<void> {
@@ -137,7 +144,8 @@ export class SimCmRegistration implements CmRegistration {
       const err = new SimulatorError(
         'SIM_UNREGISTER_IN_CALLBACK',
         `CM_Unregister_Notification(${this.id}) was called from inside that registration's own callback. ` +
-          'On Windows this deadlocks: CM_Unregister_Notification waits for the in-flight callback to return (D-CM). ' +
+          'On Windows this deadlocks: CM_Unregister_Notification waits for the in-flight callback to return ' +
+          '(docs/reference/configuration-manager.md#unregister-rule). ' +
           'Defer it to another task (queueMicrotask, a scheduled work item) and return from the callback first.',
         { registrationId: this.id },
       );
@@ -153,8 +161,9 @@ export class SimCmRegistration implements CmRegistration {
       );
     }
     this.#active = false;
-    const dropped = this.#queue.splice(0);
-    for (const d of dropped) {
+    const queued = this.#queue.splice(0);
+    const late = queued.length > 0 && this.#ctx.deliverOneDuringUnregister() ? queued.shift() : undefined;
+    for (const d of queued) {
       this.#record(d, 'discarded', undefined, WIN32_ERROR.ERROR_SUCCESS, undefined);
       if (d.done) {
         const done = d.done;
@@ -162,9 +171,15 @@ export class SimCmRegistration implements CmRegistration {
       }
     }
     this.#ctx.forget(this);
-    // ASSUMPTION (D-CM "waits for in-flight callbacks"): nothing to wait for in sim. Callbacks are synchronous
-    // JS and this call is not inside ours, so none is in flight; queued notifications were discarded above.
-    return Promise.resolve();
+    // ASSUMPTION(cm-unregister-no-wait): otherwise nothing to wait for. Callbacks are synchronous JS and this
+    // call is not inside ours, so none is in flight.
+    if (late === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#ctx.clock.setTimer(0, () => {
+        this.#deliver(late, true);
+        resolve();
+      });
+    });
   }
 
   #schedule(): void {
@@ -178,6 +193,12 @@ export class SimCmRegistration implements CmRegistration {
     if (!this.#active) return;
     const d = this.#queue.shift();
     if (d === undefined) return;
+    this.#deliver(d, false);
+    this.#schedule();
+  }
+
+  /** Runs the callback for `d` (or loses it to a drop fault), records it and tells its `done`. */
+  #deliver(d: Delivery, duringUnregister: boolean): void {
     let effective: number = WIN32_ERROR.ERROR_SUCCESS;
     if (this.#ctx.consumeDrop(d.action)) {
       // ASSUMPTION (DESIGN.md §5 fault "dropped notification"): a lost DEVICEQUERYREMOVE counts as not vetoed.
@@ -205,11 +226,10 @@ export class SimCmRegistration implements CmRegistration {
         effective = checked.effective;
         error = checked.error;
       }
-      this.#record(d, 'delivered', typeof result === 'number' ? result : undefined, effective, error ?? this.#misuse);
+      this.#record(d, 'delivered', typeof result === 'number' ? result : undefined, effective, error ?? this.#misuse, duringUnregister);
       this.#misuse = undefined;
     }
     d.done?.(effective);
-    this.#schedule();
   }
 
   #record(
@@ -218,8 +238,10 @@ export class SimCmRegistration implements CmRegistration {
     result: number | undefined,
     effectiveResult: number,
     error: SimulatorError | undefined,
+    duringUnregister = false,
   ): void {
     this.#ctx.record({
+      ...(duringUnregister ? { duringUnregister: true as const } : {}),
       registrationId: this.id,
       filterType: this.match.type,
       action: d.action,

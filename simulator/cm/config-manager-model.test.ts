@@ -26,7 +26,7 @@ const {
 } = CM_NOTIFY_ACTION;
 const { ERROR_SUCCESS, ERROR_CANCELLED } = WIN32_ERROR;
 
-function setup(opts: { seed?: number; latency?: { min: number; max: number } } = {}): {
+function setup(opts: { seed?: number; latency?: { min: number; max: number }; deliverDuringUnregister?: number } = {}): {
   clock: VirtualClock;
   cm: ConfigManagerModel;
 } {
@@ -35,6 +35,7 @@ function setup(opts: { seed?: number; latency?: { min: number; max: number } } =
     clock,
     random: new SeededRandom(opts.seed ?? 3),
     notificationLatencyMs: opts.latency,
+    deliverDuringUnregister: opts.deliverDuringUnregister ?? 0,
   });
   return { clock, cm };
 }
@@ -256,7 +257,7 @@ describe('ConfigManagerModel: unregistering', () => {
   });
 
   it('accepts an unregister deferred out of the callback; nothing is delivered after it resolves', async () => {
-    const { clock, cm } = setup();
+    const { clock, cm } = setup({ deliverDuringUnregister: 0 });
     const r = recorder();
     let done: Promise<void> | undefined;
     const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, (action, data) => {
@@ -273,6 +274,58 @@ describe('ConfigManagerModel: unregistering', () => {
     expect(r.seen).toEqual(['INTERFACEARRIVAL']);
     // The second arrival was queued when the unregister came: discarded, not delivered.
     expect(cm.deliveries(reg.id).map((e) => e.outcome)).toEqual(['delivered', 'discarded']);
+  });
+
+  it('ASSUMPTION(cm-unregister-late-delivery): an unregister may deliver one notification already queued before it returns', async () => {
+    const { clock, cm } = setup({ deliverDuringUnregister: 1 });
+    const r = recorder();
+    let done: Promise<void> | undefined;
+    let resolvedAfter: string[] | undefined;
+    const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, (action, data) => {
+      if (done === undefined) {
+        queueMicrotask(() => {
+          done = reg.unregister().then(() => void (resolvedAfter = [...r.seen]));
+        });
+      }
+      return r.listener(action, data);
+    });
+    cm.addDevice(DEV, [{ classGuid: GUID }, { classGuid: GUID, referenceString: 'b' }, { classGuid: GUID, referenceString: 'c' }]);
+    await clock.idle();
+    await done;
+    // The second arrival was queued when the unregister came: it still arrived before the unregister returned.
+    expect(resolvedAfter).toEqual(['INTERFACEARRIVAL', 'INTERFACEARRIVAL']);
+    // The third was discarded at the unregister call, before the late delivery of the second.
+    expect(cm.deliveries(reg.id).map((e) => [e.outcome, e.duringUnregister ?? false])).toEqual([
+      ['delivered', false],
+      ['discarded', false],
+      ['delivered', true],
+    ]);
+    cm.addDevice(DEV2, [{ classGuid: GUID }]);
+    await clock.idle();
+    expect(r.seen).toHaveLength(2);
+  });
+
+  it('draws the late delivery from the seeded random source (deliverDuringUnregister 0.5): same seed, same choice', async () => {
+    const outcomes = async (seed: number): Promise<string[]> => {
+      const { clock, cm } = setup({ seed, deliverDuringUnregister: 0.5 });
+      const choices: string[] = [];
+      for (let i = 0; i < 16; i++) {
+        let done: Promise<void> | undefined;
+        const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, () => {
+          queueMicrotask(() => (done ??= reg.unregister()));
+          return ERROR_SUCCESS;
+        });
+        const id = `USBFN\\LOOPBACK\\5&1a2b3c&0&${i + 10}`;
+        cm.addDevice(id, [{ classGuid: GUID }, { classGuid: GUID, referenceString: 'b' }]);
+        await clock.idle();
+        await done;
+        choices.push(cm.deliveries(reg.id)[1]!.outcome);
+      }
+      return choices;
+    };
+    const a = await outcomes(7);
+    expect(await outcomes(7)).toEqual(a);
+    expect(new Set(a)).toEqual(new Set(['delivered', 'discarded']));
   });
 
   it('fails a second unregister with CR_INVALID_POINTER (ASSUMPTION)', async () => {
@@ -385,7 +438,7 @@ describe('ConfigManagerModel: query-remove', () => {
     await expect(cm2.queryAndRemove(DEV)).resolves.toBe('vetoed');
   });
 
-  it('counts a handle closed by a promise chain the QUERYREMOVE callback started (async close in sim)', async () => {
+  it('ASSUMPTION(cm-open-handle-veto): counts only handles closed before the QUERYREMOVE callback returned; a close after an await vetoes', async () => {
     const { cm } = setup();
     cm.addDevice(DEV, [{ classGuid: GUID }]);
     const h = cm.openHandle(LINK)!;
@@ -396,6 +449,15 @@ describe('ConfigManagerModel: query-remove', () => {
     };
     cm.register({ type: 'deviceHandle', handle: h }, (a) => {
       if (a === QUERYREMOVE) void asyncClose();
+      return ERROR_SUCCESS;
+    });
+    await expect(cm.queryAndRemove(DEV)).resolves.toBe('vetoed');
+    expect(h.isOpen).toBe(false); // it did close, but too late
+    expect(cm.log.at(-1)).toMatchObject({ kind: 'pnp', outcome: 'vetoed', detail: expect.stringMatching(/still open after DEVICEQUERYREMOVE/) });
+    // Closed inside the callback, before it returns: the removal goes ahead.
+    const h2 = cm.openHandle(LINK)!;
+    cm.register({ type: 'deviceHandle', handle: h2 }, (a) => {
+      if (a === QUERYREMOVE) h2.close();
       return ERROR_SUCCESS;
     });
     await expect(cm.queryAndRemove(DEV)).resolves.toBe('removed');

@@ -49,6 +49,12 @@ export interface ConfigManagerModelOptions {
    * delivery. Default 0: deliveries happen on the next clock turn at the same virtual instant.
    */
   readonly notificationLatencyMs?: { readonly min: number; readonly max: number } | undefined;
+  /**
+   * Probability (0..1, drawn from the seeded random source) that CM_Unregister_Notification with
+   * notifications still queued for the registration delivers the first of them before it returns, as the
+   * CM_Unregister_Notification remarks warn can happen. Default 0.5: seeds explore both orders.
+   */
+  readonly deliverDuringUnregister?: number | undefined;
 }
 
 /** One interface of a device given to {@link ConfigManagerModel.addDevice}. */
@@ -101,6 +107,10 @@ export class ConfigManagerModel {
       );
     }
     this.#latency = lat;
+    const late = options.deliverDuringUnregister ?? 0.5;
+    if (!(late >= 0 && late <= 1)) {
+      throw new SimulatorError('SIM_BAD_OPTION', `deliverDuringUnregister ${late} is not a probability: use 0..1`);
+    }
     this.#ctx = {
       clock: this.#clock,
       nextLatencyMs: () => this.#nextLatencyMs(),
@@ -111,6 +121,7 @@ export class ConfigManagerModel {
       forget: (reg) => {
         this.#regs.delete(reg);
       },
+      deliverOneDuringUnregister: () => late > 0 && (late >= 1 || this.#random.next() < late),
     };
   }
 
@@ -235,10 +246,17 @@ export class ConfigManagerModel {
   queryAndRemove(instanceId: string): Promise<'removed' | 'vetoed'> {
     return this.#enqueueOp(async () => {
       const inc = this.#presentDevice('queryAndRemove', instanceId);
-      const results = await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE);
-      await this.#nextTurn();
+      // The open handles are counted the moment the last callback returns: only what a callback closed
+      // synchronously counts as closed (a close after an `await` comes too late, as on Windows).
+      let open: CmHandle[] = [];
+      const results = await this.#fanOutAndWait(
+        this.#handleRegs(inc),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE,
+        inc.instanceId,
+        handleEvent(GUID_NULL, 0, EMPTY),
+        () => (open = [...inc.openHandles]),
+      );
       const vetoer = results.find((r) => r.result === WIN32_ERROR.ERROR_CANCELLED);
-      const open = [...inc.openHandles];
       if (vetoer !== undefined || open.length > 0) {
         const why =
           vetoer !== undefined
@@ -475,11 +493,6 @@ export class ConfigManagerModel {
     return p;
   }
 
-  /** One clock turn: the microtasks every callback started have run by then. */
-  #nextTurn(): Promise<void> {
-    return new Promise((resolve) => this.#clock.setTimer(0, resolve));
-  }
-
   #presentDevice(op: string, instanceId: string): DeviceIncarnation {
     const inc = this.#devices.get(lookupKey(instanceId));
     if (inc === undefined || inc.state !== 'present') {
@@ -551,22 +564,31 @@ export class ConfigManagerModel {
     for (const r of [...regs]) r.enqueue(action, data, target);
   }
 
-  /** Queues one event to a snapshot of registrations and resolves once each delivery was made (or lost). */
+  /**
+   * Queues one event to a snapshot of registrations and resolves once each delivery was made (or lost).
+   * `whenAllReturned` runs synchronously as the last callback returns, before any microtask it started.
+   */
   #fanOutAndWait(
     regs: Iterable<SimCmRegistration>,
     action: number,
     target: string,
     data: Uint8Array,
+    whenAllReturned?: () => void,
   ): Promise<{ registrationId: string; result: number }[]> {
     const snapshot = [...regs];
-    if (snapshot.length === 0) return Promise.resolve([]);
+    if (snapshot.length === 0) {
+      whenAllReturned?.();
+      return Promise.resolve([]);
+    }
     return new Promise((resolve) => {
       const results: { registrationId: string; result: number }[] = [];
       let left = snapshot.length;
       for (const r of snapshot) {
         r.enqueue(action, data, target, (result) => {
           results.push({ registrationId: r.id, result });
-          if (--left === 0) resolve(results);
+          if (--left > 0) return;
+          whenAllReturned?.();
+          resolve(results);
         });
       }
     });

@@ -51,7 +51,7 @@ import { DEFAULT_EVENT_QUEUE_DEPTH } from './event-queue.js';
 import { checkInput, checkOutput } from './ioctl-buffer-checks.js';
 import { IoRequest, type IoCompletion } from './io-request.js';
 import { FunctionPipes, type DescriptorSetProvider } from './pipes.js';
-import { GENERIC_ALL, GENERIC_READ, GENERIC_WRITE, requestWin32, UsbFnFileObject, type CreateResult } from './usbfn-file-object.js';
+import { grantedAccess, requestWin32, UsbFnFileObject, type CreateResult } from './usbfn-file-object.js';
 
 const S = NTSTATUS;
 const EMPTY = new Uint8Array(0);
@@ -67,8 +67,9 @@ export interface GenericUsbFnModelOptions {
   /** Per-handle bus-event queue depth. ASSUMPTION (reference §6.1, depth unpublished): 32. */
   readonly eventQueueDepth?: number | undefined;
   /**
-   * One open handle at a time; a second CreateFileW fails with STATUS_SHARING_VIOLATION (32).
-   * ASSUMPTION (reference §4: exclusivity not documented): default true.
+   * The device is exclusive (WdfDeviceInitSetExclusive): one open handle at a time, a second CreateFileW fails
+   * with STATUS_ACCESS_DENIED (ERROR_ACCESS_DENIED, 5). `false`: several handles, each with its own event queue
+   * (the I/O manager checks no share access on a device open). ASSUMPTION(drv-exclusive-open): default true.
    */
   readonly exclusive?: boolean | undefined;
   /**
@@ -152,22 +153,20 @@ export class GenericUsbFnModel {
   // IRP_MJ_CREATE / IRP_MJ_CLEANUP / surprise removal
 
   /**
-   * IRP_MJ_CREATE with `desiredAccess` (GENERIC_READ | GENERIC_WRITE from CreateFileW).
-   * ASSUMPTION (reference §4): exclusive device → a second open fails with STATUS_SHARING_VIOLATION (32).
+   * IRP_MJ_CREATE with `desiredAccess` (GENERIC_READ | GENERIC_WRITE from CreateFileW). The I/O manager
+   * checks no share access when a device (not a file system) is opened; an exclusive device fails a second
+   * open with STATUS_ACCESS_DENIED.
+   * ASSUMPTION(drv-exclusive-open): GenericUSBFn's device is exclusive (option `exclusive`, default true).
    */
   create(desiredAccess: number): CreateResult {
     if ((this.#options.exclusive ?? true) && this.openHandles > 0) {
-      this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: undefined, action: 'open', outcome: 'ERROR_SHARING_VIOLATION' });
+      this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: undefined, action: 'open', outcome: 'ERROR_ACCESS_DENIED' });
       return {
-        status: S.STATUS_SHARING_VIOLATION,
-        detail: 'the function is already open; GenericUSBFn.sys is modelled as exclusive (one handle at a time): close the other handle first',
+        status: S.STATUS_ACCESS_DENIED,
+        detail: 'the function is already open and its device is modelled as exclusive (one handle at a time): close the other handle first',
       };
     }
-    const all = (desiredAccess & GENERIC_ALL) !== 0;
-    const granted =
-      (all || (desiredAccess & (GENERIC_READ | FILE_READ_DATA)) !== 0 ? FILE_READ_DATA : 0) |
-      (all || (desiredAccess & (GENERIC_WRITE | FILE_WRITE_DATA)) !== 0 ? FILE_WRITE_DATA : 0);
-    const file = new UsbFnFileObject(this, this.#nextHandle++, granted, this.#options.eventQueueDepth ?? DEFAULT_EVENT_QUEUE_DEPTH);
+    const file = new UsbFnFileObject(this, this.#nextHandle++, grantedAccess(desiredAccess), this.#options.eventQueueDepth ?? DEFAULT_EVENT_QUEUE_DEPTH);
     this.#files.add(file);
     this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: file.id, action: 'open', outcome: 'ERROR_SUCCESS' });
     return { status: 0, file };

@@ -27,10 +27,10 @@ describe('open (CreateFileW)', () => {
     expect(isGone(err)).toBe(true);
   });
 
-  it('ASSUMPTION: the function opens exclusively: a second open fails with ERROR_SHARING_VIOLATION (32) until the first closes', async () => {
+  it('ASSUMPTION(drv-exclusive-open): the device is exclusive: a second open fails with ERROR_ACCESS_DENIED (5) until the first closes', async () => {
     const rig = makeSimDriverRig();
     const first = await openFile(rig);
-    await expect(openFile(rig)).rejects.toMatchObject({ api: 'CreateFileW', win32: 32 });
+    await expect(openFile(rig)).rejects.toMatchObject({ api: 'CreateFileW', win32: 5, win32Name: 'ERROR_ACCESS_DENIED' });
     await first.close();
     const second = await openFile(rig);
     expect(second.isOpen).toBe(true);
