@@ -36,7 +36,7 @@ test('cancels the device transfers in flight and waits for the device again', { 
     return session.reopenAgent();
   });
   const counters = await again.getCounters();
-  await assumption('§6.2', 'pending TRANSFER_IN ends with ERROR_OPERATION_ABORTED when the device is removed', () => {
+  await assumption('drv-removed-while-open', 'pending TRANSFER_IN ends with ERROR_OPERATION_ABORTED when the device is removed', () => {
     expect(counters.cancelledTransfers).toBe(1);
     expect(counters.failedTransfers).toBe(0);
   });

@@ -5,7 +5,7 @@
  */
 import type { SimulatorError } from '../../core/index.js';
 
-/** The CM_NOTIFY_FILTER_TYPE of a registration, without its prefix (reference §3.3). */
+/** The CM_NOTIFY_FILTER_TYPE of a registration, without its prefix (docs/reference/configuration-manager.md#actions). */
 export type CmFilterType = 'deviceInterface' | 'deviceHandle' | 'deviceInstance';
 
 /**

@@ -2,14 +2,18 @@
  * One simulated CM_Register_Notification registration: its filter, its callback, and the queue
  * that delivers notifications to it one at a time on the virtual clock.
  *
- * Delivery rules (D-CM, CM_Register_Notification / CM_Unregister_Notification remarks; reference §3.2):
+ * Delivery rules (*CM pages*: CM_Register_Notification / CM_Unregister_Notification remarks;
+ * docs/reference/configuration-manager.md#callback):
  * - asynchronous: a notification is never delivered inside the call that caused it; it is scheduled
- *   on the clock (`setTimer`, zero or configured latency);
+ *   on the clock (`setTimer`, zero or configured latency). ASSUMPTION(cm-worker-thread), ASSUMPTION(cm-latency);
  * - serialized per registration: the next callback of a registration starts only after the previous one
- *   returned, and one virtual-clock turn later, so the microtasks a callback started run in between;
+ *   returned, and one virtual-clock turn later, so the microtasks a callback started run in between.
+ *   ASSUMPTION(cm-callbacks-serialized): the remarks say only that unregistering waits for callbacks in
+ *   progress; with koffi every callback runs on the one JavaScript thread anyway;
  * - callbacks return ERROR_SUCCESS, or ERROR_CANCELLED to veto a DEVICEQUERYREMOVE; anything else is
  *   recorded as SIM_BAD_CALLBACK_RESULT and treated as ERROR_SUCCESS; a callback that throws is recorded as
- *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0, reference §7).
+ *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0,
+ *   docs/reference/configuration-manager.md#koffi-callbacks).
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
 import {
@@ -27,11 +31,11 @@ import { SimCmHandle, type CmHandle } from './cm-handle.js';
 import type { DeviceIncarnation } from './device-incarnation.js';
 import { canonicalGuid, instanceIdProblem, lookupKey } from './symbolic-link.js';
 
-/** CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (reference §3.3): the only action a callback may veto. */
+/** CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (docs/reference/configuration-manager.md#callback-return): the only action a callback may veto. */
 const ACTION_QUERYREMOVE = CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE;
 
 /**
- * A CM_NOTIFY_FILTER as the model takes it (reference §3.4), one variant per FilterType/Flags pair:
+ * A CM_NOTIFY_FILTER as the model takes it (docs/reference/structs.md#cm-notify-filter), one variant per FilterType/Flags pair:
  * - `{ type: 'deviceInterface', classGuid }`: arrivals/removals of interfaces of one class;
  * - `{ type: 'deviceInterface', allInterfaceClasses: true }`: CM_NOTIFY_FILTER_FLAG_ALL_INTERFACE_CLASSES;
  * - `{ type: 'deviceHandle', handle }`: query-remove, remove-pending/complete, query-remove-failed and
@@ -201,7 +205,7 @@ export class SimCmRegistration implements CmRegistration {
   #deliver(d: Delivery, duringUnregister: boolean): void {
     let effective: number = WIN32_ERROR.ERROR_SUCCESS;
     if (this.#ctx.consumeDrop(d.action)) {
-      // ASSUMPTION (DESIGN.md §5 fault "dropped notification"): a lost DEVICEQUERYREMOVE counts as not vetoed.
+      // ASSUMPTION(cm-dropped-query-remove): a lost DEVICEQUERYREMOVE counts as not vetoed.
       this.#record(d, 'dropped', undefined, effective, undefined);
     } else {
       let result: CmCallbackResult | undefined;
@@ -256,7 +260,7 @@ export class SimCmRegistration implements CmRegistration {
 }
 
 /**
- * Validates a callback's return value (D-CM, reference §3.2): ERROR_SUCCESS always; ERROR_CANCELLED
+ * Validates a callback's return value (*CM pages*, docs/reference/configuration-manager.md#callback-return): ERROR_SUCCESS always; ERROR_CANCELLED
  * only for DEVICEQUERYREMOVE (a veto). Anything else is a SIM_BAD_CALLBACK_RESULT, acted on as success.
  */
 function checkResult(
@@ -278,7 +282,7 @@ function checkResult(
     error: new SimulatorError(
       'SIM_BAD_CALLBACK_RESULT',
       `the ${cmNotifyActionName(action)} callback of ${registrationId} ${why}; it is treated as ERROR_SUCCESS. ` +
-        'Return ERROR_SUCCESS (0), or ERROR_CANCELLED (1223) to veto a DEVICEQUERYREMOVE (D-CM).',
+        'Return ERROR_SUCCESS (0), or ERROR_CANCELLED (1223) to veto a DEVICEQUERYREMOVE (CM_Register_Notification remarks).',
       { registrationId, action, result: typeof result === 'number' ? result : String(result) },
     ),
   };
@@ -310,7 +314,7 @@ export function resolveCmFilter(filter: CmFilter): CmMatch {
       if (!h.isOpen) {
         throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
           target: `DEVICEHANDLE #${h.id}`,
-          detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, reference §3.4)',
+          detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, docs/reference/structs.md#cm-notify-filter)',
         });
       }
       if (h.incarnation.state !== 'present') {

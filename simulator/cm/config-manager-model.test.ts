@@ -151,7 +151,7 @@ describe('ConfigManagerModel: delivery rules', () => {
     expect(r.seen).toEqual(['INTERFACEARRIVAL']);
   });
 
-  it('reports an interface arriving between registration and listing both ways (D-CM race)', async () => {
+  it('reports an interface arriving between registration and listing both ways (docs/reference/configuration-manager.md#register-then-list)', async () => {
     const { clock, cm } = setup();
     const r = recorder();
     cm.register({ type: 'deviceInterface', classGuid: GUID }, r.listener); // 1. register
@@ -328,7 +328,7 @@ describe('ConfigManagerModel: unregistering', () => {
     expect(new Set(a)).toEqual(new Set(['delivered', 'discarded']));
   });
 
-  it('fails a second unregister with CR_INVALID_POINTER (ASSUMPTION)', async () => {
+  it('fails a second unregister with CR_INVALID_POINTER (ASSUMPTION(cm-second-unregister))', async () => {
     const { cm } = setup();
     const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, () => ERROR_SUCCESS);
     await reg.unregister();
@@ -349,7 +349,7 @@ describe('ConfigManagerModel: registration errors', () => {
     );
   });
 
-  it('fails a DEVICEHANDLE registration on a closed handle with CR_INVALID_DATA (ASSUMPTION)', () => {
+  it('fails a DEVICEHANDLE registration on a closed handle with CR_INVALID_DATA (ASSUMPTION(cm-register-failures))', () => {
     const { cm } = setup();
     cm.addDevice(DEV, [{ classGuid: GUID }]);
     const h = cm.openHandle(LINK)!;
@@ -583,7 +583,7 @@ describe('ConfigManagerModel: interface lists', () => {
     expect(decodeMultiSz(list)).toEqual([LINK, '\\\\?\\USBFN#SOURCESINK#5&1a2b3c&0&1#' + GUID]);
   });
 
-  it('returns size 1 and a single NUL for an empty list (ASSUMPTION)', () => {
+  it('returns size 1 and a single NUL for an empty list (ASSUMPTION(cm-empty-list))', () => {
     const { cm } = setup();
     const q = { interfaceClassGuid: GUID };
     expect(cm.getInterfaceListSize(q)).toBe(1);
@@ -604,7 +604,7 @@ describe('ConfigManagerModel: interface lists', () => {
     expect(listLinks(cm, { interfaceClassGuid: GUID, deviceInstanceId: DEV })).toEqual([]);
   });
 
-  it('maps bad queries to CONFIGRET codes (ASSUMPTION, ReactOS)', () => {
+  it('maps bad queries to CONFIGRET codes (ASSUMPTION(cm-list-argument-errors), ReactOS)', () => {
     const { cm } = setup();
     const api = 'CM_Get_Device_Interface_List_SizeW';
     expect(() => cm.getInterfaceListSize({ interfaceClassGuid: GUID, flags: 2 })).toThrow(

@@ -17,13 +17,13 @@
 export type UfxAbortReason =
   /** Cancelled by the class driver (CancelIoEx / handle close) → STATUS_CANCELLED. */
   | 'cancelled'
-  /** Queue purged by reset, detach or SET_CONFIGURATION(0) → STATUS_CANCELLED (reference §6.1). */
+  /** Queue purged by reset, detach or SET_CONFIGURATION(0) → STATUS_CANCELLED (*UFX page*). */
   | 'purged'
-  /** Sent while the endpoint's queue is not usable (not configured / purged) → STATUS_INVALID_DEVICE_STATE (assumption, §6.2). */
+  /** Sent while the endpoint's queue is not usable (not configured / purged) → STATUS_INVALID_DEVICE_STATE (ASSUMPTION(drv-invalid-state)). */
   | 'invalidState'
-  /** Bad endpoint, direction or parameters → STATUS_INVALID_PARAMETER (assumption, §6.2). */
+  /** Bad endpoint, direction or parameters → STATUS_INVALID_PARAMETER (ASSUMPTION(drv-bad-pipe)). */
   | 'invalidParameter'
-  /** The host sent more than the buffer holds → STATUS_BUFFER_OVERFLOW (assumption, §6.2). */
+  /** The host sent more than the buffer holds → STATUS_BUFFER_OVERFLOW (ASSUMPTION(drv-out-overflow)). */
   | 'overflow';
 
 /** A request UFX ended without completing it. */
@@ -124,7 +124,7 @@ export interface UrbCompletion {
 
 /**
  * A host URB as the bus moves it: one libusb transfer as the host controller sees it (usbmon's view,
- * reference usb-captures.md §D.1). Packetization is arithmetic on `actual`; no per-packet objects exist.
+ * docs/reference/captures.md#usbmon-header). Packetization is arithmetic on `actual`; no per-packet objects exist.
  */
 export interface LinkUrb {
   /** Tells the bus's completion queue the two kinds apart. */

@@ -5,7 +5,7 @@
  * ({@link dataIn}, {@link dataOut}, {@link handshake}).
  *
  * @see USB 2.0 §5.5 (control transfers), §8.5.3 (control transfer stages)
- * @see reference §6.1 (D-UFX), §6.2 (assumptions)
+ * @see docs/reference/documented-vs-inferred.md#link (*UFX page*; the inferred rules by id)
  */
 import {
   CONTROL_PHASE,
@@ -84,6 +84,7 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
    * The function cancelled its data stage or handshake (CancelIoEx, handle close, removal) while its packets
    * were on the wire: they stop at the current bus time, the request ends 'cancelled' with the bytes that had
    * crossed, and the host's control transfer goes back to waiting for that stage (NAK) until its timeout.
+   * ASSUMPTION(link-stop-in-flight).
    */
   #cancelTransfer(t: LinkDeviceTransfer): boolean {
     const ctl = this.#ctl;
@@ -200,7 +201,7 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
    * Data stage device→host for the current control transfer (a class driver's TRANSFER_IN on pipe 0).
    * The host gets at most wLength bytes; a shorter answer ends with a short packet, or a ZLP when it is
    * an exact multiple of EP0's wMaxPacketSize (USB 2.0 §8.5.3.2).
-   * ASSUMPTION (not documented): an answer longer than wLength is truncated and the transfer completes
+   * ASSUMPTION(link-control-lengths): an answer longer than wLength is truncated and the transfer completes
    * with the bytes the host took.
    */
   dataIn(ctl: LinkUrb, t: LinkDeviceTransfer): void {
@@ -216,7 +217,7 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
 
   /**
    * Data stage host→device into `t` (a class driver's TRANSFER_OUT on pipe 0): wLength bytes arrive.
-   * ASSUMPTION (reference §6.2): a buffer smaller than wLength takes what fits and ends with UfxAbort 'overflow'.
+   * ASSUMPTION(link-control-lengths): a buffer smaller than wLength takes what fits and ends with UfxAbort 'overflow'.
    */
   dataOut(ctl: LinkUrb, t: LinkDeviceTransfer): void {
     if (!this.#checkStage(ctl, t, CONTROL_PHASE.AT_DEVICE, false)) return;
@@ -236,8 +237,8 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
 
   /**
    * Status stage (CONTROL_STATUS_HANDSHAKE_IN/OUT): completes the control transfer.
-   * With a data stage the handshake must go the opposite way (D-OV); without one either direction is
-   * accepted (reference §6.2: the header and USB 2.0 disagree).
+   * With a data stage the handshake must go the opposite way (*Service page*); without one either direction
+   * is accepted: ASSUMPTION(drv-no-data-handshake), usbfnbase.h and USB 2.0 §8.5.3 disagree.
    */
   handshake(ctl: LinkUrb, t: LinkDeviceTransfer, direction: 'in' | 'out'): void {
     if (ctl.phase === CONTROL_PHASE.ABANDONED || ctl.state !== URB_STATE.QUEUED || this.#ctl !== ctl) {
@@ -251,7 +252,7 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
     if (ctl.phase === CONTROL_PHASE.STATUS) {
       const expected = ctl.isIn ? 'out' : 'in';
       if (direction !== expected) {
-        t.fail('invalidParameter', `after a ${ctl.isIn ? 'device→host' : 'host→device'} data stage the handshake is ${expected.toUpperCase()} (D-OV)`);
+        t.fail('invalidParameter', `after a ${ctl.isIn ? 'device→host' : 'host→device'} data stage the handshake is ${expected.toUpperCase()} (Service page)`);
         return;
       }
     }

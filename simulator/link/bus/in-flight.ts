@@ -5,6 +5,8 @@
  * before the run, so that a fault landing inside that bus time (unplug, port reset, CancelIoEx, handle close,
  * a libusb cancel or timeout) can say exactly how many whole packets had crossed by then: the rest never
  * moved (docs/simulator-link.md#interrupting-data-in-flight).
+ * ASSUMPTION(link-stop-in-flight): data crosses in whole packets at the end of their slots; the packet on the
+ * wire when the fault lands does not count; bytes past the count reported are unspecified in the buffers.
  */
 import type { LinkDeviceTransfer, LinkUrb } from '../link-contract.js';
 

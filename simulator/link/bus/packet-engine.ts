@@ -5,7 +5,7 @@
  * count only advances the time line and the data toggle.
  *
  * @see USB 2.0 §5.8 (bulk), §8.5.3.2 (short packets and ZLPs), §9.4.5 (halt and toggle)
- * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
+ * @see docs/reference/documented-vs-inferred.md#link-documented (*UFX page*: purge, stall and ZLP rules)
  */
 import { SimulatorError, endpointIndex } from '../../../core/index.js';
 import {
@@ -99,6 +99,8 @@ export class PacketEngine {
    * its queue; with packets on the wire, they stop at the current bus time and the URB keeps the bytes that
    * had crossed, while the device transfers it was paired with wait for the next URB with theirs. Returns
    * false when its outcome can no longer change (its bus time has elapsed).
+   * ASSUMPTION(link-cancel-in-progress): libusb reports the partial actual_length of a cancelled transfer; the
+   * device keeps the packets it had ACKed.
    */
   cancelUrb(urb: LinkUrb, outcome: 'timeout' | 'cancelled'): boolean {
     const p = this.#pipes[endpointIndex(urb.endpoint)]!;
@@ -112,7 +114,11 @@ export class PacketEngine {
     return true;
   }
 
-  /** {@link TransferQueue.cancel} for a device transfer queued on `p`. */
+  /**
+   * {@link TransferQueue.cancel} for a device transfer queued on `p`.
+   * ASSUMPTION(link-stop-in-flight): the controller stops the endpoint; the host's URB keeps what crossed and
+   * waits (NAK) for a transfer that may never come, so it ends by its timeout.
+   */
   cancelTransfer(p: EndpointPipe, t: LinkDeviceTransfer): boolean {
     const now = this.#timeline.nowUnits();
     const index = p.inFlight.firstLive(t, now);
@@ -365,7 +371,7 @@ export class PacketEngine {
         continue;
       }
       // Babble: the packet is larger than the space left in the URB (USB 2.0 §8.4.4 / -EOVERFLOW).
-      // ASSUMPTION (not documented for UFX): the device controller got its ACK, so the whole packet
+      // ASSUMPTION(link-babble): the device controller got its ACK, so the whole packet
       // counts as sent; its transfer goes on with the next packet for the next URB. The host keeps
       // the bytes that fit.
       urb.buffer.set(req.data.subarray(req.offset, req.offset + hostRem), urb.actual);
@@ -444,7 +450,7 @@ export class PacketEngine {
         timeline.commitDevice(req, at);
         continue;
       }
-      // ASSUMPTION (reference §6.2: "host sending more than the buffer → undefined"): the controller
+      // ASSUMPTION(link-out-overflow): a host sending more than the buffer holds is undefined; the controller
       // ACKs the packet, stores what fits and ends the transfer with UfxAbort 'overflow'
       // (STATUS_BUFFER_OVERFLOW); the rest of that packet is lost and the host URB goes on.
       req.data.set(urb.buffer.subarray(urb.actual, urb.actual + devRem), req.offset);

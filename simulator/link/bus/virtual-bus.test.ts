@@ -89,7 +89,7 @@ describe('bulk IN packet rules (device → host)', () => {
     const got = await dev.bulkIn(0x81, 100);
     expect(got.status).toBe('babble');
     expect(got.data).toEqual(bytes(512).subarray(0, 100));
-    // ASSUMPTION documented in virtual-bus.ts: the device's packet counts as sent.
+    // ASSUMPTION(link-babble): the device's packet counts as sent.
     await expect(sent.result).resolves.toBe(512);
   });
 

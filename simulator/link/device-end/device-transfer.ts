@@ -42,8 +42,8 @@ export class DeviceTransfer extends PendingOp<number> implements UfxRequest<numb
 
   /**
    * An IN transfer still owes its zero-length packet: TRANSFER_IN of 0 bytes sends one ZLP; with
-   * APPEND_ZERO_PKT a ZLP follows a payload that is an exact multiple of wMaxPacketSize (reference §6.1).
-   * ASSUMPTION (reference §6.2): a 0-byte TRANSFER_IN sends a single ZLP with or without the flag.
+   * APPEND_ZERO_PKT a ZLP follows a payload that is an exact multiple of wMaxPacketSize (*IOCTL pages*).
+   * ASSUMPTION(link-zero-length-in): a 0-byte TRANSFER_IN sends a single ZLP with or without the flag.
    */
   needsZlp(maxPacketSize: number): boolean {
     return !this.zlpDone && (this.length === 0 || (this.appendZlp && this.length % maxPacketSize === 0));

@@ -62,7 +62,8 @@ class StepFailed extends Error {
 /**
  * Enumerates the device on `port`. `isReset` (libusb_reset_device) skips the debounce and the strings, keeps
  * `address`, and returns the new descriptors without publishing them; otherwise each attempt after the first
- * takes a new address from `nextAddress`.
+ * takes a new address from `nextAddress`. `alreadyReset`: the port reset has just been done (the first
+ * attempt only waits for the reset recovery).
  * @throws LibusbError from the last attempt (stall, timeout), naming the step and the attempts made;
  * LIBUSB_ERROR_NO_DEVICE when the device went away.
  */
@@ -73,6 +74,7 @@ export async function enumerateDevice(
   address: number,
   isReset: boolean,
   nextAddress: () => number = () => address,
+  alreadyReset = false,
 ): Promise<EnumerationResult> {
   const clock = host.clock;
   const stale = (): boolean => gen !== port.generation;
@@ -84,7 +86,7 @@ export async function enumerateDevice(
   for (let attempt = 0; attempt < PORT_INIT_TRIES; attempt++) {
     const addr = attempt === 0 || isReset ? address : nextAddress();
     try {
-      return await enumerateOnce(host, port, gen, addr, isReset);
+      return await enumerateOnce(host, port, gen, addr, isReset, alreadyReset && attempt === 0);
     } catch (err) {
       if (!(err instanceof StepFailed) || stale()) throw err instanceof StepFailed ? err.failure : err;
       last = err.failure;
@@ -94,10 +96,10 @@ export async function enumerateDevice(
 }
 
 /** One `hub_port_init` + `usb_new_device`. Throws StepFailed for what another attempt may fix. */
-async function enumerateOnce(host: SimUsbHost, port: SimPort, gen: number, address: number, isReset: boolean): Promise<EnumerationResult> {
+async function enumerateOnce(host: SimUsbHost, port: SimPort, gen: number, address: number, isReset: boolean, alreadyReset: boolean): Promise<EnumerationResult> {
   const clock = host.clock;
   const stale = (): boolean => gen !== port.generation;
-  const speed = await reset(host, port, stale);
+  const speed = alreadyReset ? await recovered(host, port, stale) : await reset(host, port, stale);
   if (speed === undefined) return undefined;
   const control = async (bm: number, req: number, value: number, index: number, len: Uint8Array | number): Promise<HostUrb> => {
     if (stale()) throw libusbError('enumerate', 'LIBUSB_ERROR_NO_DEVICE', 'the device went away during enumeration');
@@ -203,6 +205,12 @@ async function reset(host: SimUsbHost, port: SimPort, stale: () => boolean): Pro
   if (speed === undefined) return undefined;
   await delay(host.clock, T_RSTRCY);
   return stale() ? undefined : speed;
+}
+
+/** The reset recovery after a reset someone else started; undefined when the device went away. */
+async function recovered(host: SimUsbHost, port: SimPort, stale: () => boolean): Promise<UsbDeviceSpeed | undefined> {
+  await delay(host.clock, T_RSTRCY);
+  return stale() ? undefined : port.bus.speed;
 }
 
 function enumerationError(what: string, outcome: UrbOutcome | 'short'): Error {

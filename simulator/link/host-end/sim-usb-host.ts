@@ -1,6 +1,6 @@
 /**
  * `SimUsbHost`: the virtual host PC of the simulated link, implementing the {@link UsbHost} seam with the
- * outcomes libusb gives (STYLE.md §5, §8.4): stall and babble resolve as a status, everything else rejects
+ * outcomes libusb gives (docs/architecture.md#error-model, #outcomes): stall and babble resolve as a status, everything else rejects
  * with the same {@link LibusbError} names the node-usb backend produces.
  *
  * When a device connects, the host enumerates it the way Linux usbcore does — debounce, port reset,
@@ -93,6 +93,39 @@ export class SimPort implements BusHostListener {
     this.busy = run.finally(() => {
       if (this.busy === run) this.busy = undefined;
     });
+  }
+
+  /**
+   * The host resets the port now, as usbcore's error recovery or another process's libusb_reset_device does:
+   * the transfers in flight end LIBUSB_TRANSFER_CANCELLED at this instant (-ESHUTDOWN in the capture), then
+   * the host enumerates the device again at its address. With unchanged descriptors the device record and
+   * every open handle stay valid (configured again, alternates back to 0); otherwise it is a new device.
+   * During an enumeration (no device yet) the reset ends the enumeration's current step, which usbcore
+   * retries. Resolves when the re-enumeration ended (its failure is kept in {@link lastEnumerationError}).
+   */
+  resetNow(): Promise<void> {
+    const dev = this.device;
+    if (this.bus.resetPort() === undefined || dev === undefined) return Promise.resolve();
+    const gen = this.generation;
+    const run = this.host.enumerate(this, gen, dev.address, true, undefined, true).then(
+      (fresh) => {
+        if (fresh === undefined || gen !== this.generation) return;
+        if (!sameBytes(fresh.deviceDescriptorBytes, dev.deviceDescriptorBytes) || !sameBytes(fresh.configurationBytes, dev.configurationBytes)) {
+          this.disconnected();
+          this.connected();
+          return;
+        }
+        dev.activeConfiguration = fresh.activeConfiguration;
+        dev.alternates.clear();
+      },
+      (err: unknown) => {
+        if (gen === this.generation) this.lastEnumerationError = err;
+      },
+    );
+    this.busy = run.finally(() => {
+      if (this.busy === run) this.busy = undefined;
+    });
+    return run;
   }
 
   /** The next device address (1..127, round robin), as usbcore's choose_devnum gives one per new device. */
@@ -276,9 +309,15 @@ export class SimUsbHost implements UsbHost {
    * @throws LibusbError when every attempt failed (stall, timeout), naming the step; LIBUSB_ERROR_NO_DEVICE
    * when the device went away.
    */
-  enumerate(port: SimPort, gen: number, address: number, isReset: boolean, nextAddress?: () => number): Promise<EnumeratedDevice | undefined> {
-    return enumerateDevice(this, port, gen, address, isReset, nextAddress);
+  enumerate(port: SimPort, gen: number, address: number, isReset: boolean, nextAddress?: () => number, alreadyReset = false): Promise<EnumeratedDevice | undefined> {
+    return enumerateDevice(this, port, gen, address, isReset, nextAddress, alreadyReset);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function matches(info: UsbDeviceInfo, f: UsbDeviceFilter): boolean {
