@@ -346,6 +346,18 @@ describe('transfers', () => {
     expect(entry).toMatchObject({ bytesReturned: 4 });
   });
 
+  it('failPending: the driver fails its pending TRANSFER_OUT with the injected error; false when none is pending', async () => {
+    const rig = makeSimDriverRig();
+    const file = await openConfigured(rig);
+    const p = file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(BULK_OUT), new Uint8Array(64));
+    await flush();
+    expect(rig.model.failPending({ ioctl: 'TRANSFER_OUT', win32: 31 })).toBe(true);
+    await expect(p).rejects.toMatchObject({ win32: 31, win32Name: 'ERROR_GEN_FAILURE', data: { detail: expect.stringMatching(/injected by failPending/) } });
+    expect(rig.link.pending(0x01)).toEqual([]);
+    expect(rig.model.failPending({ ioctl: 'TRANSFER_OUT', win32: 31 })).toBe(false);
+    expect(() => rig.model.failPending({ ioctl: 'NOT_AN_IOCTL', win32: 31 })).toThrow(/unknown IOCTL name/);
+  });
+
   it('several transfers may be outstanding on one pipe and complete in order (UFX page)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);

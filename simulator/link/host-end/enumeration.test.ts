@@ -101,3 +101,23 @@ describe('enumeration retries (bounded, as usbcore)', () => {
     expect(link.driver!.events.at(-1)).toEqual({ type: 'configured', configurationValue: 1 });
   });
 });
+
+describe('a port reset the host starts (usbcore error recovery, another process\'s libusb_reset_device)', () => {
+  it('ends the transfers in flight CANCELLED now, enumerates the device again at its address, and open handles stay valid', async () => {
+    const link = await unplugged();
+    link.bus.attach();
+    const info = await find(link);
+    const dev = await link.host.open(info);
+    await dev.claimInterface(0);
+    const read = dev.bulkIn(0x81, 64).catch((e: unknown) => e);
+    const seen = link.driver!.events.length;
+    await link.host.port(link.bus).resetNow();
+    await expect(read).resolves.toMatchObject({ libusbName: 'LIBUSB_TRANSFER_CANCELLED' });
+    // The fault's reset, then hub_port_init's second reset around the 64-byte read, then Configured again.
+    expect(link.driver!.events.slice(seen).map((e) => e.type)).toEqual(['reset', 'reset', 'configured']);
+    expect(link.requests().filter((r) => r === 'SET_ADDRESS@0')).toHaveLength(2);
+    link.ufx.link(0).transferIn(0x81, Uint8Array.of(7, 8, 9), false);
+    expect((await dev.bulkIn(0x81, 64)).data).toEqual(Uint8Array.of(7, 8, 9));
+    expect(dev.info.deviceAddress).toBe(info.deviceAddress);
+  });
+});
