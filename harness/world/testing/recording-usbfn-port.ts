@@ -1,6 +1,6 @@
 /**
  * A `UsbFnPort` that delegates to the simulation's `SimUsbFnPort` and records the order of the Win32-surface
- * calls, so a test can assert the service's lifecycle order (DESIGN.md §4). Test support, not a test file.
+ * calls, so a test can assert the service's lifecycle order (docs/architecture.md#service-lifecycle). Test support, not a test file.
  */
 import {
   ioctlName,

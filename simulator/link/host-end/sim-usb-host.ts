@@ -15,7 +15,7 @@
  * const info = await host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 1000 });
  * await using dev = await host.open(info);
  */
-import { SimulatorError, withTimeout, type Clock } from '../../../core/index.js';
+import { bmRequestType, SimulatorError, USB_REQUEST, withTimeout, type Clock } from '../../../core/index.js';
 import {
   encodeSetup,
   type ConfigurationDescriptor,
@@ -98,8 +98,9 @@ export class SimPort implements BusHostListener {
   /**
    * The host resets the port now, as usbcore's error recovery or another process's libusb_reset_device does:
    * the transfers in flight end LIBUSB_TRANSFER_CANCELLED at this instant (-ESHUTDOWN in the capture), then
-   * the host enumerates the device again at its address. With unchanged descriptors the device record and
-   * every open handle stay valid (configured again, alternates back to 0); otherwise it is a new device.
+   * the host enumerates the device again at its address and restores the alternate settings, as Linux
+   * usb_reset_and_verify_device does. With unchanged descriptors the device record and every open handle stay
+   * valid; otherwise (or when an alternate cannot be restored) it is a new device.
    * During an enumeration (no device yet) the reset ends the enumeration's current step, which usbcore
    * retries. Resolves when the re-enumeration ended (its failure is kept in {@link lastEnumerationError}).
    */
@@ -108,15 +109,19 @@ export class SimPort implements BusHostListener {
     if (this.bus.resetPort() === undefined || dev === undefined) return Promise.resolve();
     const gen = this.generation;
     const run = this.host.enumerate(this, gen, dev.address, true, undefined, true).then(
-      (fresh) => {
+      async (fresh) => {
         if (fresh === undefined || gen !== this.generation) return;
-        if (!sameBytes(fresh.deviceDescriptorBytes, dev.deviceDescriptorBytes) || !sameBytes(fresh.configurationBytes, dev.configurationBytes)) {
+        let same = sameBytes(fresh.deviceDescriptorBytes, dev.deviceDescriptorBytes) && sameBytes(fresh.configurationBytes, dev.configurationBytes);
+        dev.activeConfiguration = fresh.activeConfiguration;
+        for (const [ifnum, alt] of same ? dev.alternates : []) {
+          if (alt === 0) continue;
+          const urb = await this.host.control(this, bmRequestType('out', 'standard', 'interface'), USB_REQUEST.SET_INTERFACE, alt, ifnum, 0, this.host.defaultTimeoutMs);
+          if (urb.outcome !== 'ok') same = false;
+        }
+        if (!same && gen === this.generation) {
           this.disconnected();
           this.connected();
-          return;
         }
-        dev.activeConfiguration = fresh.activeConfiguration;
-        dev.alternates.clear();
       },
       (err: unknown) => {
         if (gen === this.generation) this.lastEnumerationError = err;
