@@ -202,13 +202,20 @@ const fromStartMs = (run: CellRun, e: UrbEvent | undefined): number => (e === un
 const requested = (phase: Phase): number => (phase === 'control data stage' ? CONTROL_BYTES : phase === 'bulk OUT' ? MIB : MIB + 512);
 const driverLog = (run: CellRun) => run.world.simulation.function().driver.log.entries();
 
-/** The operation's URB stopped where the fault hit it: `status`, with part of its data moved. */
-function stoppedMidway(phase: Phase, status: number) {
+/**
+ * The operation's URB stopped where the fault hit it: `status`, with part of its data moved; and the device's
+ * request serving it ended at the fault with `deviceOutcome` (cancelled, or the injected error), not ok.
+ */
+function stoppedMidway(phase: Phase, status: number, deviceOutcome: string) {
   return (run: CellRun): void => {
     expect(run.completion, 'the operation URB completed').toMatchObject({ status });
     expect(run.completion!.length).toBeGreaterThan(0);
     expect(run.completion!.length).toBeLessThan(requested(phase));
     expect(run.faultMs).toBeDefined();
+    const { ioctl, pipe } = SERVING_IOCTL[phase];
+    const served = driverLog(run).filter((e) => e.kind === 'ioctl' && e.ioctl === `IOCTL_GENERICUSBFN_${ioctl}` && (pipe === undefined || e.pipe === pipe) && e.timeMs >= run.startMs);
+    expect(served.map((e) => (e.kind === 'ioctl' ? e.outcome : '')), 'the device request serving the operation').toContain(deviceOutcome);
+    expect(served.map((e) => (e.kind === 'ioctl' ? e.outcome : ''))).not.toContain('ERROR_SUCCESS');
   };
 }
 
@@ -241,6 +248,8 @@ function midEnumeration(run: CellRun): void {
 }
 
 const STATUS = { ok: 0, noDevice: -19, shutdown: -108, unlinked: -104 } as const;
+/** How the device's request ends when a removal, close, purge or CancelIoEx stops it (drv-purge-cancelled, drv-removed-while-open). */
+const ABORTED = 'ERROR_OPERATION_ABORTED';
 
 function expectation(fault: Fault, phase: Phase): CellExpectation {
   if (phase === 'enumeration') {
@@ -320,9 +329,9 @@ function expectation(fault: Fault, phase: Phase): CellExpectation {
   }
   switch (fault) {
     case 'unplug':
-      return { says: 'LIBUSB_TRANSFER_NO_DEVICE at the fault, with the bytes the bus carried', ends: 'LIBUSB_TRANSFER_NO_DEVICE', at: 'fault', landed: stoppedMidway(phase, STATUS.noDevice) };
+      return { says: 'LIBUSB_TRANSFER_NO_DEVICE at the fault, with the bytes the bus carried', ends: 'LIBUSB_TRANSFER_NO_DEVICE', at: 'fault', landed: stoppedMidway(phase, STATUS.noDevice, ABORTED) };
     case 'port reset':
-      return { says: 'LIBUSB_TRANSFER_CANCELLED at the reset, with the bytes the bus carried', ends: 'LIBUSB_TRANSFER_CANCELLED', at: 'fault', landed: stoppedMidway(phase, STATUS.shutdown) };
+      return { says: 'LIBUSB_TRANSFER_CANCELLED at the reset, with the bytes the bus carried', ends: 'LIBUSB_TRANSFER_CANCELLED', at: 'fault', landed: stoppedMidway(phase, STATUS.shutdown, ABORTED) };
     case 'suspend':
       return { says: 'ok: the packets on the wire finish, the port suspends once idle (documented)', ends: 'ok', landed: finishedDespite('suspend') };
     case 'host timeout':
@@ -341,7 +350,7 @@ function expectation(fault: Fault, phase: Phase): CellExpectation {
         says: 'LIBUSB_TRANSFER_TIMED_OUT at its timeout, with the bytes moved before the device stopped (NAK)',
         ends: 'LIBUSB_TRANSFER_TIMED_OUT',
         at: 'timeout',
-        landed: stoppedMidway(phase, STATUS.unlinked),
+        landed: stoppedMidway(phase, STATUS.unlinked, fault === 'driver error' ? 'ERROR_GEN_FAILURE' : ABORTED),
       };
   }
 }
