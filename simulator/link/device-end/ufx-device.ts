@@ -281,6 +281,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       }
       case USB_REQUEST.SET_ADDRESS: {
         if (isIn || recipient !== 0 || wValue > 127) return `SET_ADDRESS(${wValue})`;
+        // ASSUMPTION(link-unmodelled-requests): USB 2.0 §9.4.6 leaves SET_ADDRESS in the Configured state unspecified: stall.
         if (this.#state === 'configured') return 'SET_ADDRESS in the configured state (USB 2.0 §9.4.6: not specified)';
         this.bus.ep0.reply(ctl);
         // USB 2.0 §9.4.6: the address applies after the status stage; URBs keep the address they were sent to.
