@@ -91,7 +91,7 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
     const now = this.#timeline.nowUnits();
     const index = this.#inFlight.firstLive(t, now);
     if (ctl === undefined || index < 0) return false;
-    const first = this.#inFlightStage(index);
+    const first = this.#inFlight.stageAt(index);
     for (const other of this.#stopOnTheWire(index, now)) {
       if (other !== t) other.fail('purged', 'the stage before it was cancelled');
     }
@@ -100,10 +100,6 @@ export class ControlPipe implements ControlCompletionListener, TransferQueue {
     ctl.phase = first === BURST_STAGE.DATA || ctl.length === 0 ? CONTROL_PHASE.AT_DEVICE : CONTROL_PHASE.STATUS;
     t.fail('cancelled');
     return true;
-  }
-
-  #inFlightStage(index: number): BurstStage {
-    return this.#inFlight.stageAt(index);
   }
 
   /**
