@@ -34,7 +34,7 @@ async function waitFor(file: UsbFnFile, type: UsbfnNotification['type']): Promis
   }
 }
 
-/** The service's start: list → open → GET_CLASS_INFO → ACTIVATE (D-OV order). */
+/** The service's start: list → open → GET_CLASS_INFO → ACTIVATE (*Service page* order). */
 async function startFunction(sim: Simulation): Promise<{ file: UsbFnFile; outPipe: number; inPipe: number }> {
   const query = { interfaceClassGuid: sim.function().interfaceGuid };
   const [link] = decodeMultiSz(await sim.port.getInterfaceList(query, await sim.port.getInterfaceListSize(query)));

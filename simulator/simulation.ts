@@ -1,12 +1,12 @@
 /**
  * `createSimulation`: one simulated Windows USB function device and its host PC, wired together
- * (DESIGN.md §5): a virtual clock and seeded random source, the Configuration Manager model, the USB link
+ * (docs/simulator.md): a virtual clock and seeded random source, the Configuration Manager model, the USB link
  * and UFX (`simulator/link`), one GenericUSBFn model per function, `SimUsbFnPort` for the
  * device-side code and `SimUsbHost` for the host-side code.
  *
  * Lifecycle, as on a device: **power** puts the function's device instance (the `USBFN\<Interface>` child
  * devnode GenericUSBFn.sys is loaded on) into CM, so its interface arrives for the service; the **cable**
- * (`attach`) gives VBUS; the host enumerates once every function's service sent ACTIVATE_USB_BUS (D-OV).
+ * (`attach`) gives VBUS; the host enumerates once every function's service sent ACTIVATE_USB_BUS (*Service page*).
  *
  * @example
  * await using sim = createSimulation({ seed: 7 });
@@ -116,7 +116,7 @@ export class Simulation implements AsyncDisposable {
         onUsbString: (index, text) => link.registerString(index, text),
       });
       // Device instance ID: enumerator USBFN, device ID = the Interfaces key (the child hardware ID
-      // `USBFN\<InterfaceName>`, reference §5), an instance-specific ID like PnP's `6&<hash>&0&<n>`.
+      // `USBFN\<InterfaceName>`, docs/reference/registry.md#interfaces), an instance-specific ID like PnP's `6&<hash>&0&<n>`.
       const instanceId = `USBFN\\${link.interfaceName.toUpperCase()}\\6&${tag}&0&${link.interfaceNumber}`;
       return new SimFunctionRecord(link.interfaceName, link.interfaceNumber, link.interfaceGuid, instanceId, driver, link);
     });
@@ -175,7 +175,7 @@ export class Simulation implements AsyncDisposable {
     this.bus.detach();
   }
 
-  /** Removes every fault override and prepended handler (the rig calls this after each test, STYLE.md §8.2). */
+  /** Removes every fault override and prepended handler (the rig calls this after each test, docs/architecture.md#faults-as-overrides). */
   resetFaults(): void {
     for (const r of this.#records) r.driver.faults.reset();
     this.ufx.resetHandlers();

@@ -37,7 +37,7 @@ export type SimControlHandler = ControlHandler;
 /** Another component's handle on the function's interface (it vetoes a query-remove while open). */
 export type SimInterfaceHandle = Pick<CmHandle, 'id' | 'symbolicLink' | 'isOpen' | 'close'>;
 
-/** Where to unplug: the nth URB matching this (a fault placed at a protocol step). */
+/** A protocol step: the nth URB matching this (where {@link SimControls.unplugAt} and {@link SimControls.resetAt} act). */
 export interface UrbStep {
   readonly transferType?: 'control' | 'bulk' | 'interrupt' | undefined;
   readonly endpoint?: number | undefined;
@@ -80,6 +80,34 @@ export class SimControls {
   /** Unplugs when the nth URB matching `step` is submitted (that URB ends with LIBUSB_TRANSFER_NO_DEVICE). */
   unplugAt(step: UrbStep, nth = 1): void {
     this.#simulation.bus.unplugOnUrb(step, nth);
+  }
+
+  /**
+   * The host resets the port at a protocol step: `afterMs` of virtual time after the `nth` URB matching `step`
+   * is submitted (0: before that URB is queued; e.g. 0.05 lands inside the data stage of a 2048-byte control
+   * read, which lasts about 0.13 ms at high speed). The transfers in flight end LIBUSB_TRANSFER_CANCELLED with
+   * the bytes that had crossed (-ESHUTDOWN in the capture), the device sees Reset, and the host enumerates it
+   * again at its address, as usbcore's error recovery does: open handles stay valid.
+   * @throws UsageError INVALID_ARGUMENT for an `nth` that is not a positive integer or a negative `afterMs`.
+   */
+  resetAt(step: UrbStep, nth = 1, afterMs = 0): void {
+    if (!Number.isSafeInteger(nth) || nth < 1) throw new UsageError('INVALID_ARGUMENT', `resetAt: nth ${nth} must be a positive integer (1 = the first matching URB)`);
+    if (!(afterMs >= 0 && Number.isFinite(afterMs))) throw new UsageError('INVALID_ARGUMENT', `resetAt: afterMs ${afterMs} must be a finite number of virtual ms ≥ 0`);
+    const { bus, clock } = this.#simulation;
+    bus.atUrb(step, nth, () => {
+      const reset = (): void => void this.resetPort();
+      if (afterMs === 0) reset();
+      else clock.setTimer(afterMs, reset);
+    });
+  }
+
+  /**
+   * The host resets the port now ({@link resetAt} without a step). Resolves once the host has enumerated the
+   * device again (or failed to: then `waitForDevice` names the failure).
+   */
+  resetPort(): Promise<void> {
+    const { bus, host } = this.#simulation;
+    return host.port(bus).resetNow();
   }
 
   /** Suspends the bus (no SOF: the device sees Suspend). */
@@ -175,6 +203,15 @@ export class SimControls {
   /** The next `count` IOCTLs named `ioctl` (`TRANSFER_OUT`, `IOCTL_GENERICUSBFN_TRANSFER_IN`, ...) fail with `win32`. */
   failNextIoctl(ioctl: string, win32: number, options: { count?: number; pipe?: number } = {}): void {
     this.#simulation.function().driver.failNext({ ioctl, win32, count: options.count, pipe: options.pipe });
+  }
+
+  /**
+   * The driver fails its oldest pending request of `ioctl` (on `pipe`) with `win32` now, as a controller error in
+   * the middle of a transfer would: its packets on the wire stop and the request completes with that error.
+   * Returns false when no such request is pending.
+   */
+  failPendingIoctl(ioctl: string, win32: number, options: { pipe?: number } = {}): boolean {
+    return this.#simulation.function().driver.failPending({ ioctl, win32, pipe: options.pipe });
   }
 
   /** The next `count` host URBs on `endpoint` never reach the device: they end by their timeout. */

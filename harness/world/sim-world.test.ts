@@ -4,7 +4,7 @@
  * @see issue 11 item 2 (one world builder); issue 15 ("deadlines are deadlines", "helpers leave the pipes clean")
  */
 import { describe, expect, it } from 'vitest';
-import { isTimeout, TEST_REQUEST, UsageError } from '../../core/index.js';
+import { delay, isTimeout, TEST_REQUEST, UsageError } from '../../core/index.js';
 import { createLoopbackFunction } from '../../device-side/index.js';
 import { loopbackFunctionConfig, TEST_FUNCTION_ENDPOINTS, UsbmonPcapWriter, type SimUsbFnPort } from '../../simulator/index.js';
 import { simWorld } from './sim-world.js';
@@ -145,6 +145,20 @@ describe('simWorld(): controls and clean-up', () => {
     const agent = await other.agent();
     await other[Symbol.asyncDispose]();
     await expect(agent.classIn(0x42, 1)).rejects.toMatchObject({ name: 'LibusbError' });
+  });
+
+  it('resets the port at a protocol step through sim.resetAt: the transfer in flight ends CANCELLED, the agent keeps working', async () => {
+    await using world = await simWorld().start();
+    const agent = await world.agent();
+    world.sim.resetAt({ transferType: 'bulk', endpoint: agent.bulkOutEndpoint }, 1, 1);
+    const err = await agent.handle.bulkOut(agent.bulkOutEndpoint, new Uint8Array(1 << 20), { zeroLengthPacket: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ libusbName: 'LIBUSB_TRANSFER_CANCELLED', actualLength: 53_248 }); // 1 ms of high-speed bus time
+    // The host enumerates the device again in place (two resets, ~40 ms), then the service is configured again.
+    await delay(world.clock, 100);
+    await world.device.whenConfigured();
+    expect(await agent.loopback(4096, { seed: 3 })).toMatchObject({ ok: true });
+    expect(() => world.sim.resetAt({}, 0)).toThrow(/nth 0 must be a positive integer/);
+    expect(() => world.sim.resetAt({}, 1, -1)).toThrow(/afterMs -1/);
   });
 
   it('rejects options that cannot be right with a UsageError', () => {

@@ -3,7 +3,7 @@
  * `UsbFnService` over the simulation, driven from the host by the real `HostAgent` through the vendor test
  * protocol (device-side/functions/test-protocol.ts).
  *
- * @see Microsoft HLK "Windows USB Device" loopback / ZLP / EP0 cases; docs/architecture.md#observable-through-usb
+ * @see docs/function-api.md; HLK "Windows USB Device" loopback, ZLP and EP0 cases
  */
 import { describe, expect, it } from 'vitest';
 import { createLoopbackFunction, createSourceSinkFunction, DEFAULT_PATTERN_SEED } from '../../device-side/index.js';

@@ -3,7 +3,8 @@
  * over `SimUsbFnPort` (CM model + GenericUSBFn model + UFX + virtual bus), the real host side over
  * `SimUsbHost`. One test per step of docs/architecture.md#service-lifecycle and per notification path.
  *
- * @see docs/architecture.md#service-lifecycle, docs/reference/configuration-manager.md, docs/reference/documented-vs-inferred.md
+ * @see docs/architecture.md#service-lifecycle, docs/reference/configuration-manager.md (cfgmgr32),
+ * docs/reference/documented-vs-inferred.md#driver (GenericUSBFn)
  */
 import { describe, expect, it } from 'vitest';
 import { CM_NOTIFY_ACTION, IOCTL_GENERICUSBFN_GET_CLASS_INFO } from '../../device-side/index.js';
@@ -12,7 +13,7 @@ import { PROBE_REQUEST, probeFunction, simFileOf, serviceWorld, until } from './
 
 const A = CM_NOTIFY_ACTION;
 
-describe('UsbFnService: discovery and open (lifecycle steps 1–4)', () => {
+describe('UsbFnService: discovery and open (service lifecycle steps 1–4)', () => {
   it('registers for interface arrival before it lists the interfaces', async () => {
     await using w = await serviceWorld(probeFunction());
     await w.service.start();
@@ -88,11 +89,13 @@ describe('UsbFnService: discovery and open (lifecycle steps 1–4)', () => {
   });
 });
 
-describe('UsbFnService: bus events (lifecycle step 5)', () => {
+describe('UsbFnService: bus events (service lifecycle step 5)', () => {
   it('reports reset with the bus speed, then configured, and hands the function a context for that speed', async () => {
     await using w = await serviceWorld(probeFunction(), { speed: 'full' });
     await w.startConfigured();
+    // The host resets twice while enumerating (Linux hub_port_init), as a real host does.
     expect(w.service.log.ofKind('busEvent').map((e) => e.detail)).toEqual([
+      { type: 'reset', speed: 'full' },
       { type: 'reset', speed: 'full' },
       { type: 'configured', configurationValue: 1 },
     ]);
@@ -256,7 +259,7 @@ describe('UsbFnService: bus events (lifecycle step 5)', () => {
   });
 });
 
-describe('UsbFnService: transfers only while configured (lifecycle step 6)', () => {
+describe('UsbFnService: transfers only while configured (service lifecycle step 6)', () => {
   it('moves bulk data through the context while configured', async () => {
     await using w = await serviceWorld(probeFunction());
     await w.service.start();
@@ -306,7 +309,7 @@ describe('UsbFnService: transfers only while configured (lifecycle step 6)', () 
   });
 });
 
-describe('UsbFnService: handle notifications (lifecycle step 7)', () => {
+describe('UsbFnService: handle notifications (service lifecycle step 7)', () => {
   it('closes the handle on query-remove, so the removal succeeds; the registration is unregistered later', async () => {
     await using w = await serviceWorld(probeFunction());
     await w.startConfigured();
@@ -371,7 +374,7 @@ describe('UsbFnService: handle notifications (lifecycle step 7)', () => {
     await expect(w.simulation.cm.queryAndRemove(w.instanceId)).resolves.toBe('vetoed');
     await until(w.simulation, () => w.service.openCount === 2, 'reopen');
     await w.service.whenActive({ timeoutMs: 100 });
-    // ASSUMPTION(drv-reopen-state): what a reopened handle hears is not documented: the new handle gets no
+    // ASSUMPTION(drv-reopen-state): what a reopened handle hears is not documented; the new handle gets no
     // Configured for the configuration the host set before; the host re-enumerates to start a new one.
     expect(w.service.busState).toBe('unknown');
     await handle.reset();
@@ -495,7 +498,7 @@ describe('UsbFnService: detach and reset in the middle of transfers', () => {
   });
 });
 
-describe('UsbFnService: shutdown, bounded waits and failures (lifecycle step 8)', () => {
+describe('UsbFnService: shutdown, bounded waits and failures (service lifecycle step 8)', () => {
   it('stop() cancels outstanding I/O, unregisters every notification and closes the handle', async () => {
     await using w = await serviceWorld(probeFunction());
     await w.startConfigured();

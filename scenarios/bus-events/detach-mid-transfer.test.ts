@@ -37,7 +37,7 @@ test('ends the transfers on both sides when the cable is pulled mid-transfer', {
   });
   // The device's counters, read over USB (GET_COUNTERS) once the host can reach the function again.
   const counters = await again.getCounters();
-  await assumption('§6.2', 'a TRANSFER_IN pending at detach ends with ERROR_OPERATION_ABORTED (cancelled), not a failure', () => {
+  await assumption('drv-purge-cancelled', 'a TRANSFER_IN pending at detach ends with ERROR_OPERATION_ABORTED (cancelled), not a failure', () => {
     expect(counters).toMatchObject({ cancelledTransfers: 1, failedTransfers: 0 });
   });
   expect(counters.cancelledTransfers).toBe(1);

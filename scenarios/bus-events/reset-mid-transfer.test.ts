@@ -33,7 +33,7 @@ test('cancels the transfers on both sides when the host resets the port mid-tran
   const bus = log.filter((e) => e.kind === 'busEvent').map((e) => e.detail?.['type']);
   expect(bus.slice(bus.lastIndexOf('reset'))).toEqual(['reset', 'configured']);
   const counters = await agent.getCounters();
-  await assumption('§6.2', 'a TRANSFER_IN pending at a bus reset ends with ERROR_OPERATION_ABORTED (cancelled), not a failure', () => {
+  await assumption('drv-purge-cancelled', 'a TRANSFER_IN pending at a bus reset ends with ERROR_OPERATION_ABORTED (cancelled), not a failure', () => {
     expect(counters).toMatchObject({ cancelledTransfers: 1, failedTransfers: 0, bulkInTransfers: 0 });
   });
   expect((await phase('loop back', () => agent.loopback(4096, { seed: 21 }))).ok).toBe(true);

@@ -27,7 +27,7 @@ for (const bytes of [64, 128]) {
     );
     const elapsedMs = clock.now() - start;
     // The service answers with a plain TRANSFER_IN on pipe 0; whether UFX then adds the ZLP itself is inferred.
-    await assumption('§6.1', 'UFX ends a control read shorter than wLength and a multiple of 64 with a zero-length packet', () => {
+    await assumption('link-control-zlp', 'UFX ends a control read shorter than wLength and a multiple of 64 with a zero-length packet', () => {
       expect(outcome).not.toBeInstanceOf(Error); // without the ZLP the host waits for more and times out
       expect(elapsedMs).toBeLessThan(TIMEOUT_MS / 10);
     });

@@ -46,7 +46,7 @@ test('keeps the device when the function vetoes a query-remove', { tags: ['sim-o
   expect(log.find((e) => e.kind === 'queryRemove')?.detail).toEqual({ verdict: 'veto' });
   expect(log.some((e) => e.kind === 'close')).toBe(false);
   // QUERYREMOVEFAILED reaches the vetoing registration too; with its handle open it has nothing to reopen.
-  await assumption('§3.3 (simulator-cm)', 'QUERYREMOVEFAILED goes to every handle registration, including the one that vetoed', () => {
+  await assumption('cm-query-remove-failed-recipients', 'QUERYREMOVEFAILED goes to every handle registration, including the one that vetoed', () => {
     expect(log.find((e) => e.kind === 'queryRemoveFailedIgnored')?.detail).toMatchObject({ reason: 'handle still open' });
   });
   expect(await device.status()).toMatchObject({ service: 'active', openCount: 1 });

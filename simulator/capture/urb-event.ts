@@ -1,6 +1,6 @@
 /**
  * What the simulated link reports to a capture sink: one record per URB submission and completion,
- * with usbmon (`struct usbmon_packet`) semantics (reference usb-captures.md §D.1). The bus produces
+ * with usbmon (`struct usbmon_packet`) semantics (docs/reference/captures.md#usbmon-header). The bus produces
  * these; `simulator/capture` turns them into a pcap (LINKTYPE_USB_LINUX_MMAPPED = 220).
  */
 

@@ -1,6 +1,6 @@
 /**
  * Constants of the classic pcap container and of the usbmon binary header (`struct usbmon_packet`),
- * shared by the writer and the reader (reference usb-captures.md §D.1, Linux
+ * shared by the writer and the reader (docs/reference/captures.md#usbmon-header, Linux
  * `Documentation/usb/usbmon.rst`, `drivers/usb/mon/mon_bin.c`).
  */
 import type { UrbTransferType } from './urb-event.js';

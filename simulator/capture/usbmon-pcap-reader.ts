@@ -1,6 +1,6 @@
 /**
  * Reads a classic pcap of LINKTYPE_USB_LINUX_MMAPPED (220) or LINKTYPE_USB_LINUX (189) back into URB
- * events (reference usb-captures.md §D.1). Used by tests (round trips of {@link UsbmonPcapWriter}) and by
+ * events (docs/reference/captures.md#usbmon-header). Used by tests (round trips of {@link UsbmonPcapWriter}) and by
  * the umockdev tier to derive the expected results of a replay.
  */
 import { UsageError } from '../../core/index.js';

@@ -1,6 +1,6 @@
 /**
  * Writes URB events as a classic pcap of LINKTYPE_USB_LINUX_MMAPPED (220) with the kernel's usbmon
- * semantics (reference usb-captures.md §D.1; Linux `drivers/usb/mon/mon_bin.c`), so that Wireshark and
+ * semantics (docs/reference/captures.md#usbmon-header; Linux `drivers/usb/mon/mon_bin.c`), so that Wireshark and
  * tshark decode it and umockdev's `--pcap` replay can feed it to real libusb.
  *
  * Byte order: little-endian throughout, with the magic 0xa1b2c3d4 itself written LE (`d4 c3 b2 a1`),

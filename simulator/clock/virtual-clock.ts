@@ -1,5 +1,5 @@
 /**
- * The simulator's discrete-event scheduler and virtual clock (DESIGN.md §2.3, issue 3 item 1).
+ * The simulator's discrete-event scheduler and virtual clock (docs/simulator.md#time, issue 3 item 1).
  *
  * Simulated time advances only when nothing else can run: a timer fires from a `setImmediate`
  * turn, i.e. after the microtask queue (every promise chain the simulator and the code above it

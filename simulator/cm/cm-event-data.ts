@@ -1,4 +1,4 @@
-/** The CM_NOTIFY_EVENT_DATA payloads the simulated Configuration Manager delivers, per filter type (reference §3.5). */
+/** The CM_NOTIFY_EVENT_DATA payloads the simulated Configuration Manager delivers, per filter type (docs/reference/structs.md#cm-notify-event-data). */
 import { encodeCmNotifyEventData } from '../../device-side/index.js';
 import type { InterfaceRecord } from './device-incarnation.js';
 
@@ -17,7 +17,7 @@ export function instanceEvent(instanceId: string): Uint8Array {
 
 /**
  * CM_NOTIFY_EVENT_DATA for a DEVICEHANDLE action. For every action but DEVICECUSTOMEVENT:
- * ASSUMPTION (reference §3.5 documents the union only for custom events): EventGuid is GUID_NULL,
+ * ASSUMPTION(cm-handle-event-data): the union is documented for custom events only; EventGuid is GUID_NULL,
  * NameOffset 0 and DataSize 0.
  */
 export function handleEvent(eventGuid: string, nameOffset: number, data: Uint8Array): Uint8Array {

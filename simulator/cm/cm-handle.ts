@@ -51,7 +51,7 @@ export class SimCmHandle implements CmHandle {
     return this.#open;
   }
 
-  // ASSUMPTION (reference §6.2): a surprise removal leaves handles open but stale; which errors new I/O gets
+  // ASSUMPTION(cm-surprise-stale-handles): a surprise removal leaves handles open but stale; which errors new I/O gets
   // is the driver model's choice.
   get deviceRemoved(): boolean {
     return this.incarnation.state === 'removed';

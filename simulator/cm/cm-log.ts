@@ -5,7 +5,7 @@
  */
 import type { SimulatorError } from '../../core/index.js';
 
-/** The CM_NOTIFY_FILTER_TYPE of a registration, without its prefix (reference §3.3). */
+/** The CM_NOTIFY_FILTER_TYPE of a registration, without its prefix (docs/reference/configuration-manager.md#actions). */
 export type CmFilterType = 'deviceInterface' | 'deviceHandle' | 'deviceInstance';
 
 /**
@@ -13,6 +13,7 @@ export type CmFilterType = 'deviceInterface' | 'deviceHandle' | 'deviceInstance'
  * - `delivered`: the callback ran and returned `result`;
  * - `dropped`: lost to an injected {@link ConfigManagerModel.dropNotifications} fault;
  * - `discarded`: the registration was unregistered before the queued notification's turn came.
+ * A delivery made while CM_Unregister_Notification was running (it was already queued) has `duringUnregister`.
  */
 export interface CmDeliveryLogEntry {
   readonly kind: 'delivery';
@@ -33,6 +34,8 @@ export interface CmDeliveryLogEntry {
   readonly effectiveResult: number;
   /** SIM_BAD_CALLBACK_RESULT or SIM_CALLBACK_THREW when the callback misbehaved. */
   readonly error: SimulatorError | undefined;
+  /** Delivered after the service called CM_Unregister_Notification, before that call returned. */
+  readonly duringUnregister?: true | undefined;
 }
 
 /** A PnP operation of the model and how it ended. */

@@ -2,14 +2,18 @@
  * One simulated CM_Register_Notification registration: its filter, its callback, and the queue
  * that delivers notifications to it one at a time on the virtual clock.
  *
- * Delivery rules (D-CM, CM_Register_Notification / CM_Unregister_Notification remarks; reference §3.2):
+ * Delivery rules (*CM pages*: CM_Register_Notification / CM_Unregister_Notification remarks;
+ * docs/reference/configuration-manager.md#callback):
  * - asynchronous: a notification is never delivered inside the call that caused it; it is scheduled
- *   on the clock (`setTimer`, zero or configured latency);
+ *   on the clock (`setTimer`, zero or configured latency). ASSUMPTION(cm-worker-thread), ASSUMPTION(cm-latency);
  * - serialized per registration: the next callback of a registration starts only after the previous one
- *   returned, and one virtual-clock turn later, so the microtasks a callback started run in between;
+ *   returned, and one virtual-clock turn later, so the microtasks a callback started run in between.
+ *   ASSUMPTION(cm-callbacks-serialized): the remarks say only that unregistering waits for callbacks in
+ *   progress; with koffi every callback runs on the one JavaScript thread anyway;
  * - callbacks return ERROR_SUCCESS, or ERROR_CANCELLED to veto a DEVICEQUERYREMOVE; anything else is
  *   recorded as SIM_BAD_CALLBACK_RESULT and treated as ERROR_SUCCESS; a callback that throws is recorded as
- *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0, reference §7).
+ *   SIM_CALLBACK_THREW and treated as ERROR_SUCCESS (koffi makes a throwing JS callback return 0,
+ *   docs/reference/configuration-manager.md#koffi-callbacks).
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
 import {
@@ -27,11 +31,11 @@ import { SimCmHandle, type CmHandle } from './cm-handle.js';
 import type { DeviceIncarnation } from './device-incarnation.js';
 import { canonicalGuid, instanceIdProblem, lookupKey } from './symbolic-link.js';
 
-/** CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (reference §3.3): the only action a callback may veto. */
+/** CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (docs/reference/configuration-manager.md#callback-return): the only action a callback may veto. */
 const ACTION_QUERYREMOVE = CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE;
 
 /**
- * A CM_NOTIFY_FILTER as the model takes it (reference §3.4), one variant per FilterType/Flags pair:
+ * A CM_NOTIFY_FILTER as the model takes it (docs/reference/structs.md#cm-notify-filter), one variant per FilterType/Flags pair:
  * - `{ type: 'deviceInterface', classGuid }`: arrivals/removals of interfaces of one class;
  * - `{ type: 'deviceInterface', allInterfaceClasses: true }`: CM_NOTIFY_FILTER_FLAG_ALL_INTERFACE_CLASSES;
  * - `{ type: 'deviceHandle', handle }`: query-remove, remove-pending/complete, query-remove-failed and
@@ -66,6 +70,8 @@ export interface CmDeliveryContext {
   record(entry: Omit<CmDeliveryLogEntry, 'kind' | 'seq' | 'timeMs'>): void;
   /** The registration is gone: stop routing notifications to it. */
   forget(registration: SimCmRegistration): void;
+  /** Whether an unregister with notifications queued delivers the first of them before it returns (seeded). */
+  deliverOneDuringUnregister(): boolean;
 }
 
 interface Delivery {
@@ -121,15 +127,20 @@ export class SimCmRegistration implements CmRegistration {
   }
 
   /**
-   * CM_Unregister_Notification. After it resolves no callback of this registration runs again;
-   * notifications still queued for it are discarded (logged as `discarded`).
+   * CM_Unregister_Notification. After it resolves no callback of this registration runs again. A
+   * notification already queued for it may still be delivered before it resolves (the first one, when the
+   * model's seeded draw says so: {@link CmDeliveryContext.deliverOneDuringUnregister}); the others are
+   * discarded (logged as `discarded`).
+   * ASSUMPTION(cm-unregister-late-delivery): one queued notification at most is delivered late, one clock
+   * turn after the call; the CM_Unregister_Notification remarks only warn that notifications may arrive
+   * after the decision to unregister, and say the call waits for callbacks in progress.
    *
    * @throws SimulatorError SIM_UNREGISTER_IN_CALLBACK when called from inside this registration's own
-   * callback: on Windows CM_Unregister_Notification waits for that callback to return, a deadlock (D-CM).
-   * The registration stays active.
+   * callback: on Windows CM_Unregister_Notification waits for that callback to return, a deadlock
+   * (docs/reference/configuration-manager.md#unregister-rule). The registration stays active.
    * @throws ConfigRetError CR_INVALID_POINTER on a second call.
-   * ASSUMPTION (reference §3.3, ReactOS-style validation): an HCMNOTIFICATION that was already
-   * unregistered is reported as CR_INVALID_POINTER.
+   * ASSUMPTION(cm-second-unregister): an HCMNOTIFICATION that was already unregistered is reported as
+   * CR_INVALID_POINTER (ReactOS-style validation).
    * @see https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_unregister_notification
    */
   unregister(): Promise<void> {
@@ -137,7 +148,8 @@ export class SimCmRegistration implements CmRegistration {
       const err = new SimulatorError(
         'SIM_UNREGISTER_IN_CALLBACK',
         `CM_Unregister_Notification(${this.id}) was called from inside that registration's own callback. ` +
-          'On Windows this deadlocks: CM_Unregister_Notification waits for the in-flight callback to return (D-CM). ' +
+          'On Windows this deadlocks: CM_Unregister_Notification waits for the in-flight callback to return ' +
+          '(docs/reference/configuration-manager.md#unregister-rule). ' +
           'Defer it to another task (queueMicrotask, a scheduled work item) and return from the callback first.',
         { registrationId: this.id },
       );
@@ -153,8 +165,9 @@ export class SimCmRegistration implements CmRegistration {
       );
     }
     this.#active = false;
-    const dropped = this.#queue.splice(0);
-    for (const d of dropped) {
+    const queued = this.#queue.splice(0);
+    const late = queued.length > 0 && this.#ctx.deliverOneDuringUnregister() ? queued.shift() : undefined;
+    for (const d of queued) {
       this.#record(d, 'discarded', undefined, WIN32_ERROR.ERROR_SUCCESS, undefined);
       if (d.done) {
         const done = d.done;
@@ -162,9 +175,15 @@ export class SimCmRegistration implements CmRegistration {
       }
     }
     this.#ctx.forget(this);
-    // ASSUMPTION (D-CM "waits for in-flight callbacks"): nothing to wait for in sim. Callbacks are synchronous
-    // JS and this call is not inside ours, so none is in flight; queued notifications were discarded above.
-    return Promise.resolve();
+    // ASSUMPTION(cm-unregister-no-wait): otherwise nothing to wait for. Callbacks are synchronous JS and this
+    // call is not inside ours, so none is in flight.
+    if (late === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#ctx.clock.setTimer(0, () => {
+        this.#deliver(late, true);
+        resolve();
+      });
+    });
   }
 
   #schedule(): void {
@@ -178,9 +197,15 @@ export class SimCmRegistration implements CmRegistration {
     if (!this.#active) return;
     const d = this.#queue.shift();
     if (d === undefined) return;
+    this.#deliver(d, false);
+    this.#schedule();
+  }
+
+  /** Runs the callback for `d` (or loses it to a drop fault), records it and tells its `done`. */
+  #deliver(d: Delivery, duringUnregister: boolean): void {
     let effective: number = WIN32_ERROR.ERROR_SUCCESS;
     if (this.#ctx.consumeDrop(d.action)) {
-      // ASSUMPTION (DESIGN.md §5 fault "dropped notification"): a lost DEVICEQUERYREMOVE counts as not vetoed.
+      // ASSUMPTION(cm-dropped-query-remove): a lost DEVICEQUERYREMOVE counts as not vetoed.
       this.#record(d, 'dropped', undefined, effective, undefined);
     } else {
       let result: CmCallbackResult | undefined;
@@ -205,11 +230,10 @@ export class SimCmRegistration implements CmRegistration {
         effective = checked.effective;
         error = checked.error;
       }
-      this.#record(d, 'delivered', typeof result === 'number' ? result : undefined, effective, error ?? this.#misuse);
+      this.#record(d, 'delivered', typeof result === 'number' ? result : undefined, effective, error ?? this.#misuse, duringUnregister);
       this.#misuse = undefined;
     }
     d.done?.(effective);
-    this.#schedule();
   }
 
   #record(
@@ -218,8 +242,10 @@ export class SimCmRegistration implements CmRegistration {
     result: number | undefined,
     effectiveResult: number,
     error: SimulatorError | undefined,
+    duringUnregister = false,
   ): void {
     this.#ctx.record({
+      ...(duringUnregister ? { duringUnregister: true as const } : {}),
       registrationId: this.id,
       filterType: this.match.type,
       action: d.action,
@@ -234,7 +260,7 @@ export class SimCmRegistration implements CmRegistration {
 }
 
 /**
- * Validates a callback's return value (D-CM, reference §3.2): ERROR_SUCCESS always; ERROR_CANCELLED
+ * Validates a callback's return value (*CM pages*, docs/reference/configuration-manager.md#callback-return): ERROR_SUCCESS always; ERROR_CANCELLED
  * only for DEVICEQUERYREMOVE (a veto). Anything else is a SIM_BAD_CALLBACK_RESULT, acted on as success.
  */
 function checkResult(
@@ -256,7 +282,7 @@ function checkResult(
     error: new SimulatorError(
       'SIM_BAD_CALLBACK_RESULT',
       `the ${cmNotifyActionName(action)} callback of ${registrationId} ${why}; it is treated as ERROR_SUCCESS. ` +
-        'Return ERROR_SUCCESS (0), or ERROR_CANCELLED (1223) to veto a DEVICEQUERYREMOVE (D-CM).',
+        'Return ERROR_SUCCESS (0), or ERROR_CANCELLED (1223) to veto a DEVICEQUERYREMOVE (CM_Register_Notification remarks).',
       { registrationId, action, result: typeof result === 'number' ? result : String(result) },
     ),
   };
@@ -288,7 +314,7 @@ export function resolveCmFilter(filter: CmFilter): CmMatch {
       if (!h.isOpen) {
         throw configRetError(api, CONFIGRET.CR_INVALID_DATA, {
           target: `DEVICEHANDLE #${h.id}`,
-          detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, reference §3.4)',
+          detail: 'the handle was already closed; register on an open handle (hTarget must be valid during the call, docs/reference/structs.md#cm-notify-filter)',
         });
       }
       if (h.incarnation.state !== 'present') {

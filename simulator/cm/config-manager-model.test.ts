@@ -26,7 +26,7 @@ const {
 } = CM_NOTIFY_ACTION;
 const { ERROR_SUCCESS, ERROR_CANCELLED } = WIN32_ERROR;
 
-function setup(opts: { seed?: number; latency?: { min: number; max: number } } = {}): {
+function setup(opts: { seed?: number; latency?: { min: number; max: number }; deliverDuringUnregister?: number } = {}): {
   clock: VirtualClock;
   cm: ConfigManagerModel;
 } {
@@ -35,6 +35,7 @@ function setup(opts: { seed?: number; latency?: { min: number; max: number } } =
     clock,
     random: new SeededRandom(opts.seed ?? 3),
     notificationLatencyMs: opts.latency,
+    deliverDuringUnregister: opts.deliverDuringUnregister ?? 0,
   });
   return { clock, cm };
 }
@@ -150,7 +151,7 @@ describe('ConfigManagerModel: delivery rules', () => {
     expect(r.seen).toEqual(['INTERFACEARRIVAL']);
   });
 
-  it('reports an interface arriving between registration and listing both ways (D-CM race)', async () => {
+  it('reports an interface arriving between registration and listing both ways (docs/reference/configuration-manager.md#register-then-list)', async () => {
     const { clock, cm } = setup();
     const r = recorder();
     cm.register({ type: 'deviceInterface', classGuid: GUID }, r.listener); // 1. register
@@ -256,7 +257,7 @@ describe('ConfigManagerModel: unregistering', () => {
   });
 
   it('accepts an unregister deferred out of the callback; nothing is delivered after it resolves', async () => {
-    const { clock, cm } = setup();
+    const { clock, cm } = setup({ deliverDuringUnregister: 0 });
     const r = recorder();
     let done: Promise<void> | undefined;
     const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, (action, data) => {
@@ -275,7 +276,59 @@ describe('ConfigManagerModel: unregistering', () => {
     expect(cm.deliveries(reg.id).map((e) => e.outcome)).toEqual(['delivered', 'discarded']);
   });
 
-  it('fails a second unregister with CR_INVALID_POINTER (ASSUMPTION)', async () => {
+  it('ASSUMPTION(cm-unregister-late-delivery): an unregister may deliver one notification already queued before it returns', async () => {
+    const { clock, cm } = setup({ deliverDuringUnregister: 1 });
+    const r = recorder();
+    let done: Promise<void> | undefined;
+    let resolvedAfter: string[] | undefined;
+    const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, (action, data) => {
+      if (done === undefined) {
+        queueMicrotask(() => {
+          done = reg.unregister().then(() => void (resolvedAfter = [...r.seen]));
+        });
+      }
+      return r.listener(action, data);
+    });
+    cm.addDevice(DEV, [{ classGuid: GUID }, { classGuid: GUID, referenceString: 'b' }, { classGuid: GUID, referenceString: 'c' }]);
+    await clock.idle();
+    await done;
+    // The second arrival was queued when the unregister came: it still arrived before the unregister returned.
+    expect(resolvedAfter).toEqual(['INTERFACEARRIVAL', 'INTERFACEARRIVAL']);
+    // The third was discarded at the unregister call, before the late delivery of the second.
+    expect(cm.deliveries(reg.id).map((e) => [e.outcome, e.duringUnregister ?? false])).toEqual([
+      ['delivered', false],
+      ['discarded', false],
+      ['delivered', true],
+    ]);
+    cm.addDevice(DEV2, [{ classGuid: GUID }]);
+    await clock.idle();
+    expect(r.seen).toHaveLength(2);
+  });
+
+  it('draws the late delivery from the seeded random source (deliverDuringUnregister 0.5): same seed, same choice', async () => {
+    const outcomes = async (seed: number): Promise<string[]> => {
+      const { clock, cm } = setup({ seed, deliverDuringUnregister: 0.5 });
+      const choices: string[] = [];
+      for (let i = 0; i < 16; i++) {
+        let done: Promise<void> | undefined;
+        const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, () => {
+          queueMicrotask(() => (done ??= reg.unregister()));
+          return ERROR_SUCCESS;
+        });
+        const id = `USBFN\\LOOPBACK\\5&1a2b3c&0&${i + 10}`;
+        cm.addDevice(id, [{ classGuid: GUID }, { classGuid: GUID, referenceString: 'b' }]);
+        await clock.idle();
+        await done;
+        choices.push(cm.deliveries(reg.id)[1]!.outcome);
+      }
+      return choices;
+    };
+    const a = await outcomes(7);
+    expect(await outcomes(7)).toEqual(a);
+    expect(new Set(a)).toEqual(new Set(['delivered', 'discarded']));
+  });
+
+  it('fails a second unregister with CR_INVALID_POINTER (ASSUMPTION(cm-second-unregister))', async () => {
     const { cm } = setup();
     const reg = cm.register({ type: 'deviceInterface', classGuid: GUID }, () => ERROR_SUCCESS);
     await reg.unregister();
@@ -296,7 +349,7 @@ describe('ConfigManagerModel: registration errors', () => {
     );
   });
 
-  it('fails a DEVICEHANDLE registration on a closed handle with CR_INVALID_DATA (ASSUMPTION)', () => {
+  it('fails a DEVICEHANDLE registration on a closed handle with CR_INVALID_DATA (ASSUMPTION(cm-register-failures))', () => {
     const { cm } = setup();
     cm.addDevice(DEV, [{ classGuid: GUID }]);
     const h = cm.openHandle(LINK)!;
@@ -385,7 +438,7 @@ describe('ConfigManagerModel: query-remove', () => {
     await expect(cm2.queryAndRemove(DEV)).resolves.toBe('vetoed');
   });
 
-  it('counts a handle closed by a promise chain the QUERYREMOVE callback started (async close in sim)', async () => {
+  it('ASSUMPTION(cm-open-handle-veto): counts only handles closed before the QUERYREMOVE callback returned; a close after an await vetoes', async () => {
     const { cm } = setup();
     cm.addDevice(DEV, [{ classGuid: GUID }]);
     const h = cm.openHandle(LINK)!;
@@ -396,6 +449,15 @@ describe('ConfigManagerModel: query-remove', () => {
     };
     cm.register({ type: 'deviceHandle', handle: h }, (a) => {
       if (a === QUERYREMOVE) void asyncClose();
+      return ERROR_SUCCESS;
+    });
+    await expect(cm.queryAndRemove(DEV)).resolves.toBe('vetoed');
+    expect(h.isOpen).toBe(false); // it did close, but too late
+    expect(cm.log.at(-1)).toMatchObject({ kind: 'pnp', outcome: 'vetoed', detail: expect.stringMatching(/still open after DEVICEQUERYREMOVE/) });
+    // Closed inside the callback, before it returns: the removal goes ahead.
+    const h2 = cm.openHandle(LINK)!;
+    cm.register({ type: 'deviceHandle', handle: h2 }, (a) => {
+      if (a === QUERYREMOVE) h2.close();
       return ERROR_SUCCESS;
     });
     await expect(cm.queryAndRemove(DEV)).resolves.toBe('removed');
@@ -521,7 +583,7 @@ describe('ConfigManagerModel: interface lists', () => {
     expect(decodeMultiSz(list)).toEqual([LINK, '\\\\?\\USBFN#SOURCESINK#5&1a2b3c&0&1#' + GUID]);
   });
 
-  it('returns size 1 and a single NUL for an empty list (ASSUMPTION)', () => {
+  it('returns size 1 and a single NUL for an empty list (ASSUMPTION(cm-empty-list))', () => {
     const { cm } = setup();
     const q = { interfaceClassGuid: GUID };
     expect(cm.getInterfaceListSize(q)).toBe(1);
@@ -542,7 +604,7 @@ describe('ConfigManagerModel: interface lists', () => {
     expect(listLinks(cm, { interfaceClassGuid: GUID, deviceInstanceId: DEV })).toEqual([]);
   });
 
-  it('maps bad queries to CONFIGRET codes (ASSUMPTION, ReactOS)', () => {
+  it('maps bad queries to CONFIGRET codes (ASSUMPTION(cm-list-argument-errors), ReactOS)', () => {
     const { cm } = setup();
     const api = 'CM_Get_Device_Interface_List_SizeW';
     expect(() => cm.getInterfaceListSize({ interfaceClassGuid: GUID, flags: 2 })).toThrow(

@@ -1,5 +1,5 @@
 /**
- * The simulated Configuration Manager (issue 3 item 2; DESIGN.md §5 "CM model"): device instances and
+ * The simulated Configuration Manager (issue 3 item 2; docs/simulator-cm.md): device instances and
  * their device interfaces, CM_Register_Notification registrations of the three filter types, the
  * interface lists of CM_Get_Device_Interface_List(_Size)W, and the PnP flows the device-side service
  * reacts to (arrival, query-remove with veto, remove-pending/complete, query-remove-failed, surprise
@@ -15,7 +15,8 @@
  * Everything runs on the virtual clock: notifications are delivered from clock timers, never inside
  * the call that caused them, so a run is deterministic (no Date, no Math.random).
  *
- * @see reference §3 (cfgmgr32), §3.2 (callback rules), DESIGN.md §4 items 1–3 and 7
+ * @see docs/reference/configuration-manager.md (cfgmgr32, #callback: the callback rules);
+ * docs/architecture.md#service-lifecycle steps 1–3 and 7
  * @see docs/simulator-cm.md
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
@@ -32,6 +33,7 @@ import type { SeededRandom } from '../clock/index.js';
 import { SimCmHandle, type CmHandle } from './cm-handle.js';
 import { EMPTY, handleEvent, instanceEvent, interfaceEvent } from './cm-event-data.js';
 import { DropRules, type CmDeliveryLogEntry, type CmDropMatch, type CmLogEntry, type CmPnpLogEntry } from './cm-log.js';
+import { fanOut, fanOutAndWait, type DeliveryResult } from './cm-fan-out.js';
 import { SimCmRegistration, resolveCmFilter, type CmDeliveryContext, type CmFilter } from './cm-registration.js';
 import { DeviceIncarnation, type InterfaceRecord } from './device-incarnation.js';
 import { listInterfaceLinks, multiSzChars, writeMultiSz } from './interface-list.js';
@@ -49,6 +51,12 @@ export interface ConfigManagerModelOptions {
    * delivery. Default 0: deliveries happen on the next clock turn at the same virtual instant.
    */
   readonly notificationLatencyMs?: { readonly min: number; readonly max: number } | undefined;
+  /**
+   * Probability (0..1, drawn from the seeded random source) that CM_Unregister_Notification with
+   * notifications still queued for the registration delivers the first of them before it returns, as the
+   * CM_Unregister_Notification remarks warn can happen. Default 0.5: seeds explore both orders.
+   */
+  readonly deliverDuringUnregister?: number | undefined;
 }
 
 /** One interface of a device given to {@link ConfigManagerModel.addDevice}. */
@@ -101,6 +109,10 @@ export class ConfigManagerModel {
       );
     }
     this.#latency = lat;
+    const late = options.deliverDuringUnregister ?? 0.5;
+    if (!(late >= 0 && late <= 1)) {
+      throw new SimulatorError('SIM_BAD_OPTION', `deliverDuringUnregister ${late} is not a probability: use 0..1`);
+    }
     this.#ctx = {
       clock: this.#clock,
       nextLatencyMs: () => this.#nextLatencyMs(),
@@ -111,6 +123,7 @@ export class ConfigManagerModel {
       forget: (reg) => {
         this.#regs.delete(reg);
       },
+      deliverOneDuringUnregister: () => late > 0 && (late >= 1 || this.#random.next() < late),
     };
   }
 
@@ -144,7 +157,7 @@ export class ConfigManagerModel {
    * (DEVICEINSTANCEENUMERATED), DEVICEINTERFACE registrations (DEVICEINTERFACEARRIVAL per interface),
    * DEVICEINSTANCE registrations (DEVICEINSTANCESTARTED).
    *
-   * ASSUMPTION (reference §3.3; ordering between filter types is not documented): interfaces arrive
+   * ASSUMPTION(cm-arrival-order): ordering between filter types is not documented; interfaces arrive
    * between ENUMERATED and STARTED, because a driver enables its interfaces while starting.
    *
    * @returns the symbolic links, in the order of `interfaces`.
@@ -182,16 +195,16 @@ export class ConfigManagerModel {
     this.#devices.set(instanceKey, inc);
     this.#logPnp('add', instanceId, 'added', `generation ${inc.generation}, ${records.length} interface(s)`);
 
-    this.#fanOut(this.#instanceRegs(instanceKey), CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCEENUMERATED, instanceId, instanceEvent(instanceId));
+    fanOut(this.#instanceRegs(instanceKey), CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCEENUMERATED, instanceId, instanceEvent(instanceId));
     for (const rec of records) {
-      this.#fanOut(
+      fanOut(
         this.#interfaceRegs(rec.classGuid),
         CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL,
         rec.symbolicLink,
         interfaceEvent(rec),
       );
     }
-    this.#fanOut(this.#instanceRegs(instanceKey), CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCESTARTED, instanceId, instanceEvent(instanceId));
+    fanOut(this.#instanceRegs(instanceKey), CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCESTARTED, instanceId, instanceEvent(instanceId));
     return records.map((r) => r.symbolicLink);
   }
 
@@ -217,28 +230,37 @@ export class ConfigManagerModel {
   /**
    * The PnP query-remove flow (a user's "eject", a driver update, a scenario fault):
    * 1. DEVICEQUERYREMOVE to every DEVICEHANDLE registration of the device; callbacks may veto with
-   *    ERROR_CANCELLED, and are expected to close their handle otherwise (DESIGN.md §4 item 7);
+   *    ERROR_CANCELLED, and are expected to close their handle otherwise (docs/architecture.md#service-lifecycle step 7);
    * 2. vetoed by a callback, or a handle on the device still open afterwards → DEVICEQUERYREMOVEFAILED to
    *    every DEVICEHANDLE registration of the device → `'vetoed'`, the device stays;
    * 3. otherwise DEVICEREMOVEPENDING → the interfaces go (DEVICEINTERFACEREMOVAL) → DEVICEREMOVECOMPLETE →
    *    DEVICEINSTANCEREMOVED → `'removed'`.
    * Each stage starts once every delivery of the previous one was made.
    *
-   * ASSUMPTION (D-CM documents the actions, not the veto mechanics): an open handle vetoes the removal
-   * (PNP_VetoOutstandingOpen); handles closed by microtasks the callbacks started (the sim port's
-   * `close()` is a Promise) count as closed: the check runs one clock turn after the last callback.
-   * ASSUMPTION: QUERYREMOVEFAILED goes to every DEVICEHANDLE registration of the device, including
-   * the one that vetoed.
+   * An open handle vetoes the removal ("You must close all handles to the device or the device removal will
+   * fail": MS Learn, DBT_DEVICEQUERYREMOVE remarks).
+   * ASSUMPTION(cm-open-handle-veto): the open handles are counted when the last DEVICEQUERYREMOVE callback
+   * returns: a handle its callback closed synchronously is closed; one closed after an `await` (a microtask
+   * the callback started) is still open and vetoes.
+   * ASSUMPTION(cm-query-remove-failed-recipients): QUERYREMOVEFAILED goes to every DEVICEHANDLE
+   * registration of the device, including the one that vetoed.
    *
    * @throws SimulatorError SIM_NO_SUCH_DEVICE when the instance is not present.
    */
   queryAndRemove(instanceId: string): Promise<'removed' | 'vetoed'> {
     return this.#enqueueOp(async () => {
       const inc = this.#presentDevice('queryAndRemove', instanceId);
-      const results = await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE);
-      await this.#nextTurn();
+      // The open handles are counted the moment the last callback returns: only what a callback closed
+      // synchronously counts as closed (a close after an `await` comes too late, as on Windows).
+      let open: CmHandle[] = [];
+      const results = await fanOutAndWait(
+        this.#handleRegs(inc),
+        CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE,
+        inc.instanceId,
+        handleEvent(GUID_NULL, 0, EMPTY),
+        () => (open = [...inc.openHandles]),
+      );
       const vetoer = results.find((r) => r.result === WIN32_ERROR.ERROR_CANCELLED);
-      const open = [...inc.openHandles];
       if (vetoer !== undefined || open.length > 0) {
         const why =
           vetoer !== undefined
@@ -260,9 +282,9 @@ export class ConfigManagerModel {
    * Surprise removal (unplug, driver crash): no query. The device is gone at once (its interfaces stop
    * being listed and openable, `onRemoved` listeners hear `'surprise'`, handles left open become
    * stale), then DEVICEINTERFACEREMOVAL → DEVICEREMOVECOMPLETE → DEVICEINSTANCEREMOVED.
-   * D-CM: DEVICEREMOVECOMPLETE may come without DEVICEQUERYREMOVE / DEVICEREMOVEPENDING (reference §3.3).
-   *
-   * ASSUMPTION (reference §3.3): interface removal is notified before DEVICEREMOVECOMPLETE, as in the
+   * ASSUMPTION(cm-remove-without-query): DEVICEREMOVECOMPLETE comes with no DEVICEQUERYREMOVE or
+   * DEVICEREMOVEPENDING before it (nothing was asked).
+   * ASSUMPTION(cm-removal-order): interface removal is notified before DEVICEREMOVECOMPLETE, as in the
    * query-remove flow.
    *
    * @throws SimulatorError SIM_NO_SUCH_DEVICE when the instance is not present.
@@ -295,7 +317,7 @@ export class ConfigManagerModel {
    * `eventGuid`, `data` and `nameOffset` to the device's DEVICEHANDLE registrations. `data` is copied.
    *
    * @param nameOffset byte offset of a NUL-terminated WCHAR string inside `data`, or -1 for none
-   * (CM_NOTIFY_EVENT_DATA.u.DeviceHandle.NameOffset, reference §3.5).
+   * (CM_NOTIFY_EVENT_DATA.u.DeviceHandle.NameOffset, docs/reference/structs.md#cm-notify-event-data).
    * @throws SimulatorError SIM_BAD_GUID / SIM_BAD_ARGUMENT for bad arguments, SIM_NO_SUCH_DEVICE when
    * the instance is not present.
    */
@@ -320,7 +342,7 @@ export class ConfigManagerModel {
     const payload = data.slice();
     return this.#enqueueOp(async () => {
       const inc = this.#presentDevice('sendCustomEvent', instanceId);
-      await this.#fanOutAndWait(
+      await fanOutAndWait(
         this.#handleRegs(inc),
         CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICECUSTOMEVENT,
         inc.instanceId,
@@ -361,14 +383,14 @@ export class ConfigManagerModel {
   // Registrations
 
   /**
-   * CM_Register_Notification. The registration sees only events after this call (no history, D-CM):
+   * CM_Register_Notification. The registration sees only events after this call (no history, docs/reference/configuration-manager.md#no-history):
    * register first, then list (the documented race makes an interface arriving in between show up
    * in both).
    *
    * @throws ConfigRetError (api `CM_Register_Notification`):
    * CR_INVALID_DATA for a malformed class GUID or instance ID, or a handle that was already closed;
    * CR_NO_SUCH_DEVINST for a handle whose device was removed.
-   * ASSUMPTION (reference §3.3: docs only say "a CR_ code"): those codes are the model's choice.
+   * ASSUMPTION(cm-register-failures): the docs only say "a CR_ code"; those codes are the model's choice.
    * @throws SimulatorError SIM_FOREIGN_HANDLE for a handle not made by this model, SIM_BAD_ARGUMENT
    * for a listener that is not a function.
    */
@@ -387,7 +409,7 @@ export class ConfigManagerModel {
 
   /**
    * CM_Get_Device_Interface_List_SizeW: the buffer size in WCHARs the list needs, including every
-   * link's NUL and the final NUL. An empty list needs 1 (ASSUMPTION, reference §3.3 "Inferred").
+   * link's NUL and the final NUL. An empty list needs 1 (ASSUMPTION(cm-empty-list)).
    * @throws ConfigRetError CR_INVALID_FLAG, CR_INVALID_DATA, CR_INVALID_DEVICE_ID, CR_NO_SUCH_DEVINST
    * (see {@link getInterfaceList}).
    */
@@ -403,11 +425,11 @@ export class ConfigManagerModel {
    * lists interfaces of present devices, ALL_DEVICES (flags 1) also those of removed devices.
    * Order: the order interfaces were first added.
    *
-   * ASSUMPTION (reference §3.3: ReactOS's reimplementation, not authoritative): unknown flag bits →
+   * ASSUMPTION(cm-list-argument-errors): from ReactOS's reimplementation, not authoritative: unknown flag bits →
    * CR_INVALID_FLAG; a malformed class GUID → CR_INVALID_DATA; a malformed instance ID →
    * CR_INVALID_DEVICE_ID; an instance ID never added → CR_NO_SUCH_DEVINST.
    *
-   * @throws ConfigRetError CR_BUFFER_SMALL when `bufferChars` is smaller than the list (D-CM: the list
+   * @throws ConfigRetError CR_BUFFER_SMALL when `bufferChars` is smaller than the list (*CM pages*: the list
    * grew after the size query; callers loop size → list).
    * @throws SimulatorError SIM_BAD_ARGUMENT when `bufferChars` is not a ULONG.
    */
@@ -436,7 +458,7 @@ export class ConfigManagerModel {
    * Fault "dropped notification (no history, low memory)": the next `count` (default 1) deliveries
    * matching `action` (any when absent) are lost: the callback is not called and the log records
    * `dropped`. Rules are consumed in the order they were added.
-   * ASSUMPTION (DESIGN.md §5): a dropped DEVICEQUERYREMOVE counts as not vetoed.
+   * ASSUMPTION(cm-dropped-query-remove): a dropped DEVICEQUERYREMOVE counts as not vetoed.
    */
   dropNotifications(match: CmDropMatch = {}): void {
     const count = match.count ?? 1;
@@ -451,7 +473,7 @@ export class ConfigManagerModel {
     return this.#drops.pending;
   }
 
-  /** Removes every injected fault (the rig calls this after each test; STYLE.md §8.2). */
+  /** Removes every injected fault (the rig calls this after each test; docs/architecture.md#faults-as-overrides). */
   clearFaults(): void {
     this.#drops.clear();
   }
@@ -465,7 +487,7 @@ export class ConfigManagerModel {
   }
 
   #enqueueOp<T>(run: () => Promise<T>): Promise<T> {
-    // ASSUMPTION (not documented): PnP operations are processed one at a time, like the PnP manager's event queue.
+    // ASSUMPTION(cm-serialized-pnp): PnP operations are processed one at a time, like the PnP manager's event queue.
     const p = this.#ops.then(run);
     // Keep the queue going whatever this operation did; the caller gets `p` itself.
     this.#ops = p.then(
@@ -473,11 +495,6 @@ export class ConfigManagerModel {
       () => undefined,
     );
     return p;
-  }
-
-  /** One clock turn: the microtasks every callback started have run by then. */
-  #nextTurn(): Promise<void> {
-    return new Promise((resolve) => this.#clock.setTimer(0, resolve));
   }
 
   #presentDevice(op: string, instanceId: string): DeviceIncarnation {
@@ -496,7 +513,7 @@ export class ConfigManagerModel {
 
   /**
    * The device leaves: interfaces disabled, listeners told, then interface/complete/instance notifications.
-   * ASSUMPTION (reference §3.3 gives no cross-filter order): INTERFACEREMOVAL → REMOVECOMPLETE →
+   * ASSUMPTION(cm-removal-order): the docs give no cross-filter order; INTERFACEREMOVAL → REMOVECOMPLETE →
    * INSTANCEREMOVED, each stage after every delivery of the previous one.
    */
   async #finishRemoval(inc: DeviceIncarnation, how: CmRemovalKind): Promise<void> {
@@ -504,7 +521,7 @@ export class ConfigManagerModel {
     inc.state = 'removed';
     const listenerErrors = this.#removedListeners.tell(inc.instanceKey, how);
     for (const rec of inc.interfaces) {
-      await this.#fanOutAndWait(
+      await fanOutAndWait(
         this.#interfaceRegs(rec.classGuid),
         CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINTERFACEREMOVAL,
         rec.symbolicLink,
@@ -512,7 +529,7 @@ export class ConfigManagerModel {
       );
     }
     await this.#tellHandles(inc, CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE);
-    await this.#fanOutAndWait(
+    await fanOutAndWait(
       this.#instanceRegs(inc.instanceKey),
       CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEINSTANCEREMOVED,
       inc.instanceId,
@@ -546,35 +563,9 @@ export class ConfigManagerModel {
     for (const r of this.#regs) if (r.match.type === 'deviceHandle' && r.match.incarnation === inc) yield r;
   }
 
-  /** Queues one event to a snapshot of registrations (fire and forget). */
-  #fanOut(regs: Iterable<SimCmRegistration>, action: number, target: string, data: Uint8Array): void {
-    for (const r of [...regs]) r.enqueue(action, data, target);
-  }
-
-  /** Queues one event to a snapshot of registrations and resolves once each delivery was made (or lost). */
-  #fanOutAndWait(
-    regs: Iterable<SimCmRegistration>,
-    action: number,
-    target: string,
-    data: Uint8Array,
-  ): Promise<{ registrationId: string; result: number }[]> {
-    const snapshot = [...regs];
-    if (snapshot.length === 0) return Promise.resolve([]);
-    return new Promise((resolve) => {
-      const results: { registrationId: string; result: number }[] = [];
-      let left = snapshot.length;
-      for (const r of snapshot) {
-        r.enqueue(action, data, target, (result) => {
-          results.push({ registrationId: r.id, result });
-          if (--left === 0) resolve(results);
-        });
-      }
-    });
-  }
-
   /** An action without payload to the device's DEVICEHANDLE registrations, once every delivery was made. */
-  #tellHandles(inc: DeviceIncarnation, action: number): Promise<{ registrationId: string; result: number }[]> {
-    return this.#fanOutAndWait(this.#handleRegs(inc), action, inc.instanceId, handleEvent(GUID_NULL, 0, EMPTY));
+  #tellHandles(inc: DeviceIncarnation, action: number): Promise<DeliveryResult[]> {
+    return fanOutAndWait(this.#handleRegs(inc), action, inc.instanceId, handleEvent(GUID_NULL, 0, EMPTY));
   }
 
   #logPnp(op: CmPnpLogEntry['op'], instanceId: string, outcome: string, detail: string | undefined): void {

@@ -4,7 +4,7 @@
  * of the old one receive nothing about the new one (a DEVICEHANDLE registration is tied to the device
  * object of the handle, which is deleted on removal).
  *
- * ASSUMPTION (reference §3.3, not stated): a DEVICEHANDLE registration hears nothing about a later
+ * ASSUMPTION(cm-incarnation): a DEVICEHANDLE registration hears nothing about a later
  * incarnation of the same instance ID; it stays registered until the service unregisters it.
  */
 import type { SimCmHandle } from './cm-handle.js';

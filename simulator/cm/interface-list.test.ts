@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { multiSzChars, writeMultiSz } from './interface-list.js';
 
 describe('interface list (REG_MULTI_SZ, UTF-16LE)', () => {
-  it('sizes an empty list as a single NUL and writes it as one (ASSUMPTION, reference §3.3)', () => {
+  it('sizes an empty list as a single NUL and writes it as one (ASSUMPTION(cm-empty-list))', () => {
     expect(multiSzChars([])).toBe(1);
     expect([...writeMultiSz([], 1)]).toEqual([0, 0]);
   });

@@ -1,8 +1,8 @@
 /**
  * The raw result of CM_Get_Device_Interface_List_SizeW / CM_Get_Device_Interface_ListW: a REG_MULTI_SZ
- * of symbolic links in UTF-16LE, sized in WCHARs (reference §3.1).
+ * of symbolic links in UTF-16LE, sized in WCHARs (docs/reference/configuration-manager.md#interface-lists).
  *
- * Written here independently of the device-side decoder (STYLE.md §7: the client and the simulator must
+ * Written here independently of the device-side decoder (docs/architecture.md#tests: the client and the simulator must
  * not share one possibly wrong codec).
  */
 import {
@@ -18,7 +18,7 @@ import { canonicalGuid, instanceIdProblem, lookupKey } from './symbolic-link.js'
 /**
  * Required buffer size in WCHARs: every link and its NUL, plus the final NUL of the multi-sz.
  *
- * ASSUMPTION (reference §3.3 "Inferred"): an empty list has size 1 (a single NUL).
+ * ASSUMPTION(cm-empty-list): an empty list has size 1 (a single NUL).
  */
 export function multiSzChars(links: readonly string[]): number {
   let n = 1;
@@ -89,7 +89,7 @@ export function listInterfaceLinks(
       });
     }
   }
-  // ASSUMPTION (reference §3.3 names the flags only): ALL_DEVICES adds the interfaces of removed devices;
+  // ASSUMPTION(cm-all-devices): the flags are named only; ALL_DEVICES adds the interfaces of removed devices;
   // the order is the order interfaces were first added.
   const all = (flags & CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES) !== 0;
   const links: string[] = [];

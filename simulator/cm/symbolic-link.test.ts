@@ -61,7 +61,7 @@ describe('referenceStringProblem', () => {
 });
 
 describe('lookupKey', () => {
-  it('makes links that differ only in case compare equal (ASSUMPTION: case-insensitive)', () => {
+  it('makes links that differ only in case compare equal (ASSUMPTION(cm-case-insensitive))', () => {
     const a = symbolicLinkFor('USBFN\\LOOPBACK\\5&1a2b3c&0&0', GUID);
     expect(lookupKey(a)).toBe(lookupKey(a.toUpperCase()));
     expect(lookupKey(a)).not.toBe(lookupKey(a.replace('LOOPBACK', 'SOURCE')));

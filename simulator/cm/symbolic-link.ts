@@ -9,7 +9,7 @@
  * `\\?\USBFN#LOOPBACK#5&1a2b3c&0&0#{5e9adaef-f879-473f-b807-4e5ea77d1b1c}`.
  *
  * @see https://learn.microsoft.com/windows-hardware/drivers/install/device-instance-ids
- * @see reference §3.5 (the link arrives in CM_NOTIFY_EVENT_DATA.u.DeviceInterface.SymbolicLink)
+ * @see docs/reference/configuration-manager.md#symbolic-links (the link arrives in CM_NOTIFY_EVENT_DATA.u.DeviceInterface.SymbolicLink)
  */
 
 import { SimulatorError } from '../../core/index.js';
@@ -71,7 +71,7 @@ export function referenceStringProblem(referenceString: string): string | undefi
  * // '\\\\?\\USBFN#LOOPBACK#5&1a2b3c&0&0#{5e9adaef-f879-473f-b807-4e5ea77d1b1c}'
  */
 export function symbolicLinkFor(instanceId: string, classGuid: string, referenceString?: string): string {
-  // ASSUMPTION (reference §3.5 gives the field, not the derivation): the shape Windows shows for device
+  // ASSUMPTION(cm-symbolic-link-shape): the docs give the field, not the derivation; the shape Windows shows for device
   // interfaces, `\\?\` + instance ID with '\' → '#' + '#{guid}' + optional '\ref'.
   const base = `\\\\?\\${instanceId.replaceAll('\\', '#')}#${classGuid}`;
   return referenceString === undefined ? base : `${base}\\${referenceString}`;
@@ -80,7 +80,7 @@ export function symbolicLinkFor(instanceId: string, classGuid: string, reference
 /**
  * The key under which a symbolic link or instance ID is looked up.
  *
- * ASSUMPTION (reference §3, not stated there): symbolic links and device instance IDs compare
+ * ASSUMPTION(cm-case-insensitive): not stated for CM; symbolic links and device instance IDs compare
  * case-insensitively, as object-manager names and PnP device IDs do on Windows.
  */
 export function lookupKey(name: string): string {

@@ -46,7 +46,7 @@ describe('descriptor builders', () => {
     expect(interfaceDescriptorSet(numbered, 0x42, 'high')[2]).toBe(0x42);
   });
 
-  it('applies the per-speed packet size rules (ASSUMPTION reference §5)', () => {
+  it('applies the per-speed packet size rules (ASSUMPTION(link-packet-sizes))', () => {
     expect([maxPacketSizeAt('bulk', 512, 'full'), maxPacketSizeAt('bulk', 64, 'high'), maxPacketSizeAt('bulk', 512, 'super')]).toEqual([64, 512, 1024]);
     expect([maxPacketSizeAt('interrupt', 512, 'full'), maxPacketSizeAt('interrupt', 512, 'high')]).toEqual([64, 512]);
     expect(maxPacketSizeAt('interrupt', 0x8000 | 200, 'full')).toBe(200);

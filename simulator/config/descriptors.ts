@@ -1,15 +1,15 @@
 /**
  * Descriptor builders: what UFX (the USB function class extension) reports to the host for a function
- * configured through the USBFN registry keys (reference §5). The device, configuration, string and BOS
+ * configured through the USBFN registry keys (docs/reference/registry.md). The device, configuration, string and BOS
  * descriptors are built from a {@link UsbFnRegistryConfig} once per speed; the bus model answers
  * GET_DESCRIPTOR from them and the GenericUSBFn model answers GET_INTERFACE_DESCRIPTOR_SET / GET_CLASS_INFO
  * from {@link interfaceDescriptorSet}.
  *
  * These encoders are written independently of host-side/descriptors (the host's parsers), so a wrong
- * codec on one side shows up as a failing test instead of two agreeing bugs (STYLE.md §7).
+ * codec on one side shows up as a failing test instead of two agreeing bugs (docs/architecture.md#tests).
  *
  * @see USB 2.0 §9.6 (standard descriptors), USB 3.2 §9.6.2 (BOS), §9.6.7 (SS endpoint companion)
- * @see reference §5 (registry layout; InterfaceDescriptor byte format)
+ * @see docs/reference/registry.md#interface-descriptor-format (registry layout; InterfaceDescriptor byte format)
  */
 import { type UsbDeviceSpeed, UsageError, USB_DT } from '../../core/index.js';
 import type { UsbFnInterfaceKey, UsbFnRegistryConfig } from './usbfn-config.js';
@@ -21,7 +21,7 @@ export const LANGID_EN_US = 0x0409;
 export const STRING_INDEX = { MANUFACTURER: 1, PRODUCT: 2, SERIAL_NUMBER: 3 } as const;
 export const FIRST_INTERFACE_STRING_INDEX = 4;
 
-/** The header's USBFN_INTERRUPT_ENDPOINT_SIZE_NOT_UPDATEABLE_MASK (usbfnbase.h, reference §2.1). */
+/** The header's USBFN_INTERRUPT_ENDPOINT_SIZE_NOT_UPDATEABLE_MASK (usbfnbase.h, docs/reference/structs.md#constants). */
 export const USBFN_INTERRUPT_ENDPOINT_SIZE_NOT_UPDATEABLE_MASK = 0x80;
 
 /** Serial number reported when iSerialNumber is non-zero/absent and no SerialNumberString is set. */
@@ -81,7 +81,7 @@ function invalid(message: string, data: Record<string, string | number> = {}): U
   return new UsageError('INVALID_CONFIG', message, data);
 }
 
-/** Splits a registry InterfaceDescriptor blob by bLength and checks its shape (reference §5). */
+/** Splits a registry InterfaceDescriptor blob by bLength and checks its shape (docs/reference/registry.md#interface-descriptor-format). */
 function splitBlob(keyName: string, blob: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   let o = 0;
@@ -90,7 +90,7 @@ function splitBlob(keyName: string, blob: Uint8Array): Uint8Array[] {
     if (bLength < 2 || o + bLength > blob.length) {
       throw invalid(
         `Interfaces\\${keyName}\\InterfaceDescriptor: descriptor #${out.length} at byte ${o} has bLength ${bLength}, ` +
-          `which ${bLength < 2 ? 'is below 2' : `runs past the ${blob.length}-byte value`}; every descriptor must carry its correct bLength (reference §5)`,
+          `which ${bLength < 2 ? 'is below 2' : `runs past the ${blob.length}-byte value`}; every descriptor must carry its correct bLength (docs/reference/registry.md#interface-descriptor-format)`,
         { key: keyName, offset: o },
       );
     }
@@ -125,9 +125,9 @@ function splitBlob(keyName: string, blob: Uint8Array): Uint8Array[] {
 /**
  * Resolves the `CurrentConfiguration`: interface numbers, alternates and string indexes.
  *
- * ASSUMPTION (reference §5): an interface without a registry `InterfaceNumber` gets its position in
+ * ASSUMPTION(drv-interface-numbers): an interface without a registry `InterfaceNumber` gets its position in
  * `InterfaceList` (the stack assigns numbers; the rule is not published). Same rule as simulator/usbfn/pipes.ts.
- * ASSUMPTION (reference §5: the stack overwrites iInterface): the interface string is the `Interfaces` key name.
+ * ASSUMPTION(link-interface-strings): the stack overwrites iInterface; the interface string is the `Interfaces` key name.
  * @throws UsageError INVALID_CONFIG naming the key and the fix when the configuration is inconsistent.
  */
 export function resolveConfiguration(config: UsbFnRegistryConfig): ResolvedConfiguration {
@@ -195,7 +195,7 @@ export function resolveConfiguration(config: UsbFnRegistryConfig): ResolvedConfi
   return {
     configName: config.CurrentConfiguration,
     bConfigurationValue: 1,
-    // USB 2.0 §9.6.3: bit 7 is reserved and must be set.
+    // USB 2.0 §9.6.3: bit 7 is reserved and must be set. ASSUMPTION(reg-config-attributes): defaults 0xC0 / 0xFA.
     bmAttributes: (cfg.bmAttributes ?? 0xc0) | 0x80,
     bMaxPower: cfg.bMaxPower ?? 0xfa,
     interfaces,
@@ -207,11 +207,11 @@ export function resolveConfiguration(config: UsbFnRegistryConfig): ResolvedConfi
 /**
  * wMaxPacketSize at `speed` for an endpoint whose registry descriptor says `registryValue`.
  *
- * ASSUMPTION (reference §5: "how per-speed wMaxPacketSize values are derived is not documented"): bulk is
+ * ASSUMPTION(link-packet-sizes): how per-speed wMaxPacketSize values are derived is not documented; bulk is
  * 64 at full speed, 512 at high speed, 1024 at SuperSpeed (the only legal values, USB 2.0 §5.8.3, USB 3.2
  * §9.6.6); interrupt and isochronous keep the registry size capped at 64 (FS interrupt), 1023 (FS iso) and
  * 1024 (HS/SS), unless the interrupt endpoint sets USBFN_INTERRUPT_ENDPOINT_SIZE_NOT_UPDATEABLE_MASK.
- * ASSUMPTION (reference §2.1, ambiguous header comment): that mask is the MSB of the 16-bit field, i.e.
+ * ASSUMPTION(link-interrupt-mask): the header comment is ambiguous; that mask is the MSB of the 16-bit field, i.e.
  * 0x80 in its high byte (0x8000); the flag is stripped and the registry size is kept at every speed.
  */
 export function maxPacketSizeAt(type: EndpointTransferType, registryValue: number, speed: UsbDeviceSpeed): number {
@@ -256,7 +256,7 @@ function writeAlternate(iface: ResolvedInterface, alt: ResolvedAlternate, speed:
   for (const d of alt.descriptors) {
     if (d[1] === USB_DT.INTERFACE) {
       const copy = d.slice();
-      copy[2] = iface.interfaceNumber; //     bInterfaceNumber (the stack overwrites it, reference §5)
+      copy[2] = iface.interfaceNumber; //     bInterfaceNumber (the stack overwrites it, docs/reference/registry.md)
       copy[3] = alt.alternateSetting; //      bAlternateSetting (index in the Alternates InterfaceList)
       copy[8] = alt.iInterface; //            iInterface (overwritten too)
       parts.push(copy);
@@ -272,7 +272,7 @@ function writeAlternate(iface: ResolvedInterface, alt: ResolvedAlternate, speed:
         const companion = new Uint8Array(6);
         companion[0] = 6; //                                      bLength
         companion[1] = USB_DT.SS_ENDPOINT_COMPANION; //  bDescriptorType
-        companion[2] = 0; //                                      bMaxBurst (ASSUMPTION: one packet per burst)
+        companion[2] = 0; //                                      bMaxBurst (ASSUMPTION(link-superspeed-descriptors))
         companion[3] = 0; //                                      bmAttributes (no streams, Mult 0)
         const perInterval = type === 'interrupt' || type === 'isochronous' ? mps : 0;
         companion[4] = perInterval & 0xff; //                     wBytesPerInterval (LE)
@@ -280,7 +280,7 @@ function writeAlternate(iface: ResolvedInterface, alt: ResolvedAlternate, speed:
         parts.push(companion);
       }
     } else {
-      parts.push(d); // class-specific descriptors travel unchanged (reference §5)
+      parts.push(d); // class-specific descriptors travel unchanged (docs/reference/registry.md#interface-descriptor-format)
     }
   }
 }
@@ -314,7 +314,7 @@ function findInterface(resolved: ResolvedConfiguration, interfaceNumber: number)
  * its endpoint descriptors with the per-speed wMaxPacketSize (plus SS endpoint companions at SuperSpeed).
  * This is what GET_INTERFACE_DESCRIPTOR_SET returns and what the configuration descriptor contains.
  * @throws UsageError INVALID_CONFIG / INVALID_ARGUMENT for a bad configuration or an unknown interface.
- * @see reference §2.13, §5
+ * @see docs/reference/structs.md#usbfn-interface-info, docs/reference/registry.md
  */
 export function interfaceDescriptorSet(config: UsbFnRegistryConfig, interfaceNumber: number, speed: UsbDeviceSpeed): Uint8Array {
   const resolved = resolveConfiguration(config);
@@ -406,7 +406,7 @@ export function langIdDescriptor(): Uint8Array {
 /**
  * A UNICODE string descriptor (USB 2.0 §9.6.7). bLength is one byte, so at most 126 UTF-16 code units
  * fit; longer registry strings (REG_SZ allows 255) are truncated.
- * ASSUMPTION (reference §2.1 MAX_USB_STRING_LENGTH 255 vs bLength ≤ 255): UFX truncates to 126 units.
+ * ASSUMPTION(link-string-truncation): MAX_USB_STRING_LENGTH 255 vs bLength ≤ 255; UFX truncates to 126 units.
  */
 export function stringDescriptor(text: string): Uint8Array {
   const units = Math.min(text.length, 126);
@@ -424,7 +424,7 @@ export function stringDescriptor(text: string): Uint8Array {
 /**
  * BOS descriptor (USB 3.2 §9.6.2) of a SuperSpeed device: header, USB 2.0 extension (§9.6.2.1) and the
  * SuperSpeed USB device capability (§9.6.2.2) listing FS, HS and SS.
- * ASSUMPTION (no UFX source): no LPM, U1/U2 exit latencies 10 µs / 2047 µs (the maximum values).
+ * ASSUMPTION(link-superspeed-descriptors): no UFX source; no LPM, U1/U2 exit latencies 10 µs / 2047 µs (the maximum values).
  */
 export function bosDescriptor(): Uint8Array {
   const d = new Uint8Array(5 + 7 + 10);
@@ -472,7 +472,7 @@ export interface DescriptorTable {
 /**
  * Builds the {@link DescriptorTable} for `speed`. `highSpeedCapable` decides whether the device
  * qualifier / other-speed configuration exist (USB 2.0 §9.6.2: a full-speed-only device stalls them).
- * ASSUMPTION (USB 3.2 §9.6.2 leaves it to USB 2.0 operation): at SuperSpeed there is no device qualifier.
+ * ASSUMPTION(link-superspeed-descriptors): USB 3.2 §9.6.2 leaves it to USB 2.0 operation; at SuperSpeed there is no device qualifier.
  */
 export function buildDescriptorTable(config: UsbFnRegistryConfig, speed: UsbDeviceSpeed, highSpeedCapable: boolean): DescriptorTable {
   const resolved = resolveConfiguration(config);

@@ -2,7 +2,7 @@
  * A ready-made USBFN registry configuration for the built-in test function: one vendor-specific
  * interface (class 0xFF) with a bulk OUT 0x01 / bulk IN 0x81 pair, enough for loopback, source/sink and
  * the vendor test protocol (device-side/functions/test-protocol.ts). A lab device gets the same values in
- * `HKLM\SYSTEM\CurrentControlSet\Control\USBFN` (reference §5).
+ * `HKLM\SYSTEM\CurrentControlSet\Control\USBFN` (docs/reference/registry.md).
  *
  * @example
  * const bus = new VirtualBus({ clock });
@@ -34,7 +34,7 @@ export function loopbackInterfaceDescriptor(): Uint8Array {
   const blob = new Uint8Array(9 + 7 + 7);
   encodeInterfaceDescriptor(
     {
-      bInterfaceNumber: 0, // overwritten by the stack (reference §5)
+      bInterfaceNumber: 0, // overwritten by the stack (docs/reference/registry.md#interface-descriptor-format)
       bAlternateSetting: 0,
       bNumEndpoints: 2,
       bInterfaceClass: 0xff, // vendor-specific

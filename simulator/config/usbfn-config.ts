@@ -1,11 +1,11 @@
 /**
  * The simulated function's configuration, given as data shaped like the USBFN registry keys
- * (reference §5: `HKLM\SYSTEM\CurrentControlSet\Control\USBFN`). A lab device is configured with the
+ * (docs/reference/registry.md: `HKLM\SYSTEM\CurrentControlSet\Control\USBFN`). A lab device is configured with the
  * same values in its registry, so one description serves both worlds.
  *
  * Value names are kept verbatim from the registry. Descriptor bytes (`InterfaceDescriptor`) are the
  * concatenation the registry holds: a 9-byte interface descriptor, optional class-specific descriptors,
- * then one 7-byte endpoint descriptor per endpoint (inferred layout, reference §5).
+ * then one 7-byte endpoint descriptor per endpoint (ASSUMPTION(reg-endpoint-descriptors)).
  */
 
 /** `USBFN\Interfaces\<name>` */
@@ -30,14 +30,16 @@ export interface UsbFnAlternatesKey {
 export interface UsbFnConfigurationKey {
   /** REG_MULTI_SZ: names of subkeys under Interfaces / Alternates. */
   readonly InterfaceList: readonly string[];
-  /** Configuration descriptor bmAttributes (IoT doc example 0xC0) [1 src]. Default 0xC0 (self-powered). */
+  /** Configuration descriptor bmAttributes. ASSUMPTION(reg-config-attributes): default 0xC0 (self-powered), the *IoT USB page* example. */
   readonly bmAttributes?: number | undefined;
-  /** bMaxPower in 2 mA units (IoT doc example 0xFA). Default 0xFA. */
+  /** bMaxPower in 2 mA units. ASSUMPTION(reg-config-attributes): default 0xFA, the *IoT USB page* example. */
   readonly bMaxPower?: number | undefined;
 }
 
 /** The USBFN root key and its subkeys. */
 export interface UsbFnRegistryConfig {
+  // ASSUMPTION(reg-root-overrides): the `USBFN\Default` names (BcdDevice, bDeviceClass, SerialNumberString, …)
+  // may be set at the root; missing root values fall back to Default (*Registry page*).
   readonly idVendor: number;
   readonly idProduct: number;
   readonly BcdDevice?: number | undefined;

@@ -17,13 +17,13 @@
 export type UfxAbortReason =
   /** Cancelled by the class driver (CancelIoEx / handle close) → STATUS_CANCELLED. */
   | 'cancelled'
-  /** Queue purged by reset, detach or SET_CONFIGURATION(0) → STATUS_CANCELLED (reference §6.1). */
+  /** Queue purged by reset, detach or SET_CONFIGURATION(0) → STATUS_CANCELLED (*UFX page*). */
   | 'purged'
-  /** Sent while the endpoint's queue is not usable (not configured / purged) → STATUS_INVALID_DEVICE_STATE (assumption, §6.2). */
+  /** Sent while the endpoint's queue is not usable (not configured / purged) → STATUS_INVALID_DEVICE_STATE (ASSUMPTION(drv-invalid-state)). */
   | 'invalidState'
-  /** Bad endpoint, direction or parameters → STATUS_INVALID_PARAMETER (assumption, §6.2). */
+  /** Bad endpoint, direction or parameters → STATUS_INVALID_PARAMETER (ASSUMPTION(drv-bad-pipe)). */
   | 'invalidParameter'
-  /** The host sent more than the buffer holds → STATUS_BUFFER_OVERFLOW (assumption, §6.2). */
+  /** The host sent more than the buffer holds → STATUS_BUFFER_OVERFLOW (ASSUMPTION(drv-out-overflow)). */
   | 'overflow';
 
 /** A request UFX ended without completing it. */
@@ -50,9 +50,15 @@ export interface UfxRequest<T> {
 export const TRANSFER_STATE = { QUEUED: 0, COMMITTED: 1, DONE: 2 } as const;
 export type TransferState = (typeof TRANSFER_STATE)[keyof typeof TRANSFER_STATE];
 
-/** The queue holding a device transfer while it waits (the bus's endpoint FIFO). */
+/** The pipe a device transfer was given to (a bus endpoint, or EP0's control pipe): it cancels it. */
 export interface TransferQueue {
-  remove(transfer: LinkDeviceTransfer): boolean;
+  /**
+   * Cancels `transfer` (CancelIoEx, handle close, removal): one still waiting leaves the queue; one whose
+   * packets are on the wire stops at the current bus time with the bytes that had crossed, and the other
+   * side's URB waits for more (NAK). Returns false when its outcome can no longer change (its bus time has
+   * elapsed: it completes normally).
+   */
+  cancel(transfer: LinkDeviceTransfer): boolean;
 }
 
 /**
@@ -74,7 +80,7 @@ export interface LinkDeviceTransfer {
   /** Set when the transfer ends without completing. */
   abortReason: UfxAbortReason | undefined;
   abortDetail: string | undefined;
-  /** The queue holding it while QUEUED (for cancel). */
+  /** The pipe it was given to (for cancel), from queueing until it ends. */
   queue: TransferQueue | undefined;
   /** An IN transfer still owes its zero-length packet at this wMaxPacketSize. */
   needsZlp(maxPacketSize: number): boolean;
@@ -118,7 +124,7 @@ export interface UrbCompletion {
 
 /**
  * A host URB as the bus moves it: one libusb transfer as the host controller sees it (usbmon's view,
- * reference usb-captures.md §D.1). Packetization is arithmetic on `actual`; no per-packet objects exist.
+ * docs/reference/captures.md#usbmon-header). Packetization is arithmetic on `actual`; no per-packet objects exist.
  */
 export interface LinkUrb {
   /** Tells the bus's completion queue the two kinds apart. */

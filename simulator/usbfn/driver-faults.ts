@@ -1,5 +1,5 @@
 /**
- * Driver-side faults (issue 3 item 6): prepended overrides on the GenericUSBFn model (STYLE.md §8.2).
+ * Driver-side faults (issue 3 item 6): prepended overrides on the GenericUSBFn model (docs/architecture.md#faults-as-overrides).
  * `failNext` makes the next matching IOCTL fail with a chosen error; `delayPipe` holds completions on a
  * pipe for a while on the simulation clock. The rig calls {@link DriverFaults.reset} after each test.
  */
@@ -40,6 +40,13 @@ const CODE_BY_NAME: ReadonlyMap<string, number> = new Map(
   ]),
 );
 
+/** The status and Win32 error a {@link FailNextOptions} asks for. */
+export function injectedFailure(options: Pick<FailNextOptions, 'win32' | 'ntstatus'>): InjectedFailure {
+  const status = options.ntstatus ?? NTSTATUS.STATUS_UNSUCCESSFUL;
+  const win32 = options.ntstatus !== undefined ? ntStatusToWin32(options.ntstatus) : (options.win32 ?? ntStatusToWin32(status));
+  return { status, win32 };
+}
+
 /** Resolves an IOCTL code or name; throws UsageError for an unknown name. */
 export function resolveIoctl(ioctl: number | string): number {
   if (typeof ioctl === 'number') return ioctl >>> 0;
@@ -74,9 +81,7 @@ export class DriverFaults {
     if (!Number.isInteger(count) || count < 1) {
       throw new UsageError('INVALID_ARGUMENT', `failNext count must be a positive integer, got ${count}`);
     }
-    const status = options.ntstatus ?? NTSTATUS.STATUS_UNSUCCESSFUL;
-    const win32 = options.ntstatus !== undefined ? ntStatusToWin32(options.ntstatus) : (options.win32 ?? ntStatusToWin32(status));
-    this.#rules.push({ code: resolveIoctl(options.ioctl), pipe: options.pipe, failure: { status, win32 }, remaining: count });
+    this.#rules.push({ code: resolveIoctl(options.ioctl), pipe: options.pipe, failure: injectedFailure(options), remaining: count });
   }
 
   /**

@@ -1,9 +1,12 @@
 /**
  * The GenericUSBFn model's event log: every IOCTL (when it completed, on which handle, which pipe, how
  * many bytes, what outcome), every bus event and where it went, every open/close. Reports attach it as
- * the device event log (DESIGN.md §6). Bounded, so a long soak does not grow the heap.
+ * the device event log (docs/architecture.md#observable-through-usb). Bounded, so a long soak does not grow the heap.
  */
+import { ioctlName, win32ErrorName } from '../../device-side/index.js';
 import type { UfxBusEvent } from '../link/index.js';
+import type { IoRequest } from './io-request.js';
+import { requestWin32 } from './usbfn-file-object.js';
 
 /** One completed IOCTL. */
 export interface IoctlLogEntry {
@@ -51,6 +54,24 @@ export type DriverLogEntry = IoctlLogEntry | BusEventLogEntry | FileLogEntry;
 
 /** Default number of entries kept. */
 export const DEFAULT_DRIVER_LOG_CAPACITY = 4096;
+
+/** The log entry of a completed request, at `timeMs`. */
+export function ioctlLogEntry(req: IoRequest, timeMs: number): IoctlLogEntry {
+  const win32 = requestWin32(req);
+  const name = win32ErrorName(win32);
+  return {
+    kind: 'ioctl',
+    timeMs,
+    submittedMs: req.submittedMs,
+    handle: req.handle,
+    ioctl: ioctlName(req.code),
+    pipe: req.pipe,
+    bytes: req.output?.length ?? 0,
+    bytesReturned: req.information,
+    win32,
+    outcome: req.simulatorError !== undefined ? 'SIM_LINK_FAILURE' : name === 'UNKNOWN_WIN32_ERROR' ? `WIN32_${win32}` : name,
+  };
+}
 
 /** A bounded ring of {@link DriverLogEntry}; the oldest entries fall off. */
 export class DriverLog {

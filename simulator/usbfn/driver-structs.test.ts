@@ -1,4 +1,4 @@
-/** Golden bytes of the structs the driver model writes (reference §2.7 USBFN_NOTIFICATION). */
+/** Golden bytes of the structs the driver model writes (docs/reference/structs.md#usbfn-notification). */
 import { describe, expect, it } from 'vitest';
 import { USBFN_NOTIFICATION_SIZE, busSpeedFromValue, busSpeedValue, writeNotification } from './driver-structs.js';
 

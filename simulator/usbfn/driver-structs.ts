@@ -2,25 +2,25 @@
  * The driver side of the usbfnbase.h structs the model writes into callers' output buffers. Writing is
  * done in place (no intermediate objects) because BUS_EVENT_NOTIFICATION is on the control hot path.
  *
- * The client decodes the same bytes with device-side/abi; golden vectors on both sides (reference §2
+ * The client decodes the same bytes with device-side/abi; golden vectors on both sides (docs/reference/structs.md
  * offsets) guard against the two sharing one wrong codec.
  *
- * @see reference §2.7 USBFN_NOTIFICATION, §2.8–§2.12 class information packets, §2.13 USBFN_INTERFACE_INFO
+ * @see docs/reference/structs.md#usbfn-notification, #usbfn-class-information-packet(-ex), #usbfn-interface-info
  */
 import type { UsbDeviceSpeed } from '../../core/index.js';
 import type { UfxBusEvent } from '../link/index.js';
 import type { FunctionPipes, PipeInfo } from './pipes.js';
 
-/** sizeof(USBFN_NOTIFICATION) (reference §2.7). */
+/** sizeof(USBFN_NOTIFICATION) (docs/reference/structs.md#usbfn-notification). */
 export const USBFN_NOTIFICATION_SIZE = 12;
-/** sizeof(USBFN_CLASS_INFORMATION_PACKET) = sizeof(..._EX) (reference §2.10, §2.12). */
+/** sizeof(USBFN_CLASS_INFORMATION_PACKET) = sizeof(..._EX) (docs/reference/structs.md#usbfn-class-information-packet). */
 export const USBFN_CLASS_INFORMATION_PACKET_SIZE = 748;
-/** Bytes of USBFN_INTERFACE_INFO before InterfaceDescriptorSet[] (reference §2.13). */
+/** Bytes of USBFN_INTERFACE_INFO before InterfaceDescriptorSet[] (docs/reference/structs.md#usbfn-interface-info). */
 export const USBFN_INTERFACE_INFO_HEADER_SIZE = 10;
-/** sizeof(USBFN_USB_STRING) (reference §2.14). */
+/** sizeof(USBFN_USB_STRING) (docs/reference/structs.md#usbfn-usb-string). */
 export const USBFN_USB_STRING_SIZE = 512;
 
-/** USBFN_EVENT (usbfnbase.h, reference §2.2). */
+/** USBFN_EVENT (usbfnbase.h, docs/reference/structs.md#usbfn-event). */
 export const USBFN_EVENT = {
   UsbfnEventAttach: 1,
   UsbfnEventReset: 2,
@@ -33,7 +33,7 @@ export const USBFN_EVENT = {
   UsbfnEventSetInterface: 11,
 } as const;
 
-/** USBFN_BUS_SPEED (reference §2.2). */
+/** USBFN_BUS_SPEED (docs/reference/structs.md#usbfn-bus-speed). */
 export const USBFN_BUS_SPEED = { UsbfnBusSpeedLow: 0, UsbfnBusSpeedFull: 1, UsbfnBusSpeedHigh: 2, UsbfnBusSpeedSuper: 3 } as const;
 
 /** UsbDeviceSpeed → USBFN_BUS_SPEED. */
@@ -54,7 +54,7 @@ export function busSpeedFromValue(value: number): UsbDeviceSpeed | undefined {
  * Writes a USBFN_NOTIFICATION for `event` into `out` (≥ 12 bytes). Union bytes an event does not use are
  * zeroed.
  *
- * ASSUMPTION (reference §2.2): UsbfnEventDetach's union is left zero (the header says BusSpeed is "set
+ * ASSUMPTION(drv-detach-event): UsbfnEventDetach's union is left zero (the header says BusSpeed is "set
  * appropriately" without saying to what).
  */
 export function writeNotification(out: Uint8Array, event: UfxBusEvent): void {
@@ -146,7 +146,7 @@ export function writeClassInformation(out: Uint8Array, fn: FunctionPipes, ex: bo
   out.fill(0, 0, USBFN_CLASS_INFORMATION_PACKET_SIZE);
   const view = new DataView(out.buffer, out.byteOffset, USBFN_CLASS_INFORMATION_PACKET_SIZE);
   const { interfaceNumber, interfaceName, interfaceGuid } = fn.identity;
-  // Class interface offsets: non-EX FS@0 HS@196 SS@552; EX FS@0 HS@196 SS@392 (reference §2.10, §2.12).
+  // Class interface offsets: non-EX FS@0 HS@196 SS@552; EX FS@0 HS@196 SS@392 (docs/reference/structs.md#usbfn-class-information-packet, #usbfn-class-information-packet-ex).
   const offsets: readonly [UsbDeviceSpeed, number][] = [
     ['full', 0],
     ['high', 196],

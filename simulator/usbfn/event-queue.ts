@@ -2,14 +2,14 @@
  * The fixed-size bus-event queue of one open handle: events wait here while no BUS_EVENT_NOTIFICATION
  * request is outstanding, so none is lost between two requests.
  *
- * D-UFX (reference §6.1): UFX keeps a fixed-size per-class-driver queue of notifications; its depth and
+ * *UFX page*: UFX keeps a fixed-size per-class-driver queue of notifications; its depth and
  * overflow behaviour are not published.
- * ASSUMPTION (reference §6.1): depth 32 by default; on overflow the **oldest** event is dropped (the newest
+ * ASSUMPTION(drv-event-queue): depth 32 by default; on overflow the **oldest** event is dropped (the newest
  * state of the bus matters most) and the drop is reported to the caller so the model can log it.
  */
 import type { UfxBusEvent } from '../link/index.js';
 
-/** Default queue depth (ASSUMPTION, reference §6.1: depth unpublished). */
+/** Default queue depth (ASSUMPTION(drv-event-queue): the depth is unpublished). */
 export const DEFAULT_EVENT_QUEUE_DEPTH = 32;
 
 /** A ring buffer of bus events with drop-oldest overflow. */

@@ -1,6 +1,6 @@
 /**
  * The GenericUSBFn.sys model, IOCTL by IOCTL, through SimUsbFnPort over a scripted UFX link.
- * One test per documented behaviour (reference §6.1) and per assumption (§6.2, docs/simulator-driver.md).
+ * One test per documented behaviour and per assumption (docs/reference/documented-vs-inferred.md#driver, docs/simulator-driver.md).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -55,7 +55,7 @@ describe('GET_CLASS_INFO / GET_CLASS_INFO_EX', () => {
     expect(info.highSpeed.interfaceNumber).toBe(0);
   });
 
-  it('golden offsets: PipeCount @197, first HS PipeId @204, HasInterfaceGuid @550 (reference §2.10)', async () => {
+  it('golden offsets: PipeCount @197, first HS PipeId @204, HasInterfaceGuid @550 (docs/reference/structs.md#usbfn-class-information-packet)', async () => {
     const rig = makeSimDriverRig({ config: fixtureConfig(0x41) });
     const file = await openFile(rig);
     const out = new Uint8Array(748).fill(0xee);
@@ -81,7 +81,7 @@ describe('GET_CLASS_INFO / GET_CLASS_INFO_EX', () => {
     expect(info.interfaceName).toBe(FIXTURE_INTERFACE_NAME);
   });
 
-  it('ASSUMPTION: PipeArr excludes EP0 by default; pipeArrIncludesEp0 lists it first as PipeId 0', async () => {
+  it('ASSUMPTION(drv-pipe-ids): PipeArr excludes EP0 by default; pipeArrIncludesEp0 lists it first as PipeId 0', async () => {
     const rig = makeSimDriverRig({ model: { pipeArrIncludesEp0: true } });
     const file = await openFile(rig);
     const out = new Uint8Array(748);
@@ -90,7 +90,7 @@ describe('GET_CLASS_INFO / GET_CLASS_INFO_EX', () => {
     expect(info.highSpeed.pipes.map((p) => [p.pipeId, p.epDesc.bEndpointAddress])).toEqual([[0, 0], [1, 0x01], [2, 0x81], [3, 0x82]]);
   });
 
-  it('ASSUMPTION: an output buffer smaller than 748 bytes fails with ERROR_INSUFFICIENT_BUFFER (122)', async () => {
+  it('ASSUMPTION(drv-output-length): an output buffer smaller than 748 bytes fails with ERROR_INSUFFICIENT_BUFFER (122)', async () => {
     const file = await openFile(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO, null, new Uint8Array(747))).rejects.toMatchObject({
       win32: 122,
@@ -101,7 +101,7 @@ describe('GET_CLASS_INFO / GET_CLASS_INFO_EX', () => {
 });
 
 describe('ACTIVATE / DEACTIVATE and call order', () => {
-  it('ACTIVATE_USB_BUS reaches UFX once; a second ACTIVATE succeeds without effect (ASSUMPTION)', async () => {
+  it('ACTIVATE_USB_BUS reaches UFX once; a second ACTIVATE succeeds without effect (ASSUMPTION(drv-second-activate))', async () => {
     const rig = makeSimDriverRig();
     const file = await openFile(rig);
     await expect(file.ioctl(IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS, null, null)).resolves.toBe(0);
@@ -110,12 +110,12 @@ describe('ACTIVATE / DEACTIVATE and call order', () => {
     expect(rig.model.activated).toBe(true);
   });
 
-  it('DEACTIVATE_USB_BUS is not supported: ERROR_NOT_SUPPORTED (50) (D-UM; code is an ASSUMPTION)', async () => {
+  it('DEACTIVATE_USB_BUS is not supported: ERROR_NOT_SUPPORTED (50) (IOCTL pages; code ASSUMPTION(drv-deactivate-code))', async () => {
     const file = await openActivated(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS, null, null)).rejects.toMatchObject({ win32: 50 });
   });
 
-  it('transfers before ACTIVATE_USB_BUS fail with ERROR_BAD_COMMAND (22) (D-KM call order; code ASSUMPTION)', async () => {
+  it('transfers before ACTIVATE_USB_BUS fail with ERROR_BAD_COMMAND (22) (Kernel IOCTL pages call order; code ASSUMPTION(drv-invalid-state))', async () => {
     const rig = makeSimDriverRig();
     const file = await openFile(rig);
     await expect(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(BULK_IN), new Uint8Array(8))).rejects.toMatchObject({
@@ -125,7 +125,7 @@ describe('ACTIVATE / DEACTIVATE and call order', () => {
     expect(rig.link.pending()).toHaveLength(0);
   });
 
-  it('GET_INTERFACE_DESCRIPTOR_SET and REGISTER_USB_STRING before ACTIVATE fail with 22 (D-UM "must be sent after")', async () => {
+  it('GET_INTERFACE_DESCRIPTOR_SET and REGISTER_USB_STRING before ACTIVATE fail with 22 (IOCTL pages "must be sent after")', async () => {
     const file = await openFile(makeSimDriverRig());
     const info = encodeUsbfnInterfaceInfo({ interfaceNumber: 0, speed: 2, size: 0 });
     await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, info, new Uint8Array(64))).rejects.toMatchObject({ win32: 22 });
@@ -133,7 +133,7 @@ describe('ACTIVATE / DEACTIVATE and call order', () => {
     await expect(file.ioctl(IOCTL_GENERICUSBFN_REGISTER_USB_STRING, str, null)).rejects.toMatchObject({ win32: 22 });
   });
 
-  it('transfers after ACTIVATE but before UsbfnEventConfigured fail with ERROR_BAD_COMMAND (22) (D-UFX; code ASSUMPTION)', async () => {
+  it('transfers after ACTIVATE but before UsbfnEventConfigured fail with ERROR_BAD_COMMAND (22) (UFX page; code ASSUMPTION(drv-invalid-state))', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     rig.link.attach();
@@ -146,7 +146,7 @@ describe('ACTIVATE / DEACTIVATE and call order', () => {
     await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, pipeIdBuffer(BULK_IN), new Uint8Array(1))).rejects.toMatchObject({ win32: 22 });
   });
 
-  it('EP0 is usable after reset, before Configured (D-UFX "EP0 once the host connection exists")', async () => {
+  it('EP0 is usable after reset, before Configured (UFX page "EP0 once the host connection exists")', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     await expect(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(0), new Uint8Array(2))).rejects.toMatchObject({ win32: 22 });
@@ -163,12 +163,12 @@ describe('ACTIVATE / DEACTIVATE and call order', () => {
 });
 
 describe('buffer checks', () => {
-  it('an unknown IOCTL code fails with ERROR_INVALID_FUNCTION (1) (ASSUMPTION §6.2)', async () => {
+  it('an unknown IOCTL code fails with ERROR_INVALID_FUNCTION (1) (ASSUMPTION(drv-unknown-ioctl))', async () => {
     const file = await openFile(makeSimDriverRig());
     await expect(file.ioctl(0x0022c044, null, null)).rejects.toMatchObject({ win32: 1, ioctl: 'IOCTL_0x0022C044' });
   });
 
-  it('a USBFNPIPEID input that is not 4 bytes fails with ERROR_INVALID_PARAMETER (87) (ASSUMPTION §6.2)', async () => {
+  it('a USBFNPIPEID input that is not 4 bytes fails with ERROR_INVALID_PARAMETER (87) (ASSUMPTION(drv-input-length))', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     for (const input of [null, new Uint8Array(3), new Uint8Array(8)]) {
@@ -177,30 +177,30 @@ describe('buffer checks', () => {
     expect(rig.link.pending()).toHaveLength(0);
   });
 
-  it('a pipe id GET_CLASS_INFO does not list fails with 87 (ASSUMPTION §6.2)', async () => {
+  it('a pipe id GET_CLASS_INFO does not list fails with 87 (ASSUMPTION(drv-bad-pipe))', async () => {
     const file = await openConfigured(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(9), new Uint8Array(4))).rejects.toMatchObject({ win32: 87 });
   });
 
-  it('a transfer against the endpoint direction fails with 87 (ASSUMPTION §6.2)', async () => {
+  it('a transfer against the endpoint direction fails with 87 (ASSUMPTION(drv-bad-pipe))', async () => {
     const file = await openConfigured(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(BULK_OUT), new Uint8Array(4))).rejects.toMatchObject({ win32: 87 });
     await expect(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(BULK_IN), new Uint8Array(4))).rejects.toMatchObject({ win32: 87 });
   });
 
-  it('a BUS_EVENT_NOTIFICATION output shorter than 12 bytes fails with 122 (ASSUMPTION)', async () => {
+  it('a BUS_EVENT_NOTIFICATION output shorter than 12 bytes fails with 122 (ASSUMPTION(drv-output-length))', async () => {
     const file = await openActivated(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, new Uint8Array(11))).rejects.toMatchObject({ win32: 122 });
   });
 
-  it('SET_PIPE_STATE without its 1-byte state buffer fails with 87 (IN_DIRECT: the driver reads it; ASSUMPTION)', async () => {
+  it('SET_PIPE_STATE without its 1-byte state buffer fails with 87 (IN_DIRECT: the driver reads it; ASSUMPTION(drv-output-length))', async () => {
     const file = await openConfigured(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, pipeIdBuffer(BULK_IN), null)).rejects.toMatchObject({ win32: 87 });
   });
 });
 
 describe('BUS_EVENT_NOTIFICATION', () => {
-  it('pends until the next bus event and returns a 12-byte USBFN_NOTIFICATION (D-OV)', async () => {
+  it('pends until the next bus event and returns a 12-byte USBFN_NOTIFICATION (Service page)', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     const { out, done } = busEvent(file);
@@ -217,7 +217,7 @@ describe('BUS_EVENT_NOTIFICATION', () => {
     expect(decodeUsbfnNotification(second.out)).toMatchObject({ type: 'reset', busSpeed: 3 });
   });
 
-  it('several outstanding requests complete oldest first, one event each (D-UFX, D-KM)', async () => {
+  it('several outstanding requests complete oldest first, one event each (UFX page, Kernel IOCTL pages)', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     const reqs = [busEvent(file), busEvent(file), busEvent(file)];
@@ -228,7 +228,7 @@ describe('BUS_EVENT_NOTIFICATION', () => {
     expect(decodeUsbfnNotification(reqs[2]!.out)).toMatchObject({ configurationValue: 1 });
   });
 
-  it('queues events while no request is outstanding and hands them out in order (D-UFX event queue)', async () => {
+  it('queues events while no request is outstanding and hands them out in order (UFX page event queue)', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     rig.link.enumerate('full');
@@ -251,7 +251,7 @@ describe('BUS_EVENT_NOTIFICATION', () => {
     ]);
   });
 
-  it('ASSUMPTION: a full queue drops the oldest event and logs the overflow', async () => {
+  it('ASSUMPTION(drv-event-queue): a full queue drops the oldest event and logs the overflow', async () => {
     const rig = makeSimDriverRig({ model: { eventQueueDepth: 2 } });
     const file = await openActivated(rig);
     rig.link.attach();
@@ -271,7 +271,7 @@ describe('BUS_EVENT_NOTIFICATION', () => {
     expect(file.fileObject.events.dropped).toBe(1);
   });
 
-  it('ASSUMPTION: with no handle open, bus events are lost (logged noHandle)', async () => {
+  it('ASSUMPTION(drv-event-queue): with no handle open, bus events are lost (logged noHandle)', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     await file.close();
@@ -286,7 +286,7 @@ describe('BUS_EVENT_NOTIFICATION', () => {
     await again.close();
   });
 
-  it('detach completes a pending BUS_EVENT_NOTIFICATION successfully with UsbfnEventDetach (ASSUMPTION §6.2)', async () => {
+  it('detach completes a pending BUS_EVENT_NOTIFICATION successfully with UsbfnEventDetach (ASSUMPTION(drv-detach-event))', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     for (let i = 0; i < 3; i++) await busEvent(file).done; // drain attach/reset/configured
@@ -312,7 +312,7 @@ describe('transfers', () => {
     expect(t.value).toBe(3);
   });
 
-  it('TRANSFER_IN_APPEND_ZERO_PKT maps to the ZLP flag of the UFX request (D-UM, D-KM)', async () => {
+  it('TRANSFER_IN_APPEND_ZERO_PKT maps to the ZLP flag of the UFX request (IOCTL pages, Kernel IOCTL pages)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const p = file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, pipeIdBuffer(BULK_IN), new Uint8Array(512));
@@ -333,7 +333,7 @@ describe('transfers', () => {
     expect([...buf.subarray(0, 3)]).toEqual([9, 8, 7]);
   });
 
-  it('host data beyond the buffer fails with ERROR_MORE_DATA (234), keeping what arrived (ASSUMPTION §6.2)', async () => {
+  it('host data beyond the buffer fails with ERROR_MORE_DATA (234), keeping what arrived (ASSUMPTION(drv-out-overflow))', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const buf = new Uint8Array(4);
@@ -346,7 +346,19 @@ describe('transfers', () => {
     expect(entry).toMatchObject({ bytesReturned: 4 });
   });
 
-  it('several transfers may be outstanding on one pipe and complete in order (D-UFX)', async () => {
+  it('failPending: the driver fails its pending TRANSFER_OUT with the injected error; false when none is pending', async () => {
+    const rig = makeSimDriverRig();
+    const file = await openConfigured(rig);
+    const p = file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(BULK_OUT), new Uint8Array(64));
+    await flush();
+    expect(rig.model.failPending({ ioctl: 'TRANSFER_OUT', win32: 31 })).toBe(true);
+    await expect(p).rejects.toMatchObject({ win32: 31, win32Name: 'ERROR_GEN_FAILURE', data: { detail: expect.stringMatching(/injected by failPending/) } });
+    expect(rig.link.pending(0x01)).toEqual([]);
+    expect(rig.model.failPending({ ioctl: 'TRANSFER_OUT', win32: 31 })).toBe(false);
+    expect(() => rig.model.failPending({ ioctl: 'NOT_AN_IOCTL', win32: 31 })).toThrow(/unknown IOCTL name/);
+  });
+
+  it('several transfers may be outstanding on one pipe and complete in order (UFX page)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const ps = [1, 2, 3].map((n) => file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(BULK_IN), new Uint8Array(n)));
@@ -363,19 +375,19 @@ describe('transfers', () => {
     ['detach', (l: ReturnType<typeof makeSimDriverRig>['link']) => l.detach()],
     ['SET_CONFIGURATION(0)', (l: ReturnType<typeof makeSimDriverRig>['link']) => l.unconfigure()],
   ] as const) {
-    it(`a ${what} purge ends pending transfers with ERROR_OPERATION_ABORTED (995) (D-UFX)`, async () => {
+    it(`a ${what} purge ends pending transfers with ERROR_OPERATION_ABORTED (995) (UFX page; ASSUMPTION(drv-purge-cancelled))`, async () => {
       const rig = makeSimDriverRig();
       const file = await openConfigured(rig);
       const p = file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(BULK_OUT), new Uint8Array(64));
       await flush();
       act(rig.link);
       await expect(p).rejects.toMatchObject({ win32: 995, win32Name: 'ERROR_OPERATION_ABORTED' });
-      // WDF purged-queue rule: new requests before the next Configured fail with 22 (ASSUMPTION).
+      // WDF purged-queue rule: new requests before the next Configured fail with 22 (ASSUMPTION(drv-invalid-state)).
       await expect(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(BULK_OUT), new Uint8Array(64))).rejects.toMatchObject({ win32: 22 });
     });
   }
 
-  it('SET_CONFIGURATION(0) leaves EP0 requests alone (interface endpoints only, D-UFX)', async () => {
+  it('SET_CONFIGURATION(0) leaves EP0 requests alone (interface endpoints only, UFX page)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const ep0 = track(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(0), new Uint8Array(8)));
@@ -388,7 +400,7 @@ describe('transfers', () => {
     expect(ep0.value).toBe(1);
   });
 
-  it('UFX invalidState / invalidParameter endings map to 22 / 87 (ASSUMPTION §6.2)', async () => {
+  it('UFX invalidState / invalidParameter endings map to 22 / 87 (ASSUMPTION(drv-invalid-state), ASSUMPTION(drv-bad-pipe))', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const a = file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(BULK_IN), new Uint8Array(1));
@@ -423,7 +435,7 @@ describe('transfers', () => {
 });
 
 describe('pipe state and control transfers', () => {
-  it('a stall holds transfers until SET_PIPE_STATE(FALSE) clears it (D-UFX)', async () => {
+  it('a stall holds transfers until SET_PIPE_STATE(FALSE) clears it (UFX page)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     await expect(file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, pipeIdBuffer(BULK_IN), Uint8Array.of(1))).resolves.toBe(0);
@@ -443,7 +455,7 @@ describe('pipe state and control transfers', () => {
     expect(t.value).toBe(10);
   });
 
-  it('SET_PIPE_STATE(TRUE) on pipe 0 stalls the current control transfer; GET on pipe 0 reads FALSE (ASSUMPTION)', async () => {
+  it('SET_PIPE_STATE(TRUE) on pipe 0 stalls the current control transfer; GET on pipe 0 reads FALSE (ASSUMPTION(drv-pipe-state-ep0))', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     await file.ioctl(IOCTL_GENERICUSBFN_SET_PIPE_STATE, pipeIdBuffer(0), Uint8Array.of(1));
@@ -455,7 +467,7 @@ describe('pipe state and control transfers', () => {
     expect(state[0]).toBe(0);
   });
 
-  it('a control read: TRANSFER_IN on pipe 0, then HANDSHAKE_OUT (D-OV)', async () => {
+  it('a control read: TRANSFER_IN on pipe 0, then HANDSHAKE_OUT (Service page)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const data = file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_IN, pipeIdBuffer(0), Uint8Array.of(0xab, 0xcd));
@@ -470,7 +482,7 @@ describe('pipe state and control transfers', () => {
     await expect(hs).resolves.toBe(0);
   });
 
-  it('a no-data setup may be answered with either handshake (reference §6.2 conflict: accept both)', async () => {
+  it('a no-data setup may be answered with either handshake (ASSUMPTION(drv-no-data-handshake): accept both)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     for (const code of [IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT]) {
@@ -481,7 +493,7 @@ describe('pipe state and control transfers', () => {
     }
   });
 
-  it('a handshake on a pipe other than 0 fails with 87 (ASSUMPTION)', async () => {
+  it('a handshake on a pipe other than 0 fails with 87 (ASSUMPTION(drv-bad-pipe))', async () => {
     const file = await openConfigured(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, pipeIdBuffer(BULK_IN), null)).rejects.toMatchObject({ win32: 87 });
   });
@@ -497,7 +509,7 @@ describe('pipe state and control transfers', () => {
 });
 
 describe('GET_INTERFACE_DESCRIPTOR_SET', () => {
-  it('too small: writes Size, fails with ERROR_INSUFFICIENT_BUFFER (122); the retry succeeds (D-UM)', async () => {
+  it('too small: writes Size, fails with ERROR_INSUFFICIENT_BUFFER (122); the retry succeeds (IOCTL pages)', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     const input = encodeUsbfnInterfaceInfo({ interfaceNumber: 0, speed: 2, size: 0 });
@@ -505,7 +517,7 @@ describe('GET_INTERFACE_DESCRIPTOR_SET', () => {
     await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, input, small)).rejects.toMatchObject({ win32: 122 });
     const expected = interfaceDescriptorSet(rig.link.config, 0, 'high');
     const size = small[8]! | (small[9]! << 8);
-    expect(size).toBe(expected.length); // ASSUMPTION: Size counts the descriptor bytes only
+    expect(size).toBe(expected.length); // ASSUMPTION(drv-descriptor-set-size): Size counts the descriptor bytes only
     const big = new Uint8Array(10 + size);
     await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET, input, big)).resolves.toBe(10 + size);
     expect(big.subarray(10)).toEqual(expected);
@@ -522,7 +534,7 @@ describe('GET_INTERFACE_DESCRIPTOR_SET', () => {
     expect(small[8]! | (small[9]! << 8)).toBe(10 + interfaceDescriptorSet(rig.link.config, 0, 'full').length);
   });
 
-  it('ASSUMPTION: another interface number or a Low/unknown speed fails with 87', async () => {
+  it('ASSUMPTION(drv-descriptor-set-size): another interface number or a Low/unknown speed fails with 87', async () => {
     const file = await openActivated(makeSimDriverRig());
     const out = new Uint8Array(256);
     await expect(
@@ -546,7 +558,7 @@ describe('REGISTER_USB_STRING', () => {
     expect(seen).toEqual([[0x20, 'Loopback Ω']]);
   });
 
-  it('ASSUMPTION: StringIndex 0 (the LANGID table) and a short input fail with 87', async () => {
+  it('ASSUMPTION(drv-register-string): StringIndex 0 (the LANGID table) and a short input fail with 87', async () => {
     const file = await openActivated(makeSimDriverRig());
     await expect(file.ioctl(IOCTL_GENERICUSBFN_REGISTER_USB_STRING, encodeUsbfnUsbString({ stringIndex: 0, usbString: 'x' }), null)).rejects.toMatchObject({
       win32: 87,

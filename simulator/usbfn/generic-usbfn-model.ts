@@ -6,10 +6,10 @@
  * requests go down. Above it is {@link SimUsbFnPort}, which turns each file object into a `UsbFnFile` and
  * each {@link IoRequest} into an overlapped DeviceIoControl.
  *
- * Every documented behaviour follows reference §6.1 (source tags inline); every inferred one is marked
- * `ASSUMPTION` and listed in docs/simulator-driver.md.
+ * Every documented behaviour follows docs/reference/documented-vs-inferred.md#driver-documented (source
+ * names inline); every inferred one is marked `ASSUMPTION(<id>)` with its row's id there.
  *
- * @see reference §1 (IOCTLs), §2 (structs), §6 (edge behaviour)
+ * @see docs/reference/ioctls.md (IOCTLs), docs/reference/structs.md (structs)
  * @see https://learn.microsoft.com/windows-hardware/drivers/usbcon/user-mode-services-ufx
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
@@ -33,11 +33,10 @@ import {
   ioctlInfo,
   ioctlName,
   NTSTATUS,
-  win32ErrorName,
 } from '../../device-side/index.js';
 import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../link/index.js';
-import { DriverFaults, type FailNextOptions } from './driver-faults.js';
-import { DriverLog } from './driver-log.js';
+import { DriverFaults, injectedFailure, resolveIoctl, type FailNextOptions } from './driver-faults.js';
+import { DriverLog, ioctlLogEntry } from './driver-log.js';
 import {
   USBFN_CLASS_INFORMATION_PACKET_SIZE,
   USBFN_NOTIFICATION_SIZE,
@@ -49,9 +48,10 @@ import {
 } from './driver-structs.js';
 import { DEFAULT_EVENT_QUEUE_DEPTH } from './event-queue.js';
 import { checkInput, checkOutput } from './ioctl-buffer-checks.js';
+import { ufxAbortCompletion } from './ufx-abort-status.js';
 import { IoRequest, type IoCompletion } from './io-request.js';
 import { FunctionPipes, type DescriptorSetProvider } from './pipes.js';
-import { GENERIC_ALL, GENERIC_READ, GENERIC_WRITE, requestWin32, UsbFnFileObject, type CreateResult } from './usbfn-file-object.js';
+import { grantedAccess, UsbFnFileObject, type CreateResult } from './usbfn-file-object.js';
 
 const S = NTSTATUS;
 const EMPTY = new Uint8Array(0);
@@ -64,20 +64,21 @@ export interface GenericUsbFnModelOptions {
   readonly interfaceName?: string | undefined;
   /** Per-speed descriptor sets (the bus model's `interfaceDescriptorSet`); default `interfaceDescriptorSet` (simulator/config/descriptors.ts). */
   readonly descriptorSet?: DescriptorSetProvider | undefined;
-  /** Per-handle bus-event queue depth. ASSUMPTION (reference §6.1, depth unpublished): 32. */
+  /** Per-handle bus-event queue depth. ASSUMPTION(drv-event-queue): the depth is unpublished; 32. */
   readonly eventQueueDepth?: number | undefined;
   /**
-   * One open handle at a time; a second CreateFileW fails with STATUS_SHARING_VIOLATION (32).
-   * ASSUMPTION (reference §4: exclusivity not documented): default true.
+   * The device is exclusive (WdfDeviceInitSetExclusive): one open handle at a time, a second CreateFileW fails
+   * with STATUS_ACCESS_DENIED (ERROR_ACCESS_DENIED, 5). `false`: several handles, each with its own event queue
+   * (the I/O manager checks no share access on a device open). ASSUMPTION(drv-exclusive-open): default true.
    */
   readonly exclusive?: boolean | undefined;
   /**
    * Whether GET_CLASS_INFO's PipeArr lists EP0 (PipeId 0) before the interface endpoints.
-   * ASSUMPTION (reference §6.2: not documented): default false; PipeIds of interface endpoints are 1..n either way.
+   * ASSUMPTION(drv-pipe-ids): default false; PipeIds of interface endpoints are 1..n either way.
    */
   readonly pipeArrIncludesEp0?: boolean | undefined;
   /**
-   * Whether USBFN_INTERFACE_INFO.Size counts the 10-byte header. ASSUMPTION (reference §2.13: unstated):
+   * Whether USBFN_INTERFACE_INFO.Size counts the 10-byte header. ASSUMPTION(drv-descriptor-set-size):
    * default false (Size = descriptor bytes only), the reading that makes a naive "allocate Size" client
    * fail and so exercises the client's retry path; true selects the other reading.
    */
@@ -121,7 +122,7 @@ export class GenericUsbFnModel {
     link.setEventListener((event) => this.#onBusEvent(event));
   }
 
-  /** True once ACTIVATE_USB_BUS succeeded (nothing un-activates: DEACTIVATE is not supported, D-UM). */
+  /** True once ACTIVATE_USB_BUS succeeded (nothing un-activates: DEACTIVATE is not supported, *IOCTL pages*). */
   get activated(): boolean {
     return this.#activated;
   }
@@ -143,6 +144,24 @@ export class GenericUsbFnModel {
     this.faults.failNext(options);
   }
 
+  /**
+   * Fault: the driver fails its oldest pending request of `ioctl` (on `pipe`) now, as a controller error in
+   * the middle of a transfer would: its packets on the wire stop, and it completes with the given error.
+   * @returns false when no such request is pending (or its outcome can no longer change).
+   * @throws UsageError INVALID_ARGUMENT for an unknown IOCTL name.
+   */
+  failPending(options: Omit<FailNextOptions, 'count'>): boolean {
+    const code = resolveIoctl(options.ioctl);
+    const { status, win32 } = injectedFailure(options);
+    for (const file of this.#files) {
+      for (const req of file.pending.toArray()) {
+        if (req.code !== code || (options.pipe !== undefined && req.pipe !== options.pipe)) continue;
+        if (req.fail(status, win32, 'injected by failPending: the driver failed the request in flight')) return true;
+      }
+    }
+    return false;
+  }
+
   /** Shorthand for `faults.delayPipe`. */
   delayPipe(pipeId: number, ms: number): void {
     this.faults.delayPipe(pipeId, ms);
@@ -152,22 +171,21 @@ export class GenericUsbFnModel {
   // IRP_MJ_CREATE / IRP_MJ_CLEANUP / surprise removal
 
   /**
-   * IRP_MJ_CREATE with `desiredAccess` (GENERIC_READ | GENERIC_WRITE from CreateFileW).
-   * ASSUMPTION (reference §4): exclusive device → a second open fails with STATUS_SHARING_VIOLATION (32).
+   * IRP_MJ_CREATE with `desiredAccess` (GENERIC_READ | GENERIC_WRITE from CreateFileW). The I/O manager
+   * checks no share access when a device (not a file system) is opened; an exclusive device fails a second
+   * open with STATUS_ACCESS_DENIED.
+   * ASSUMPTION(drv-exclusive-open): GenericUSBFn's device is exclusive (option `exclusive`, default true).
    */
   create(desiredAccess: number): CreateResult {
     if ((this.#options.exclusive ?? true) && this.openHandles > 0) {
-      this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: undefined, action: 'open', outcome: 'ERROR_SHARING_VIOLATION' });
+      this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: undefined, action: 'open', outcome: 'ERROR_ACCESS_DENIED' });
       return {
-        status: S.STATUS_SHARING_VIOLATION,
-        detail: 'the function is already open; GenericUSBFn.sys is modelled as exclusive (one handle at a time): close the other handle first',
+        status: S.STATUS_ACCESS_DENIED,
+        detail: 'the function is already open and its device is modelled as exclusive (one handle at a time): close the other handle first',
       };
     }
-    const all = (desiredAccess & GENERIC_ALL) !== 0;
-    const granted =
-      (all || (desiredAccess & (GENERIC_READ | FILE_READ_DATA)) !== 0 ? FILE_READ_DATA : 0) |
-      (all || (desiredAccess & (GENERIC_WRITE | FILE_WRITE_DATA)) !== 0 ? FILE_WRITE_DATA : 0);
-    const file = new UsbFnFileObject(this, this.#nextHandle++, granted, this.#options.eventQueueDepth ?? DEFAULT_EVENT_QUEUE_DEPTH);
+    // ASSUMPTION(drv-reopen-state): a new handle starts with an empty event queue (no replay of Configured).
+    const file = new UsbFnFileObject(this, this.#nextHandle++, grantedAccess(desiredAccess), this.#options.eventQueueDepth ?? DEFAULT_EVENT_QUEUE_DEPTH);
     this.#files.add(file);
     this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: file.id, action: 'open', outcome: 'ERROR_SUCCESS' });
     return { status: 0, file };
@@ -175,7 +193,7 @@ export class GenericUsbFnModel {
 
   /**
    * CloseHandle → IRP_MJ_CLEANUP: every pending request of the file completes with STATUS_CANCELLED
-   * (D-WDF), unless UFX had already finished it (then it completes normally).
+   * (*WDF pages*), unless UFX had already finished it (then it completes normally).
    */
   close(file: UsbFnFileObject): void {
     if (file.state === 'closed') return;
@@ -189,10 +207,12 @@ export class GenericUsbFnModel {
   /**
    * The device was removed (PnP) while handles are open: pending I/O is cancelled and later I/O on those
    * handles fails.
-   * ASSUMPTION (reference §6.2, several codes plausible): pending → STATUS_CANCELLED (995); new I/O →
-   * STATUS_DEVICE_REMOVED (1617).
-   * ASSUMPTION: the driver instance goes with the device; when the device is added again it starts fresh
-   * (not activated, no registered strings).
+   * ASSUMPTION(drv-removed-while-open): several codes are plausible; pending → STATUS_CANCELLED (995), new
+   * I/O → STATUS_DEVICE_REMOVED (1617).
+   * ASSUMPTION(drv-second-activate): the driver instance goes with the device; when the device is added again
+   * it starts fresh (not activated, no registered strings).
+   * ASSUMPTION(link-function-removal): UFX is not told: the device stays connected and configured for the
+   * host, and the new instance's ACTIVATE does not reconnect it.
    */
   deviceRemoved(): void {
     this.#activated = false;
@@ -233,15 +253,15 @@ export class GenericUsbFnModel {
       req.complete(S.STATUS_DEVICE_REMOVED, 0, 'the device was removed while this handle was open; close it and wait for the interface to arrive again');
       return req;
     }
-    // I/O manager: the code's RequiredAccess bits (15:14) must be granted to the handle.
+    // ASSUMPTION(drv-access-bits): the I/O manager's check of the code's RequiredAccess bits (15:14).
     const required = (req.code >>> 14) & (FILE_READ_DATA | FILE_WRITE_DATA);
     if ((required & ~file.grantedAccess) !== 0) {
-      req.complete(S.STATUS_ACCESS_DENIED, 0, 'the handle was opened without GENERIC_READ|GENERIC_WRITE, which every GenericUSBFn IOCTL requires (reference §4)');
+      req.complete(S.STATUS_ACCESS_DENIED, 0, 'the handle was opened without GENERIC_READ|GENERIC_WRITE, which every GenericUSBFn IOCTL requires (docs/reference/ioctls.md#opening-the-device)');
       return req;
     }
     const info = ioctlInfo(req.code);
     if (info === undefined) {
-      // ASSUMPTION (reference §6.2): unknown code → STATUS_INVALID_DEVICE_REQUEST (1).
+      // ASSUMPTION(drv-unknown-ioctl): unknown code → STATUS_INVALID_DEVICE_REQUEST (1).
       req.complete(S.STATUS_INVALID_DEVICE_REQUEST, 0, `0x${req.code.toString(16)} is not a genericusbfnioctl.h code`);
       return req;
     }
@@ -275,16 +295,16 @@ export class GenericUsbFnModel {
         return this.#handshake(req, 'out');
       case IOCTL_GENERICUSBFN_GET_CLASS_INFO:
       case IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX:
-        // D-OV: GET_CLASS_INFO comes before ACTIVATE_USB_BUS, so no state check.
+        // ASSUMPTION(drv-early-ioctls): *Service page* lists GET_CLASS_INFO before ACTIVATE_USB_BUS: no state check.
         writeClassInformation(req.output!, this.pipes, req.code === IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX, this.#options.pipeArrIncludesEp0 ?? false);
-        req.complete(S.STATUS_SUCCESS, USBFN_CLASS_INFORMATION_PACKET_SIZE);
+        req.complete(S.STATUS_SUCCESS, USBFN_CLASS_INFORMATION_PACKET_SIZE); // ASSUMPTION(drv-bytes-returned): 748
         return;
       case IOCTL_GENERICUSBFN_GET_PIPE_STATE:
         return this.#getPipeState(req);
       case IOCTL_GENERICUSBFN_SET_PIPE_STATE:
         return this.#setPipeState(req);
       case IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS:
-        // ASSUMPTION (reference §6.2: a second ACTIVATE is unspecified): later ACTIVATEs succeed without effect.
+        // ASSUMPTION(drv-second-activate): a second ACTIVATE is unspecified; later ACTIVATEs succeed without effect.
         if (!this.#activated) {
           this.#activated = true;
           if (!this.#callLink(req, () => this.link.activate())) return;
@@ -292,8 +312,8 @@ export class GenericUsbFnModel {
         req.complete(S.STATUS_SUCCESS, 0);
         return;
       case IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS:
-        // D-UM: documented as not supported. ASSUMPTION: answered with STATUS_NOT_SUPPORTED (50).
-        req.complete(S.STATUS_NOT_SUPPORTED, 0, 'DEACTIVATE_USB_BUS is documented as not supported (D-UM); do not depend on it');
+        // *IOCTL pages*: not supported. ASSUMPTION(drv-deactivate-code): answered with STATUS_NOT_SUPPORTED (50).
+        req.complete(S.STATUS_NOT_SUPPORTED, 0, 'DEACTIVATE_USB_BUS is documented as not supported (IOCTL pages); do not depend on it');
         return;
       case IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION:
         return this.#busEventRequest(req, file);
@@ -306,15 +326,15 @@ export class GenericUsbFnModel {
     }
   }
 
-  /** Fails `req` with STATUS_INVALID_DEVICE_STATE unless ACTIVATE_USB_BUS came first (D-UM, D-KM). */
+  /** Fails `req` with STATUS_INVALID_DEVICE_STATE unless ACTIVATE_USB_BUS came first (*IOCTL pages*, *Kernel IOCTL pages*). */
   #requireActivated(req: IoRequest): boolean {
     if (this.#activated) return true;
-    // ASSUMPTION (reference §6.2): the call-order violation is STATUS_INVALID_DEVICE_STATE (22).
-    req.complete(S.STATUS_INVALID_DEVICE_STATE, 0, 'sent before IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS; activate the bus first (D-UM)');
+    // ASSUMPTION(drv-invalid-state): the call-order violation is STATUS_INVALID_DEVICE_STATE (22).
+    req.complete(S.STATUS_INVALID_DEVICE_STATE, 0, 'sent before IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS; activate the bus first (IOCTL pages)');
     return false;
   }
 
-  /** EP0 is usable once the host connection exists (D-UFX): activated and reset by the host. */
+  /** EP0 is usable once the host connection exists (*UFX page*): activated and reset by the host. ASSUMPTION(drv-ep0-before-configured). */
   #requireEp0(req: IoRequest): boolean {
     if (!this.#requireActivated(req)) return false;
     if (this.link.speed !== undefined) return true;
@@ -322,11 +342,11 @@ export class GenericUsbFnModel {
     return false;
   }
 
-  /** Interface endpoints are usable only while Configured (D-UFX); purged queues reject (D-WDF). */
+  /** Interface endpoints are usable only while Configured (*UFX page*); purged queues reject (*WDF pages*). */
   #requireConfigured(req: IoRequest): boolean {
     if (!this.#requireActivated(req)) return false;
     if (this.link.configured) return true;
-    // ASSUMPTION (reference §6.2): before Configured / after a purge → STATUS_INVALID_DEVICE_STATE (22).
+    // ASSUMPTION(drv-invalid-state): before Configured / after a purge → STATUS_INVALID_DEVICE_STATE (22).
     req.complete(S.STATUS_INVALID_DEVICE_STATE, 0, `pipe ${req.pipe} is not usable before UsbfnEventConfigured (or after a reset/detach/unconfigure purge); wait for Configured`);
     return false;
   }
@@ -349,23 +369,23 @@ export class GenericUsbFnModel {
     try {
       if (pipeId === 0) {
         if (!this.#requireEp0(req)) return;
-        // ASSUMPTION (reference §6.1): APPEND_ZERO_PKT on pipe 0 is a plain data stage; UFX ends control
+        // ASSUMPTION(drv-append-zlp-ep0): APPEND_ZERO_PKT on pipe 0 is a plain data stage; UFX ends control
         // reads by wLength (USB 2.0 §8.5.3.2).
         ufx = direction === 'in' ? this.link.controlDataIn(data) : this.link.controlDataOut(data);
       } else {
         const pipe = this.pipes.pipe(pipeId, this.link.speed ?? 'high');
         if (pipe === undefined) {
-          // ASSUMPTION (reference §6.2): wrong pipe id → STATUS_INVALID_PARAMETER (87).
+          // ASSUMPTION(drv-bad-pipe): wrong pipe id → STATUS_INVALID_PARAMETER (87).
           req.complete(S.STATUS_INVALID_PARAMETER, 0, `no pipe ${pipeId}: GET_CLASS_INFO lists pipes 1..${this.pipes.pipes('high').length}`);
           return;
         }
         if (pipe.direction !== direction) {
-          // ASSUMPTION (reference §6.2): transfer against the endpoint direction → STATUS_INVALID_PARAMETER (87).
+          // ASSUMPTION(drv-bad-pipe): transfer against the endpoint direction → STATUS_INVALID_PARAMETER (87).
           req.complete(S.STATUS_INVALID_PARAMETER, 0, `pipe ${pipeId} is endpoint 0x${pipe.endpointAddress.toString(16).padStart(2, '0')} (${pipe.direction.toUpperCase()}); use TRANSFER_${pipe.direction === 'in' ? 'IN' : 'OUT'}`);
           return;
         }
         if (!this.#requireConfigured(req)) return;
-        // D-UM/D-KM: APPEND_ZERO_PKT asks UFX for a ZLP after a payload that is a multiple of wMaxPacketSize.
+        // *IOCTL pages*, *Kernel IOCTL pages*: APPEND_ZERO_PKT asks UFX for a ZLP after a payload that is a multiple of wMaxPacketSize.
         ufx = direction === 'in' ? this.link.transferIn(pipe.endpointAddress, data, appendZlp) : this.link.transferOut(pipe.endpointAddress, data);
       }
     } catch (e) {
@@ -377,12 +397,12 @@ export class GenericUsbFnModel {
 
   #handshake(req: IoRequest, direction: 'in' | 'out'): void {
     if (req.pipe !== 0) {
-      // ASSUMPTION (reference §1: "USBFNPIPEID of EP0"): another pipe → STATUS_INVALID_PARAMETER (87).
+      // ASSUMPTION(drv-bad-pipe): the docs say "USBFNPIPEID of EP0"; another pipe → STATUS_INVALID_PARAMETER (87).
       req.complete(S.STATUS_INVALID_PARAMETER, 0, `status handshakes run on pipe 0 (EP0), not pipe ${req.pipe}`);
       return;
     }
     if (!this.#requireEp0(req)) return;
-    // Direction is checked by UFX (the link), which accepts either for a no-data setup (reference §6.2 conflict).
+    // Direction is checked by UFX (the link), which accepts either for a no-data setup: ASSUMPTION(drv-no-data-handshake).
     let ufx: UfxRequest<number>;
     try {
       ufx = this.link.controlHandshake(direction);
@@ -393,10 +413,10 @@ export class GenericUsbFnModel {
     this.#forward(req, ufx);
   }
 
-  /** Hands `req` to UFX: CancelIoEx cancels the UFX request; its outcome completes `req`. */
+  /** Hands `req` to UFX: CancelIoEx cancels the UFX request; its outcome completes `req`. ASSUMPTION(drv-no-timeouts): no timeout of its own. */
   #forward(req: IoRequest, ufx: UfxRequest<number>): void {
     req.setCancelRoutine(() => {
-      // If UFX already finished it, the request completes normally with that result (D-IO).
+      // If UFX already finished it, the request completes normally with that result (*Overlapped I/O pages*).
       if (ufx.cancel()) req.complete(S.STATUS_CANCELLED, 0, 'cancelled by CancelIoEx or handle close');
     });
     ufx.result.then(
@@ -418,45 +438,25 @@ export class GenericUsbFnModel {
     });
   }
 
-  /**
-   * Maps how UFX ended a request to the NTSTATUS the driver completes with.
-   * D-UFX: cancelled/purged → STATUS_CANCELLED (995); ASSUMPTION (reference §6.2): invalidState →
-   * STATUS_INVALID_DEVICE_STATE (22), invalidParameter → STATUS_INVALID_PARAMETER (87), overflow →
-   * STATUS_BUFFER_OVERFLOW (234, ERROR_MORE_DATA) with the bytes that arrived.
-   */
+  /** Completes `req` as UFX ended it (ufx-abort-status.ts); anything but a UfxAbort is a simulator bug. */
   #completeWithAbort(req: IoRequest, e: unknown): void {
-    if (!(e instanceof UfxAbort)) {
-      req.simulatorError =
-        e instanceof SimulatorError
-          ? e
-          : new SimulatorError('SIM_LINK_FAILURE', `the UFX link failed ${ioctlName(req.code)} with a non-UfxAbort error: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
-      req.complete(S.STATUS_UNSUCCESSFUL, 0);
+    if (e instanceof UfxAbort) {
+      const c = ufxAbortCompletion(e, req.output?.length ?? 0);
+      req.complete(c.status, c.bytes, c.detail);
       return;
     }
-    switch (e.reason) {
-      case 'cancelled':
-        req.complete(S.STATUS_CANCELLED, e.bytesTransferred, 'cancelled by CancelIoEx or handle close');
-        return;
-      case 'purged':
-        req.complete(S.STATUS_CANCELLED, e.bytesTransferred, 'the endpoint queue was purged by a bus reset, detach or SET_CONFIGURATION(0) (D-UFX); wait for Configured and resubmit');
-        return;
-      case 'invalidState':
-        req.complete(S.STATUS_INVALID_DEVICE_STATE, e.bytesTransferred, `UFX rejected it: ${e.message}`);
-        return;
-      case 'invalidParameter':
-        req.complete(S.STATUS_INVALID_PARAMETER, e.bytesTransferred, `UFX rejected it: ${e.message}`);
-        return;
-      case 'overflow':
-        req.complete(S.STATUS_BUFFER_OVERFLOW, e.bytesTransferred, `the host sent more than the ${req.output?.length ?? 0}-byte buffer holds; ${e.bytesTransferred} bytes were returned`);
-        return;
-    }
+    req.simulatorError =
+      e instanceof SimulatorError
+        ? e
+        : new SimulatorError('SIM_LINK_FAILURE', `the UFX link failed ${ioctlName(req.code)} with a non-UfxAbort error: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    req.complete(S.STATUS_UNSUCCESSFUL, 0);
   }
 
   #getPipeState(req: IoRequest): void {
     const out = req.output!;
     if (req.pipe === 0) {
       if (!this.#requireEp0(req)) return;
-      // ASSUMPTION (reference §6.1: a control stall applies to the current setup only): EP0 reads FALSE.
+      // ASSUMPTION(drv-pipe-state-ep0): a control stall applies to the current setup only; EP0 reads FALSE.
       out[0] = 0;
       req.complete(S.STATUS_SUCCESS, 1);
       return;
@@ -468,17 +468,17 @@ export class GenericUsbFnModel {
   }
 
   #setPipeState(req: IoRequest): void {
-    const stall = req.output![0] !== 0; // the new state travels in the IN_DIRECT "output" buffer (reference §1)
+    const stall = req.output![0] !== 0; // the new state travels in the IN_DIRECT "output" buffer (docs/reference/ioctls.md#set-pipe-state)
     if (req.pipe === 0) {
       if (!this.#requireEp0(req)) return;
-      // D-UFX: a control stall applies to the current setup; FALSE on EP0 has nothing to clear.
+      // *UFX page*: a control stall applies to the current setup; FALSE on EP0 has nothing to clear.
       if (stall && !this.#callLink(req, () => this.link.stallControl())) return;
       req.complete(S.STATUS_SUCCESS, 0);
       return;
     }
     const pipe = this.#interfacePipe(req);
     if (pipe === undefined || !this.#requireConfigured(req)) return;
-    // D-UFX: a bulk/interrupt stall persists until cleared; transfers are held meanwhile (by UFX).
+    // *UFX page*: a bulk/interrupt stall persists until cleared; transfers are held meanwhile (by UFX).
     if (!this.#callLink(req, () => this.link.setEndpointHalt(pipe, stall))) return;
     req.complete(S.STATUS_SUCCESS, 0);
   }
@@ -492,14 +492,14 @@ export class GenericUsbFnModel {
   }
 
   #busEventRequest(req: IoRequest, file: UsbFnFileObject): void {
-    // D-UFX: events that arrived while no request was outstanding wait in the queue.
+    // *UFX page*: events that arrived while no request was outstanding wait in the queue.
     const queued = file.events.shift();
     if (queued !== undefined) {
       writeNotification(req.output!, queued);
-      req.complete(S.STATUS_SUCCESS, USBFN_NOTIFICATION_SIZE);
+      req.complete(S.STATUS_SUCCESS, USBFN_NOTIFICATION_SIZE); // ASSUMPTION(drv-bytes-returned): 12
       return;
     }
-    // D-UFX/D-KM: several may be outstanding; they complete oldest first.
+    // *UFX page*, *Kernel IOCTL pages*: several may be outstanding; they complete oldest first.
     file.eventWaiters.push(req);
     req.setCancelRoutine(() => {
       const i = file.eventWaiters.indexOf(req);
@@ -510,7 +510,7 @@ export class GenericUsbFnModel {
 
   #onBusEvent(event: UfxBusEvent): void {
     if (this.#files.size === 0) {
-      // ASSUMPTION (reference §6.1): the event queue belongs to an open handle; with none open the event is lost.
+      // ASSUMPTION(drv-event-queue): the event queue belongs to an open handle; with none open the event is lost.
       this.log.add({ kind: 'busEvent', timeMs: this.clock.now(), handle: undefined, event: event.type, delivery: 'noHandle' });
       return;
     }
@@ -518,7 +518,7 @@ export class GenericUsbFnModel {
       const waiter = file.eventWaiters.shift();
       if (waiter !== undefined) {
         writeNotification(waiter.output!, event);
-        waiter.complete(S.STATUS_SUCCESS, USBFN_NOTIFICATION_SIZE);
+        waiter.complete(S.STATUS_SUCCESS, USBFN_NOTIFICATION_SIZE); // ASSUMPTION(drv-bytes-returned): 12
         this.#logEvent(file, event, 'completed');
       } else {
         const dropped = file.events.push(event);
@@ -532,12 +532,12 @@ export class GenericUsbFnModel {
   }
 
   /**
-   * D-UM: GET_INTERFACE_DESCRIPTOR_SET after ACTIVATE only; a too-small output gets `Size` written and
+   * *IOCTL pages*: GET_INTERFACE_DESCRIPTOR_SET after ACTIVATE only; a too-small output gets `Size` written and
    * STATUS_BUFFER_TOO_SMALL (122), and the caller retries with a bigger buffer.
-   * ASSUMPTION (reference §2.13: unstated): `Size` counts the descriptor bytes only (option
+   * ASSUMPTION(drv-descriptor-set-size): `Size` counts the descriptor bytes only (option
    * `interfaceInfoSizeIncludesHeader` selects the other reading); the output must hold the 10-byte header
    * plus the descriptors, and bytes returned on success = 10 + descriptor bytes.
-   * ASSUMPTION: InterfaceNumber other than this function's, or Speed not Full/High/Super → 87.
+   * ASSUMPTION(drv-descriptor-set-size): InterfaceNumber other than this function's, or Speed not Full/High/Super → 87.
    */
   #getInterfaceDescriptorSet(req: IoRequest): void {
     if (!this.#requireActivated(req)) return;
@@ -563,8 +563,8 @@ export class GenericUsbFnModel {
   }
 
   /**
-   * D-UM: REGISTER_USB_STRING after ACTIVATE only. USBFN_USB_STRING: StringIndex @0, UsbString[255] WCHAR @2.
-   * ASSUMPTION (USB 2.0 §9.6.7): StringIndex 0 is the LANGID table → STATUS_INVALID_PARAMETER (87).
+   * *IOCTL pages*: REGISTER_USB_STRING after ACTIVATE only. USBFN_USB_STRING: StringIndex @0, UsbString[255] WCHAR @2.
+   * ASSUMPTION(drv-register-string): USB 2.0 §9.6.7 makes StringIndex 0 the LANGID table → STATUS_INVALID_PARAMETER (87).
    */
   #registerUsbString(req: IoRequest): void {
     if (!this.#requireActivated(req)) return;
@@ -582,19 +582,6 @@ export class GenericUsbFnModel {
 
   /** @internal Called by file objects when one of their requests completes. */
   logCompletion(req: IoRequest): void {
-    if (!this.log.enabled) return;
-    const win32 = requestWin32(req);
-    this.log.add({
-      kind: 'ioctl',
-      timeMs: this.clock.now(),
-      submittedMs: req.submittedMs,
-      handle: req.handle,
-      ioctl: ioctlName(req.code),
-      pipe: req.pipe,
-      bytes: req.output?.length ?? 0,
-      bytesReturned: req.information,
-      win32,
-      outcome: req.simulatorError !== undefined ? 'SIM_LINK_FAILURE' : win32ErrorName(win32) === 'UNKNOWN_WIN32_ERROR' ? `WIN32_${win32}` : win32ErrorName(win32),
-    });
+    if (this.log.enabled) this.log.add(ioctlLogEntry(req, this.clock.now()));
   }
 }

@@ -32,6 +32,8 @@ export class IoRequest implements ListLinks<IoRequest> {
   /** USBFNPIPEID from the input buffer, or undefined. */
   pipe: number | undefined = undefined;
   #cancelRoutine: (() => void) | undefined = undefined;
+  /** Set by {@link fail} while its cancel routine runs: the completion it makes takes this status instead. */
+  #forced: { readonly status: number; readonly win32: number; readonly detail: string } | undefined = undefined;
   /** Links of its file object's pending list. */
   listPrev: IoRequest | undefined = undefined;
   listNext: IoRequest | undefined = undefined;
@@ -63,6 +65,13 @@ export class IoRequest implements ListLinks<IoRequest> {
    */
   complete(status: number, information = 0, detail?: string): boolean {
     if (this.status !== NTSTATUS.STATUS_PENDING) return false;
+    const forced = this.#forced;
+    this.#forced = undefined;
+    if (forced !== undefined) {
+      status = forced.status;
+      detail = forced.detail;
+      this.win32Override = forced.win32;
+    }
     this.status = status >>> 0;
     this.information = information;
     if (detail !== undefined) this.detail = detail;
@@ -73,9 +82,22 @@ export class IoRequest implements ListLinks<IoRequest> {
   }
 
   /**
+   * A driver error on this pending request (fault injection): its cancel routine stops what UFX was doing
+   * (packets on the wire stop where the bus time says), and it completes with `status` / `win32` instead of
+   * STATUS_CANCELLED. Returns false when it is no longer pending or its outcome can no longer change.
+   */
+  fail(status: number, win32: number, detail: string): boolean {
+    if (this.status !== NTSTATUS.STATUS_PENDING) return false;
+    this.#forced = { status, win32, detail };
+    this.cancel();
+    if (this.status === NTSTATUS.STATUS_PENDING) this.#forced = undefined;
+    return this.status !== NTSTATUS.STATUS_PENDING;
+  }
+
+  /**
    * CancelIoEx for this request. Runs the cancel routine if the request is still pending and cancelable.
    * Returns true if a pending request was found (CancelIoEx returns TRUE), false otherwise (ERROR_NOT_FOUND).
-   * The request may still complete normally if UFX had already finished it (D-IO).
+   * The request may still complete normally if UFX had already finished it (*Overlapped I/O pages*).
    */
   cancel(): boolean {
     if (this.status !== NTSTATUS.STATUS_PENDING) return false;

@@ -6,7 +6,7 @@
 import { NTSTATUS as S, type IoctlBufferRule } from '../../device-side/index.js';
 import type { IoRequest } from './io-request.js';
 
-/** ASSUMPTION (reference §6.2): USBFNPIPEID input ≠ 4 bytes, or a struct input shorter than sizeof → STATUS_INVALID_PARAMETER (87). */
+/** ASSUMPTION(drv-input-length): USBFNPIPEID input ≠ 4 bytes, or a struct input shorter than sizeof → STATUS_INVALID_PARAMETER (87). */
 export function checkInput(req: IoRequest, rule: IoctlBufferRule): boolean {
   const input = req.input;
   const len = input?.length ?? 0;
@@ -24,7 +24,7 @@ export function checkInput(req: IoRequest, rule: IoctlBufferRule): boolean {
 }
 
 /**
- * ASSUMPTION (reference §1, §6.2): an output the driver writes that is shorter than sizeof → STATUS_BUFFER_TOO_SMALL
+ * ASSUMPTION(drv-output-length): an output the driver writes that is shorter than sizeof → STATUS_BUFFER_TOO_SMALL
  * (122); an output the driver reads (IN_DIRECT, e.g. SET_PIPE_STATE's BOOLEAN) that is too short →
  * STATUS_INVALID_PARAMETER (87). A buffer passed where none is expected is ignored.
  */

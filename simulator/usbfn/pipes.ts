@@ -1,16 +1,16 @@
 /**
- * The pipes of one GenericUSBFn function, derived from its USBFN registry configuration (reference §5):
+ * The pipes of one GenericUSBFn function, derived from its USBFN registry configuration (docs/reference/registry.md):
  * which interface the function is, its descriptor set per speed, and the PipeId → endpoint table that
  * GET_CLASS_INFO reports and the transfer IOCTLs address.
  *
- * @see reference §2.8–§2.13 (USBFN_PIPE_INFORMATION, USBFN_CLASS_INTERFACE, USBFN_INTERFACE_INFO)
+ * @see docs/reference/structs.md#usbfn-pipe-information, #usbfn-class-interface, #usbfn-interface-info
  */
 import { type UsbDeviceSpeed, UsageError, USB_DT } from '../../core/index.js';
 import { interfaceDescriptorSet, resolveConfiguration, type UsbFnRegistryConfig } from '../config/index.js';
 
 /** USB_DESCRIPTOR_TYPE values used here (usbspec.h; USB 2.0 §9.4 Table 9-5). */
 
-/** MAX_NUM_USBFN_ENDPOINTS (usbfnbase.h, reference §2.1). */
+/** MAX_NUM_USBFN_ENDPOINTS (usbfnbase.h, docs/reference/structs.md#constants). */
 export const MAX_NUM_USBFN_ENDPOINTS = 15;
 
 /** bmAttributes transfer type (USB 2.0 §9.6.6). */
@@ -82,7 +82,7 @@ function walkDescriptors(bytes: Uint8Array, visit: (offset: number, type: number
       throw new UsageError(
         'INVALID_CONFIG',
         `descriptor set: descriptor at offset ${offset} has bLength ${bLength}, which runs past the ${bytes.length}-byte set; ` +
-          'every descriptor must carry its correct bLength (reference §5)',
+          'every descriptor must carry its correct bLength (docs/reference/registry.md#interface-descriptor-format)',
       );
     }
     visit(offset, bytes[offset + 1]!);
@@ -113,7 +113,7 @@ export class FunctionPipes {
         if (type !== USB_DT.ENDPOINT) return;
         const descriptor = set.slice(offset, offset + 7);
         const address = descriptor[2]!;
-        // ASSUMPTION (reference §6.2: alternates are not described for GET_CLASS_INFO): one pipe per
+        // ASSUMPTION(drv-pipe-ids): alternates are not described for GET_CLASS_INFO; one pipe per
         // endpoint address, in first-appearance order (alternate setting 0 first).
         if (pipes.some((p) => p.endpointAddress === address)) return;
         pipes.push({
@@ -129,7 +129,7 @@ export class FunctionPipes {
         throw new UsageError(
           'INVALID_CONFIG',
           `interface '${this.identity.interfaceName}' has ${pipes.length} endpoints; a function has at most ` +
-            `MAX_NUM_USBFN_ENDPOINTS (15) plus EP0 (reference §2.1)`,
+            `MAX_NUM_USBFN_ENDPOINTS (15) plus EP0 (docs/reference/structs.md#constants)`,
         );
       }
       bySpeed.set(speed, pipes);

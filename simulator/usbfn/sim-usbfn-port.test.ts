@@ -27,10 +27,10 @@ describe('open (CreateFileW)', () => {
     expect(isGone(err)).toBe(true);
   });
 
-  it('ASSUMPTION: the function opens exclusively: a second open fails with ERROR_SHARING_VIOLATION (32) until the first closes', async () => {
+  it('ASSUMPTION(drv-exclusive-open): the device is exclusive: a second open fails with ERROR_ACCESS_DENIED (5) until the first closes', async () => {
     const rig = makeSimDriverRig();
     const first = await openFile(rig);
-    await expect(openFile(rig)).rejects.toMatchObject({ api: 'CreateFileW', win32: 32 });
+    await expect(openFile(rig)).rejects.toMatchObject({ api: 'CreateFileW', win32: 5, win32Name: 'ERROR_ACCESS_DENIED' });
     await first.close();
     const second = await openFile(rig);
     expect(second.isOpen).toBe(true);
@@ -51,7 +51,7 @@ describe('open (CreateFileW)', () => {
     expect(outs.map((o) => o[0])).toEqual([1, 1]); // UsbfnEventAttach on both
   });
 
-  it('a read-only handle gets ERROR_ACCESS_DENIED (5) on IOCTLs needing FILE_WRITE_DATA (I/O manager rule, reference §4)', async () => {
+  it('a read-only handle gets ERROR_ACCESS_DENIED (5) on IOCTLs needing FILE_WRITE_DATA (I/O manager rule, ASSUMPTION(drv-access-bits))', async () => {
     const rig = makeSimDriverRig();
     const file = await rig.port.open(rig.symbolicLink, { desiredAccess: GENERIC_READ });
     await expect(file.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO, null, new Uint8Array(748))).rejects.toMatchObject({
@@ -80,7 +80,7 @@ describe('overlapped completion', () => {
     expect(order).toEqual(['returned', 'completed']);
   });
 
-  it('CancelIoEx (signal abort) ends a pending request with ERROR_OPERATION_ABORTED (995) (D-IO)', async () => {
+  it('CancelIoEx (signal abort) ends a pending request with ERROR_OPERATION_ABORTED (995) (Overlapped I/O pages)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const ac = new AbortController();
@@ -107,7 +107,7 @@ describe('overlapped completion', () => {
     expect(out[0]).toBe(1);
   });
 
-  it('an abort after completion changes nothing: the request completed normally (D-IO)', async () => {
+  it('an abort after completion changes nothing: the request completed normally (Overlapped I/O pages)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const ac = new AbortController();
@@ -138,7 +138,7 @@ describe('overlapped completion', () => {
 });
 
 describe('close (CloseHandle)', () => {
-  it('cancels every pending request of the handle with 995 (IRP_MJ_CLEANUP, D-WDF)', async () => {
+  it('cancels every pending request of the handle with 995 (IRP_MJ_CLEANUP, WDF pages)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     for (let i = 0; i < 3; i++) await file.ioctl(IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, new Uint8Array(12));
@@ -179,7 +179,7 @@ describe('close (CloseHandle)', () => {
 });
 
 describe('device removal while open', () => {
-  it('ASSUMPTION: surprise removal cancels pending I/O (995); new I/O fails with ERROR_DEVICE_REMOVED (1617)', async () => {
+  it('ASSUMPTION(drv-removed-while-open): surprise removal cancels pending I/O (995); new I/O fails with ERROR_DEVICE_REMOVED (1617)', async () => {
     const rig = makeSimDriverRig();
     const file = await openConfigured(rig);
     const pending = track(file.ioctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeIdBuffer(BULK_OUT), new Uint8Array(8)));
@@ -204,7 +204,7 @@ describe('device removal while open', () => {
     await expect(again.ioctl(IOCTL_GENERICUSBFN_GET_CLASS_INFO, null, new Uint8Array(748))).resolves.toBe(748);
   });
 
-  it('ASSUMPTION: a removed device comes back with a fresh driver instance (ACTIVATE needed again)', async () => {
+  it('ASSUMPTION(drv-second-activate): a removed device comes back with a fresh driver instance (ACTIVATE needed again)', async () => {
     const rig = makeSimDriverRig();
     const file = await openActivated(rig);
     expect(rig.model.activated).toBe(true);

@@ -1,14 +1,15 @@
 /**
- * `SimUsbFnPort`: the simulator's implementation of the {@link UsbFnPort} seam (DESIGN.md §2.1). CreateFileW,
+ * `SimUsbFnPort`: the simulator's implementation of the {@link UsbFnPort} seam (docs/architecture.md#seams). CreateFileW,
  * overlapped DeviceIoControl, CancelIoEx and CloseHandle reach {@link GenericUsbFnModel}; the cfgmgr32
  * calls reach the simulated Configuration Manager. The real device-side code above the seam encodes the
  * same buffers and sees the same Win32 errors as on Windows.
  *
  * Completion is overlapped-I/O shaped: an IOCTL the driver pends resolves when the driver completes it;
  * one the driver completes at once still resolves asynchronously (a microtask later, never inside
- * `ioctl()`), like an overlapped call that returned TRUE.
+ * `ioctl()`), like an overlapped call that returned TRUE. ASSUMPTION(drv-async-completion).
  *
- * @see reference §4 (kernel32: CreateFileW, DeviceIoControl, CancelIoEx, CloseHandle)
+ * @see docs/reference/ioctls.md#opening-the-device, #overlapped-io, #cancellation (kernel32: CreateFileW,
+ * DeviceIoControl, CancelIoEx, CloseHandle)
  */
 import { type Clock, SimulatorError } from '../../core/index.js';
 import {
@@ -136,7 +137,7 @@ export class SimUsbFnFile implements UsbFnFile {
     if (request.isPending) {
       const signal = options?.signal;
       if (signal !== undefined) {
-        // D-IO: an abort before or during the wait is CancelIoEx; a request already done completes normally.
+        // *Overlapped I/O pages*: an abort before or during the wait is CancelIoEx; a request already done completes normally.
         const fanout = abortFanout(signal); // answers `aborted` without touching the signal
         if (fanout.aborted) request.cancel();
         else {
@@ -150,7 +151,7 @@ export class SimUsbFnFile implements UsbFnFile {
 
   /**
    * CloseHandle: every pending request of this handle ends with ERROR_OPERATION_ABORTED (IRP_MJ_CLEANUP,
-   * D-WDF). Closing twice is a no-op.
+   * *WDF pages*). Closing twice is a no-op.
    */
   close(): Promise<void> {
     if (this.#open) {
@@ -225,7 +226,7 @@ export class SimUsbFnPort implements UsbFnPort {
   /**
    * CreateFileW(symbolicLink, desiredAccess, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL).
    * @throws Win32Error (api `CreateFileW`): ERROR_FILE_NOT_FOUND (2) when the interface is not present;
-   * ERROR_SHARING_VIOLATION (32) while another handle is open (ASSUMPTION, see GenericUsbFnModel.create).
+   * ERROR_ACCESS_DENIED (5) while another handle is open (ASSUMPTION(drv-exclusive-open), GenericUsbFnModel.create).
    * @throws SimulatorError SIM_NO_DRIVER when the interface exists but no driver model serves its device.
    */
   async open(symbolicLink: string, options: SimOpenOptions = {}): Promise<SimUsbFnFile> {

@@ -2,7 +2,7 @@
  * The driver's per-handle state (a WDF file object) and what IRP_MJ_CREATE yields: the GenericUSBFn
  * model's view of one CreateFileW handle.
  */
-import { ntStatusToWin32 } from '../../device-side/index.js';
+import { FILE_READ_DATA, FILE_WRITE_DATA, ntStatusToWin32 } from '../../device-side/index.js';
 import { IntrusiveList } from '../runtime/index.js';
 import { EventQueue } from './event-queue.js';
 import type { IoRequest, IoRequestOwner } from './io-request.js';
@@ -11,6 +11,15 @@ import type { IoRequest, IoRequestOwner } from './io-request.js';
 export const GENERIC_READ = 0x80000000;
 export const GENERIC_WRITE = 0x40000000;
 export const GENERIC_ALL = 0x10000000;
+
+/** The FILE_READ_DATA | FILE_WRITE_DATA bits IRP_MJ_CREATE grants for CreateFileW's dwDesiredAccess (winnt.h generic mapping of a device). */
+export function grantedAccess(desiredAccess: number): number {
+  const all = (desiredAccess & GENERIC_ALL) !== 0;
+  return (
+    (all || (desiredAccess & (GENERIC_READ | FILE_READ_DATA)) !== 0 ? FILE_READ_DATA : 0) |
+    (all || (desiredAccess & (GENERIC_WRITE | FILE_WRITE_DATA)) !== 0 ? FILE_WRITE_DATA : 0)
+  );
+}
 
 /** What a file object tells its driver model (GenericUsbFnModel). */
 export interface FileObjectModel {

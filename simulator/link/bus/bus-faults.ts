@@ -1,7 +1,7 @@
 /**
  * The bus's fault hooks: URBs that never reach the device ({@link BusFaults.dropNextUrb}), hooks run at
- * every submission ({@link BusFaults.onUrbSubmit}) and "unplug when the Nth matching URB is submitted"
- * ({@link BusFaults.unplugOnUrb}).
+ * every submission ({@link BusFaults.onUrbSubmit}) and "act (unplug, reset) when the Nth matching URB is
+ * submitted" ({@link BusFaults.atUrb}).
  */
 import type { LinkUrb, UrbTransferKind } from '../link-contract.js';
 
@@ -15,7 +15,7 @@ export interface UrbSubmitInfo {
   readonly bRequest: number;
 }
 
-/** Matches URBs for {@link BusFaults.unplugOnUrb}. Absent fields match anything. */
+/** Matches URBs for {@link BusFaults.atUrb}. Absent fields match anything. */
 export interface UrbMatch {
   readonly transferType?: UrbTransferKind | undefined;
   /** Endpoint address with direction (0x81, 0x01; control: 0x80 / 0x00). */
@@ -47,8 +47,8 @@ export class BusFaults {
     };
   }
 
-  /** Calls `unplug` when the `nth` URB matching `match` is submitted. Returns the remover. */
-  unplugOnUrb(match: UrbMatch, nth: number, unplug: () => void): () => void {
+  /** Calls `action` when the `nth` URB matching `match` is submitted. Returns the remover. */
+  atUrb(match: UrbMatch, nth: number, action: () => void): () => void {
     let seen = 0;
     const remove = this.onUrbSubmit((info) => {
       if (match.transferType !== undefined && match.transferType !== info.transferType) return;
@@ -56,7 +56,7 @@ export class BusFaults {
       if (match.bRequest !== undefined && (info.transferType !== 'control' || match.bRequest !== info.bRequest)) return;
       if (++seen === nth) {
         remove();
-        unplug();
+        action();
       }
     });
     return remove;

@@ -1,5 +1,5 @@
 /**
- * The bus-time model (DESIGN.md §7, issue 3 item 4): what one packet costs on the wire at each speed, so
+ * The bus-time model (docs/simulator-link.md#bus-time-model, issue 3 item 4): what one packet costs on the wire at each speed, so
  * throughput measured on the virtual clock is what the link allows and never more.
  *
  * Time on the bus timeline is an integer count of **bus units** of 1/7657 µs (7657 = 13 × 19 × 31), so
@@ -11,16 +11,16 @@
  * | high | control 64 B | 31 per microframe (USB 2.0 Table 5-8) | 125/31 µs | 30 875 |
  * | full | bulk 64 B | 19 per 1 ms frame (USB 2.0 Table 5-9) | 1000/19 µs | 403 000 |
  * | full | control 64 B | 13 per frame (USB 2.0 Table 5-5) | 1000/13 µs | 589 000 |
- * | super | bulk 1024 B | ASSUMPTION: ≈400 MB/s effective | 2.56 µs | 19 602 |
- * | super | control 512 B | ASSUMPTION: same byte rate | 1.28 µs | 9 801 |
+ * | super | bulk 1024 B | ASSUMPTION(link-superspeed-bus-time): ≈400 MB/s effective | 2.56 µs | 19 602 |
+ * | super | control 512 B | ASSUMPTION(link-superspeed-bus-time): same byte rate | 1.28 µs | 9 801 |
  *
  * Every packet costs one full slot, short packets and zero-length packets included (the slot is what the
  * host controller schedules). Setup and status stages of a control transfer cost one control slot each.
  *
- * ASSUMPTION (SuperSpeed, no USB-IF table to cite): 5 Gb/s signalling with 8b/10b coding gives 500 MB/s raw;
+ * ASSUMPTION(link-superspeed-bus-time): no USB-IF table to cite; 5 Gb/s signalling with 8b/10b coding gives 500 MB/s raw;
  * we take 80 % of it (≈400 MB/s) for packet headers, link commands and flow control, and model it as one
  * 1024-byte data packet per 2.56 µs (19 602 units: 399.996 MB/s, rounded so it never exceeds 400 MB/s).
- * ASSUMPTION (interrupt endpoints): charged like bulk packets of their wMaxPacketSize; periodic scheduling
+ * ASSUMPTION(link-interrupt-bus-time): interrupt endpoints are charged like bulk packets of their wMaxPacketSize; periodic scheduling
  * by bInterval is not modelled.
  */
 import type { UsbDeviceSpeed } from '../../../core/index.js';

@@ -2,6 +2,10 @@
  * The bus-wide time line (bus-timing.ts): bus time is reserved packet by packet, and completions are
  * committed with their bus time and fired from one clock timer in time order (the time line is
  * monotonic), so a transfer costs one timer, not one per packet.
+ *
+ * A commitment can be taken back while its bus time runs (in-flight.ts: a fault stopped the data): the
+ * entry stays in the queue with the time it was committed for, and fires only if the URB or transfer is
+ * still committed for that same time.
  */
 import type { Clock, ClockTimer } from '../../../core/index.js';
 import { TRANSFER_STATE, URB_STATE, type LinkDeviceTransfer, type LinkUrb, type UrbOutcome } from '../link-contract.js';
@@ -22,6 +26,8 @@ export class CompletionTimeline {
   /** End of the last reserved bus time (units). */
   #busyUntil = 0;
   #done: (Completion | undefined)[] = [];
+  /** The bus time each entry of #done was committed for (an entry whose object moved on is skipped). */
+  #doneAt: number[] = [];
   #doneHead = 0;
   #doneTimer: ClockTimer | undefined;
   readonly #fireDue = (): void => this.#fireCompletions();
@@ -41,13 +47,28 @@ export class CompletionTimeline {
     return busUnitsToMs(this.#busyUntil);
   }
 
-  #nowUnits(): number {
+  /** The clock's now, in bus units. */
+  nowUnits(): number {
     return msToBusUnits(this.#clock.now());
+  }
+
+  /** The time line's end, in bus units. */
+  get busyUntil(): number {
+    return this.#busyUntil;
+  }
+
+  /**
+   * Gives back the bus time reserved after `units` (not before now): the runs that had it were stopped by a
+   * fault. The caller makes sure nothing else was reserved after them (in-flight.ts `lastOnTheBus`).
+   */
+  release(units: number): void {
+    const now = this.nowUnits();
+    this.#busyUntil = units > now ? units : now;
   }
 
   /** Reserves `units` of bus time after everything already reserved; returns its end. */
   reserve(units: number): number {
-    const now = this.#nowUnits();
+    const now = this.nowUnits();
     const start = this.#busyUntil > now ? this.#busyUntil : now;
     this.#busyUntil = start + units;
     return this.#busyUntil;
@@ -58,54 +79,61 @@ export class CompletionTimeline {
     urb.state = URB_STATE.COMMITTED;
     urb.outcome = outcome;
     urb.at = at;
-    this.#pushDone(urb);
+    this.#pushDone(urb, at);
   }
 
   /** Decides a device transfer's outcome (its abortReason, if any, is set); it settles at bus time `at`. */
   commitDevice(t: LinkDeviceTransfer, at: number): void {
     t.state = TRANSFER_STATE.COMMITTED;
-    t.queue = undefined;
     t.at = at;
-    this.#pushDone(t);
+    this.#pushDone(t, at);
   }
 
-  #pushDone(c: Completion): void {
+  #pushDone(c: Completion, at: number): void {
     this.#done.push(c);
+    this.#doneAt.push(at);
     if (this.#doneTimer === undefined) this.#armDone();
   }
 
   #armDone(): void {
     const head = this.#done[this.#doneHead];
     if (head === undefined) return;
-    const delayMs = (head.at - this.#nowUnits()) / BUS_UNITS_PER_MS;
+    const delayMs = (this.#doneAt[this.#doneHead]! - this.nowUnits()) / BUS_UNITS_PER_MS;
     this.#doneTimer = this.#clock.setTimer(delayMs > 0 ? delayMs : 0, this.#fireDue);
   }
 
   #fireCompletions(): void {
     this.#doneTimer = undefined;
-    const now = this.#nowUnits() + 0.001;
+    const now = this.nowUnits() + 0.001;
     // Re-read #done each turn: a completion callback may detach/reset, which replaces the queue.
     for (;;) {
       const q = this.#done;
-      const c = q[this.#doneHead];
-      if (c === undefined || c.at > now) break;
+      const i = this.#doneHead;
+      const c = q[i];
+      if (c === undefined) break;
+      const at = this.#doneAt[i]!;
+      if (at > now) break;
       q[this.#doneHead++] = undefined;
-      this.#fire(c);
+      this.#fire(c, at);
     }
     const q = this.#done;
     if (this.#doneHead >= q.length) {
       q.length = 0;
+      this.#doneAt.length = 0;
       this.#doneHead = 0;
     } else if (this.#doneHead > 1024) {
       this.#done = q.slice(this.#doneHead);
+      this.#doneAt = this.#doneAt.slice(this.#doneHead);
       this.#doneHead = 0;
     }
     if (this.#doneTimer === undefined) this.#armDone();
   }
 
-  #fire(c: Completion): void {
+  #fire(c: Completion, at: number): void {
+    // An entry whose object was taken back (and maybe committed again for another time) is stale.
+    if (c.at !== at) return;
     if (c.end === 'device') {
-      c.settle();
+      if (c.state === TRANSFER_STATE.COMMITTED) c.settle();
       return;
     }
     if (c.state !== URB_STATE.COMMITTED) return;
@@ -118,11 +146,12 @@ export class CompletionTimeline {
     const q = this.#done;
     const head = this.#doneHead;
     this.#done = [];
+    this.#doneAt = [];
     this.#doneHead = 0;
     this.#doneTimer?.cancel();
     this.#doneTimer = undefined;
     // Traffic scheduled after now never happened.
-    this.#busyUntil = this.#nowUnits();
+    this.#busyUntil = this.nowUnits();
     for (let i = head; i < q.length; i++) {
       const c = q[i]!;
       if (c.end === 'device') {

@@ -46,6 +46,13 @@ export class Fifo<T> {
     return true;
   }
 
+  /** Puts `items` (oldest first) back in front of the queue (data a fault stopped on the wire). */
+  unshiftAll(items: readonly T[]): void {
+    if (items.length === 0) return;
+    this.#items = [...items, ...(this.#items.slice(this.#head) as T[])];
+    this.#head = 0;
+  }
+
   /** Removes and returns every item, oldest first. */
   drain(): T[] {
     const out = this.#items.slice(this.#head) as T[];

@@ -5,13 +5,23 @@
  * count only advances the time line and the data toggle.
  *
  * @see USB 2.0 §5.8 (bulk), §8.5.3.2 (short packets and ZLPs), §9.4.5 (halt and toggle)
- * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
+ * @see docs/reference/documented-vs-inferred.md#link-documented (*UFX page*: purge, stall and ZLP rules)
  */
 import { SimulatorError, endpointIndex } from '../../../core/index.js';
-import type { LinkDeviceTransfer, LinkUrb, UfxAbortReason, UrbOutcome } from '../link-contract.js';
+import {
+  TRANSFER_STATE,
+  URB_STATE,
+  type LinkDeviceTransfer,
+  type LinkUrb,
+  type TransferQueue,
+  type UfxAbortReason,
+  type UrbOutcome,
+} from '../link-contract.js';
 import type { BusState } from './bus-state.js';
 import type { CompletionTimeline } from './completion-timeline.js';
 import { Fifo } from './fifo.js';
+import { BURST_STAGE, Burst, InFlight, lastOnTheBus } from './in-flight.js';
+
 
 /** A snapshot of one endpoint for scenarios and tests. */
 export interface EndpointState {
@@ -35,7 +45,8 @@ export interface PipeConfig {
   readonly bInterval?: number | undefined;
 }
 
-class EndpointPipe {
+class EndpointPipe implements TransferQueue {
+  readonly engine: PacketEngine;
   readonly address: number;
   readonly isIn: boolean;
   active = false;
@@ -48,9 +59,16 @@ class EndpointPipe {
   toggle: 0 | 1 = 0;
   readonly host = new Fifo<LinkUrb>();
   readonly device = new Fifo<LinkDeviceTransfer>();
-  constructor(address: number) {
+  /** Runs of packets still on the wire (in-flight.ts). */
+  readonly inFlight = new InFlight();
+  constructor(engine: PacketEngine, address: number) {
+    this.engine = engine;
     this.address = address;
     this.isIn = (address & 0x80) !== 0;
+  }
+
+  cancel(transfer: LinkDeviceTransfer): boolean {
+    return this.engine.cancelTransfer(this, transfer);
   }
 }
 
@@ -63,7 +81,7 @@ export class PacketEngine {
   constructor(state: BusState, timeline: CompletionTimeline) {
     this.#state = state;
     this.#timeline = timeline;
-    for (let i = 0; i < 32; i++) this.#pipes.push(new EndpointPipe((i & 0x0f) | ((i & 0x10) << 3)));
+    for (let i = 0; i < 32; i++) this.#pipes.push(new EndpointPipe(this, (i & 0x0f) | ((i & 0x10) << 3)));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -76,9 +94,76 @@ export class PacketEngine {
     this.#match(pipe);
   }
 
-  /** Takes a queued URB off its endpoint (its outcome not yet decided). */
-  unlink(urb: LinkUrb): void {
-    this.#pipes[endpointIndex(urb.endpoint)]!.host.remove(urb);
+  /**
+   * Unlinks a URB (libusb_cancel_transfer, or its timeout) and completes it with `outcome`: waiting, it leaves
+   * its queue; with packets on the wire, they stop at the current bus time and the URB keeps the bytes that
+   * had crossed, while the device transfers it was paired with wait for the next URB with theirs. Returns
+   * false when its outcome can no longer change (its bus time has elapsed).
+   * ASSUMPTION(link-cancel-in-progress): libusb reports the partial actual_length of a cancelled transfer; the
+   * device keeps the packets it had ACKed.
+   */
+  cancelUrb(urb: LinkUrb, outcome: 'timeout' | 'cancelled'): boolean {
+    const p = this.#pipes[endpointIndex(urb.endpoint)]!;
+    const now = this.#timeline.nowUnits();
+    const index = p.inFlight.firstLive(urb, now);
+    if (index >= 0) this.#stopOnTheWire(p, index, now);
+    else if (urb.state !== URB_STATE.QUEUED) return false;
+    p.host.remove(urb);
+    this.#timeline.completeNow(urb, outcome);
+    if (index >= 0) this.#match(p);
+    return true;
+  }
+
+  /**
+   * {@link TransferQueue.cancel} for a device transfer queued on `p`.
+   * ASSUMPTION(link-stop-in-flight): the controller stops the endpoint; the host's URB keeps what crossed and
+   * waits (NAK) for a transfer that may never come, so it ends by its timeout.
+   */
+  cancelTransfer(p: EndpointPipe, t: LinkDeviceTransfer): boolean {
+    const now = this.#timeline.nowUnits();
+    const index = p.inFlight.firstLive(t, now);
+    if (index >= 0) this.#stopOnTheWire(p, index, now);
+    else if (t.state !== TRANSFER_STATE.QUEUED) return false;
+    p.device.remove(t);
+    t.fail('cancelled');
+    if (index >= 0) this.#match(p);
+    return true;
+  }
+
+  /**
+   * Stops the packets of `p` on the wire at `now` from run `index` on (in-flight.ts): the URBs and transfers
+   * of those runs keep what had crossed, go back to the front of their queues (in order) and wait; the
+   * toggle is that of the last packet sent; the bus time no one will use is given back when nothing was
+   * reserved after it.
+   */
+  #stopOnTheWire(p: EndpointPipe, index: number, now: number): void {
+    const { bursts, packetsDone } = p.inFlight.cutFrom(index, now);
+    const first = bursts[0];
+    if (first === undefined) return;
+    p.toggle = ((first.toggleBefore ^ packetsDone) & 1) as 0 | 1;
+    if (lastOnTheBus(bursts, this.#timeline.busyUntil)) this.#timeline.release(first.start + packetsDone * first.slot);
+    const urbs: LinkUrb[] = [];
+    const reqs: LinkDeviceTransfer[] = [];
+    for (const b of bursts) {
+      const urb = b.urb!;
+      if (urb.state === URB_STATE.COMMITTED && !urbs.includes(urb)) {
+        urb.state = URB_STATE.QUEUED;
+        urb.outcome = 'ok';
+        urbs.push(urb);
+      }
+      const t = b.transfer!;
+      if (t.state === TRANSFER_STATE.COMMITTED && !reqs.includes(t)) {
+        t.state = TRANSFER_STATE.QUEUED;
+        reqs.push(t);
+      }
+    }
+    p.host.unshiftAll(urbs);
+    p.device.unshiftAll(reqs);
+  }
+
+  /** Detach or reset at `now`: every URB and transfer with packets on the wire keeps only what had crossed. */
+  cutInFlight(now: number): void {
+    for (const p of this.#pipes) p.inFlight.cutAll(now);
   }
 
   /** bInterval of an endpoint (for the capture). */
@@ -102,9 +187,14 @@ export class PacketEngine {
     this.#match(p);
   }
 
-  /** Removes an endpoint from the configuration; its device transfers end with UfxAbort `reason`. */
+  /**
+   * Removes an endpoint from the configuration; its device transfers end with UfxAbort `reason` (with the
+   * bytes that had crossed, when their packets were on the wire; the host's URBs keep theirs and wait).
+   */
   deconfigure(address: number, reason: UfxAbortReason): void {
     const p = this.#pipe(address);
+    const now = this.#timeline.nowUnits();
+    if (p.inFlight.busy(now)) this.#stopOnTheWire(p, 0, now);
     for (const t of p.device.drain()) t.fail(reason, 'endpoint deconfigured');
     p.active = false;
     p.halted = false;
@@ -113,13 +203,16 @@ export class PacketEngine {
 
   /** Ends every device transfer queued on `address` with UfxAbort 'purged'. */
   purge(address: number): void {
-    for (const t of this.#pipe(address).device.drain()) t.fail('purged');
+    const p = this.#pipe(address);
+    const now = this.#timeline.nowUnits();
+    if (p.inFlight.busy(now)) this.#stopOnTheWire(p, 0, now);
+    for (const t of p.device.drain()) t.fail('purged');
   }
 
   /** Queues a device transfer; it moves as soon as the host asks (or already waits). */
   queue(address: number, transfer: LinkDeviceTransfer): void {
     const p = this.#pipe(address);
-    transfer.queue = p.device;
+    transfer.queue = p;
     p.device.push(transfer);
     this.#match(p);
   }
@@ -196,10 +289,22 @@ export class PacketEngine {
     else this.#matchOut(p);
   }
 
-  /** Ends `packets` packets on `p`: advances the toggle and the time line; returns the end time. */
-  #spend(p: EndpointPipe, packets: number): number {
+  /**
+   * Ends `packets` packets between `urb` and `req` on `p`: advances the toggle and the time line, and
+   * records the run as in flight (where both stood before it); returns the end time. The ZLP flags before the
+   * run are recovered from the run itself: only its last packet can be a ZLP.
+   */
+  #spend(p: EndpointPipe, packets: number, urb: LinkUrb, req: LinkDeviceTransfer, urbBefore: number, reqBefore: number, overflow = false): number {
+    const toggleBefore = p.toggle;
     if (packets & 1) p.toggle = p.toggle === 0 ? 1 : 0;
-    return this.#timeline.reserve(packets * p.slot);
+    const timeline = this.#timeline;
+    const units = packets * p.slot;
+    const end = timeline.reserve(units);
+    p.inFlight.add(
+      new Burst(urb, req, BURST_STAGE.BULK, end - units, end, packets, p.slot, p.maxPacketSize, urb.actual - urbBefore, req.offset - reqBefore, urbBefore, reqBefore, false, false, toggleBefore, overflow),
+      timeline.nowUnits(),
+    );
+    return end;
   }
 
   /** Device → host. Host URBs end on a short packet, a ZLP, or when full (USB 2.0 §5.8.3). */
@@ -210,6 +315,8 @@ export class PacketEngine {
       const urb = p.host.peek();
       const req = p.device.peek();
       if (urb === undefined || req === undefined) return;
+      const urbBefore = urb.actual;
+      const reqBefore = req.offset;
       let hostRem = urb.length - urb.actual;
       let devRem = req.length - req.offset;
       let packets = 0;
@@ -224,7 +331,7 @@ export class PacketEngine {
         packets = k;
       }
       if (hostRem === 0) {
-        const at = this.#spend(p, packets);
+        const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
         p.host.shift();
         timeline.commitHost(urb, 'ok', at);
         if (devRem === 0 && !req.needsZlp(mps)) {
@@ -237,14 +344,14 @@ export class PacketEngine {
         if (req.needsZlp(mps)) {
           // The zero-length packet ends the host URB short.
           req.zlpDone = true;
-          const at = this.#spend(p, packets + 1);
+          const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
           p.host.shift();
           p.device.shift();
           timeline.commitHost(urb, 'ok', at);
           timeline.commitDevice(req, at);
         } else {
           // The device transfer ended on a whole packet: the host URB waits for more.
-          const at = this.#spend(p, packets);
+          const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
           p.device.shift();
           timeline.commitDevice(req, at);
         }
@@ -256,7 +363,7 @@ export class PacketEngine {
         urb.buffer.set(req.data.subarray(req.offset, req.offset + pkt), urb.actual);
         urb.actual += pkt;
         req.offset += pkt;
-        const at = this.#spend(p, packets + 1);
+        const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -264,13 +371,13 @@ export class PacketEngine {
         continue;
       }
       // Babble: the packet is larger than the space left in the URB (USB 2.0 §8.4.4 / -EOVERFLOW).
-      // ASSUMPTION (not documented for UFX): the device controller got its ACK, so the whole packet
+      // ASSUMPTION(link-babble): the device controller got its ACK, so the whole packet
       // counts as sent; its transfer goes on with the next packet for the next URB. The host keeps
       // the bytes that fit.
       urb.buffer.set(req.data.subarray(req.offset, req.offset + hostRem), urb.actual);
       urb.actual += hostRem;
       req.offset += pkt;
-      const at = this.#spend(p, packets + 1);
+      const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
       p.host.shift();
       timeline.commitHost(urb, 'babble', at);
       if (req.offset === req.length && !req.needsZlp(mps)) {
@@ -288,6 +395,8 @@ export class PacketEngine {
       const urb = p.host.peek();
       const req = p.device.peek();
       if (urb === undefined || req === undefined) return;
+      const urbBefore = urb.actual;
+      const reqBefore = req.offset;
       let hostRem = urb.length - urb.actual;
       let devRem = req.length - req.offset;
       let packets = 0;
@@ -302,7 +411,7 @@ export class PacketEngine {
         packets = k;
       }
       if (hostRem === 0 && !urb.needsZlp(mps)) {
-        const at = this.#spend(p, packets);
+        const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
         p.host.shift();
         timeline.commitHost(urb, 'ok', at);
         if (devRem === 0) {
@@ -313,7 +422,7 @@ export class PacketEngine {
       }
       if (devRem === 0) {
         // Buffer full: the transfer completes; the host's next packet goes to the next buffer.
-        const at = this.#spend(p, packets);
+        const at = this.#spend(p, packets, urb, req, urbBefore, reqBefore);
         p.device.shift();
         timeline.commitDevice(req, at);
         continue;
@@ -321,7 +430,7 @@ export class PacketEngine {
       if (hostRem === 0) {
         // Zero-length packet (URB_ZERO_PACKET on an exact multiple, or a 0-byte URB).
         urb.zlpDone = true;
-        const at = this.#spend(p, packets + 1);
+        const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
@@ -334,14 +443,14 @@ export class PacketEngine {
         req.data.set(urb.buffer.subarray(urb.actual, urb.actual + pkt), req.offset);
         urb.actual += pkt;
         req.offset += pkt;
-        const at = this.#spend(p, packets + 1);
+        const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
         p.host.shift();
         p.device.shift();
         timeline.commitHost(urb, 'ok', at);
         timeline.commitDevice(req, at);
         continue;
       }
-      // ASSUMPTION (reference §6.2: "host sending more than the buffer → undefined"): the controller
+      // ASSUMPTION(link-out-overflow): a host sending more than the buffer holds is undefined; the controller
       // ACKs the packet, stores what fits and ends the transfer with UfxAbort 'overflow'
       // (STATUS_BUFFER_OVERFLOW); the rest of that packet is lost and the host URB goes on.
       req.data.set(urb.buffer.subarray(urb.actual, urb.actual + devRem), req.offset);
@@ -349,7 +458,7 @@ export class PacketEngine {
       urb.actual += pkt;
       req.abortReason = 'overflow';
       req.abortDetail = `a ${pkt}-byte packet arrived with ${devRem} bytes left in the buffer`;
-      const at = this.#spend(p, packets + 1);
+      const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore, true);
       p.device.shift();
       timeline.commitDevice(req, at);
       if (urb.actual === urb.length && !urb.needsZlp(mps)) {

@@ -89,7 +89,7 @@ describe('bulk IN packet rules (device → host)', () => {
     const got = await dev.bulkIn(0x81, 100);
     expect(got.status).toBe('babble');
     expect(got.data).toEqual(bytes(512).subarray(0, 100));
-    // ASSUMPTION documented in virtual-bus.ts: the device's packet counts as sent.
+    // ASSUMPTION(link-babble): the device's packet counts as sent.
     await expect(sent.result).resolves.toBe(512);
   });
 
@@ -342,5 +342,106 @@ describe('capture tap (usbmon semantics)', () => {
     bus.detach();
     await p;
     expect(events.at(-1)).toMatchObject({ kind: 'C', status: -19 });
+  });
+});
+
+/**
+ * docs/simulator-link.md#interrupting-data-in-flight: a matched run of packets is copied at once, but a fault
+ * inside its bus time stops it where the bus time says. High-speed bulk: one 512-byte packet per 125/13 µs.
+ */
+describe('data in flight stops where the bus time says', () => {
+  const MIB = 1024 * 1024;
+  /** Bytes of whole 512-byte high-speed packets that fit in `ms` of bus time. */
+  const hsBytesIn = (ms: number): number => Math.floor((ms * 1000) / (125 / 13)) * 512;
+
+  it('an unplug 8 ms into a 1 MiB IN reports the ~426 KB the bus carried by then, on both ends and in the capture', async () => {
+    const events: UrbEvent[] = [];
+    const { dev, fn, clock, bus } = await manual({ urbSink: { record: (e) => events.push(e) } });
+    const sent = fn.transferIn(0x81, bytes(MIB), true);
+    const read = dev.bulkIn(0x81, MIB + 512, { timeoutMs: 5000 }).catch((e: unknown) => e);
+    await runFor(clock, 8);
+    events.length = 0;
+    bus.detach();
+    const expected = hsBytesIn(8);
+    expect(expected).toBe(425_984);
+    await expect(read).resolves.toMatchObject({ libusbName: 'LIBUSB_TRANSFER_NO_DEVICE', actualLength: expected });
+    await expect(sent.result).rejects.toMatchObject({ reason: 'purged', bytesTransferred: expected });
+    expect(events.find((e) => e.kind === 'C' && e.endpoint === 0x81)).toMatchObject({ status: -19, length: expected });
+  });
+
+  it('a port reset inside a run ends the host URB CANCELLED with the bytes moved so far', async () => {
+    const { dev, fn, clock, bus } = await manual();
+    fn.transferOut(0x01, new Uint8Array(MIB)).result.catch(() => undefined);
+    const write = dev.bulkOut(0x01, bytes(MIB)).catch((e: unknown) => e);
+    await runFor(clock, 3);
+    bus.resetPort();
+    await expect(write).resolves.toMatchObject({ libusbName: 'LIBUSB_TRANSFER_CANCELLED', actualLength: hsBytesIn(3) });
+  });
+
+  it('CancelIoEx of a device IN mid-run: the request ends cancelled with its bytes, the host URB NAKs until its timeout', async () => {
+    const { dev, fn, clock } = await manual();
+    const data = bytes(MIB);
+    const sent = fn.transferIn(0x81, data, true);
+    const read = dev.bulkIn(0x81, MIB + 512, { timeoutMs: 500 }).catch((e: unknown) => e);
+    await runFor(clock, 1.5);
+    expect(sent.cancel()).toBe(true);
+    const moved = hsBytesIn(1.5);
+    await expect(sent.result).rejects.toMatchObject({ reason: 'cancelled', bytesTransferred: moved });
+    const err = (await read) as { libusbName: string; actualLength: number };
+    expect(err).toMatchObject({ libusbName: 'LIBUSB_TRANSFER_TIMED_OUT', actualLength: moved });
+    // The next transfer starts at once: the bus time the stopped run had reserved was given back.
+    const t = clock.now();
+    fn.transferIn(0x81, bytes(512, 9), false);
+    expect((await dev.bulkIn(0x81, 512)).data).toEqual(bytes(512, 9));
+    expect(clock.now() - t).toBeLessThan(0.1);
+  });
+
+  it('CancelIoEx of a device OUT mid-run keeps what arrived; the host write waits (NAK) and goes on into the next buffer', async () => {
+    const { dev, fn, clock } = await manual();
+    const first = new Uint8Array(MIB);
+    const t1 = fn.transferOut(0x01, first);
+    const data = bytes(MIB, 5);
+    const write = dev.bulkOut(0x01, data, { timeoutMs: 5000, zeroLengthPacket: true });
+    await runFor(clock, 2);
+    expect(t1.cancel()).toBe(true);
+    const moved = hsBytesIn(2);
+    await expect(t1.result).rejects.toMatchObject({ reason: 'cancelled', bytesTransferred: moved });
+    expect(first.subarray(0, moved)).toEqual(data.subarray(0, moved));
+    const second = new Uint8Array(MIB);
+    const t2 = fn.transferOut(0x01, second);
+    await expect(write).resolves.toEqual({ status: 'ok', bytesWritten: MIB });
+    await expect(t2.result).resolves.toBe(MIB - moved);
+    expect(second.subarray(0, MIB - moved)).toEqual(data.subarray(moved));
+  });
+
+  it('a host cancel mid-run ends the URB CANCELLED with a partial length; the device transfer keeps its place and the rest goes to the next URB', async () => {
+    const { dev, fn, clock } = await manual();
+    const data = bytes(MIB, 3);
+    const sent = fn.transferIn(0x81, data, false);
+    const ac = new AbortController();
+    const read = dev.bulkIn(0x81, MIB, { signal: ac.signal }).catch((e: unknown) => e);
+    await runFor(clock, 4);
+    ac.abort();
+    const moved = hsBytesIn(4);
+    await expect(read).resolves.toMatchObject({ libusbName: 'LIBUSB_TRANSFER_CANCELLED', actualLength: moved });
+    const rest = await dev.bulkIn(0x81, MIB - moved);
+    expect(rest.data).toEqual(data.subarray(moved));
+    await expect(sent.result).resolves.toBe(MIB);
+  });
+
+  it('a host timeout shorter than the run ends it TIMED_OUT with the bytes moved by then (no full transfer past its deadline)', async () => {
+    const { dev, fn } = await manual();
+    fn.transferIn(0x81, bytes(MIB), false).result.catch(() => undefined);
+    await expect(dev.bulkIn(0x81, MIB, { timeoutMs: 10 })).rejects.toMatchObject({ libusbName: 'LIBUSB_TRANSFER_TIMED_OUT', actualLength: hsBytesIn(10) });
+  });
+
+  it('a transfer whose bus time has elapsed completes normally: a cancel then changes nothing', async () => {
+    const { dev, fn, clock } = await manual();
+    const sent = fn.transferIn(0x81, bytes(512), false);
+    const read = dev.bulkIn(0x81, 512);
+    await runFor(clock, 0.05);
+    expect(sent.cancel()).toBe(false);
+    await expect(sent.result).resolves.toBe(512);
+    expect((await read).data.length).toBe(512);
   });
 });

@@ -10,7 +10,7 @@
  * The bus sees the two ends only through simulator/link/link-contract.ts.
  *
  * @see USB 2.0 §5.8 (bulk), §5.5 (control), §8.5.3.2 (control data stage ends), §9.1 (device states)
- * @see reference §6.1 (D-UFX purge, stall and ZLP rules)
+ * @see docs/reference/documented-vs-inferred.md#link-documented (*UFX page*: purge, stall and ZLP rules)
  */
 import { type UsbDeviceSpeed, type Clock, type ClockTimer, SimulatorError } from '../../../core/index.js';
 import type { UrbSink } from '../../capture/index.js';
@@ -145,7 +145,7 @@ export class VirtualBus {
   /**
    * Unplugs the cable: host URBs end with ENODEV (LIBUSB_TRANSFER_NO_DEVICE), every endpoint is purged
    * (device transfers → UfxAbort 'purged'), then the function controller reports detach and the host
-   * sees the disconnect (reference §6.1: purge first, then the event).
+   * sees the disconnect (*UFX page*: purge first, then the event).
    */
   detach(): void {
     if (!this.#vbus) return;
@@ -189,10 +189,18 @@ export class VirtualBus {
     return speed;
   }
 
-  /** Fails every URB and purges every endpoint: common part of detach and reset. */
+  /**
+   * Fails every URB and purges every endpoint: common part of detach and reset. Packets on the wire stop
+   * now: every URB and transfer reports the bytes that had crossed by now, not what its run would have moved.
+   * ASSUMPTION(link-host-reset): host URBs end CANCELLED (-ESHUTDOWN) at a reset and NO_DEVICE (-ENODEV) at
+   * a detach; ASSUMPTION(link-stop-in-flight): the packet on the wire at that instant does not count.
+   */
   #teardown(outcome: UrbOutcome): void {
     this.#state.address = 0;
     this.#clearSuspend();
+    const now = this.#timeline.nowUnits();
+    this.ep0.cutInFlight(now);
+    this.endpoints.cutInFlight(now);
     this.#timeline.abortInFlight(outcome);
     this.ep0.teardown(outcome);
     for (const urb of this.#faults.held()) this.#timeline.completeNow(urb, outcome);
@@ -201,15 +209,30 @@ export class VirtualBus {
   }
 
   /**
-   * The host stops sending SOFs: after 3 ms of idle bus the device is suspended (USB 2.0 §7.1.7.6) and
-   * reports suspend. Transfers wait until {@link resume}.
+   * The host suspends the port: no new transfer starts, and once the packets already on the wire have
+   * crossed the host stops sending SOFs; after 3 ms of idle bus the device is suspended (USB 2.0 §7.1.7.6)
+   * and reports suspend. Transfers wait until {@link resume}.
+   * ASSUMPTION(link-suspend-busy-port): a suspend asked for while packets are on the wire lets them finish
+   * (a host suspends only an idle port: Linux runtime PM does not suspend a device with URBs in flight).
    */
   suspend(): void {
     if (!this.#state.connected || this.#state.suspended) return;
     this.#state.suspended = true;
-    this.#suspendTimer = this.clock.setTimer(3, () => {
+    this.#armSuspend();
+  }
+
+  /** The device suspends 3 ms after the bus went idle; traffic still finishing (a control transfer's last stages) pushes it back. */
+  #armSuspend(sinceMs = this.clock.now()): void {
+    const now = this.clock.now();
+    const busy = this.#timeline.busyUntilMs;
+    const idleAt = busy > sinceMs ? busy : sinceMs;
+    this.#suspendTimer = this.clock.setTimer(Math.max(0, idleAt + 3 - now), () => {
       this.#suspendTimer = undefined;
       if (!this.#state.suspended) return;
+      if (this.#timeline.busyUntilMs > idleAt + 1e-9) {
+        this.#armSuspend(this.#timeline.busyUntilMs);
+        return;
+      }
       this.#suspendNotified = true;
       this.#state.device?.busSuspended();
     });
@@ -250,7 +273,15 @@ export class VirtualBus {
    * LIBUSB_TRANSFER_NO_DEVICE. Returns the remover.
    */
   unplugOnUrb(match: UrbMatch, nth = 1): () => void {
-    return this.#faults.unplugOnUrb(match, nth, () => this.detach());
+    return this.#faults.atUrb(match, nth, () => this.detach());
+  }
+
+  /**
+   * Calls `action` when the `nth` URB matching `match` is submitted, before that URB is queued (a fault at a
+   * protocol step, e.g. the harness's port reset). Returns the remover.
+   */
+  atUrb(match: UrbMatch, nth: number, action: () => void): () => void {
+    return this.#faults.atUrb(match, nth, action);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -292,8 +323,8 @@ export class VirtualBus {
   }
 
   /**
-   * Unlinks a URB (libusb_cancel_transfer; `timeout` when its libusb timeout expired). Returns false if
-   * its outcome was already decided (it then completes normally).
+   * Unlinks a URB (libusb_cancel_transfer; `timeout` when its libusb timeout expired): it ends with the
+   * bytes that had crossed by now. Returns false if its bus time has elapsed (it then completes normally).
    */
   cancel(urb: LinkUrb, outcome: 'timeout' | 'cancelled'): boolean {
     if (urb.state === URB_STATE.HELD) {
@@ -301,14 +332,9 @@ export class VirtualBus {
       this.#timeline.completeNow(urb, outcome);
       return true;
     }
-    if (urb.state !== URB_STATE.QUEUED) return false;
-    if (urb.transferType === 'control') {
-      this.ep0.cancel(urb, outcome);
-      return true;
-    }
-    this.endpoints.unlink(urb);
-    this.#timeline.completeNow(urb, outcome);
-    return true;
+    if (urb.state !== URB_STATE.QUEUED && urb.state !== URB_STATE.COMMITTED) return false;
+    // A URB whose packets are on the wire stops now with what had crossed (packet-engine.ts, control-pipe.ts).
+    return urb.transferType === 'control' ? this.ep0.cancel(urb, outcome) : this.endpoints.cancelUrb(urb, outcome);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  *
  * In Windows, GenericUSBFn.sys is a UFX class driver: UFX answers chapter-9 standard requests itself,
  * forwards class requests addressed to the function's interface as UsbfnEventSetupPacket, purges
- * endpoint queues on reset/detach/unconfigure and then reports the event (D-UFX). This interface is that
+ * endpoint queues on reset/detach/unconfigure and then reports the event (*UFX page*). This interface is that
  * contract in simulator terms: bus events flow up, endpoint requests flow down.
  */
 import type { UsbDeviceSpeed } from '../../../core/index.js';
@@ -38,7 +38,7 @@ export interface UfxClassDriverLink {
 
   /**
    * The class driver is ready (ACTIVATE_USB_BUS). The device connects to the host (pull-up) once every
-   * class driver has activated (D-OV, D-UFX).
+   * class driver has activated (*Service page*, *UFX page*).
    */
   activate(): void;
 

@@ -30,7 +30,7 @@ export class DeviceTransfer extends PendingOp<number> implements UfxRequest<numb
   /** Set when the transfer ends without completing. */
   abortReason: UfxAbortReason | undefined;
   abortDetail: string | undefined;
-  /** The queue holding it while QUEUED (for cancel). */
+  /** The pipe it was given to (for cancel), from queueing until it ends. */
   queue: TransferQueue | undefined;
 
   constructor(data: Uint8Array, appendZlp = false) {
@@ -42,17 +42,23 @@ export class DeviceTransfer extends PendingOp<number> implements UfxRequest<numb
 
   /**
    * An IN transfer still owes its zero-length packet: TRANSFER_IN of 0 bytes sends one ZLP; with
-   * APPEND_ZERO_PKT a ZLP follows a payload that is an exact multiple of wMaxPacketSize (reference §6.1).
-   * ASSUMPTION (reference §6.2): a 0-byte TRANSFER_IN sends a single ZLP with or without the flag.
+   * APPEND_ZERO_PKT a ZLP follows a payload that is an exact multiple of wMaxPacketSize (*IOCTL pages*).
+   * ASSUMPTION(link-zero-length-in): a 0-byte TRANSFER_IN sends a single ZLP with or without the flag.
    */
   needsZlp(maxPacketSize: number): boolean {
     return !this.zlpDone && (this.length === 0 || (this.appendZlp && this.length % maxPacketSize === 0));
   }
 
-  /** Cancels a transfer still waiting in its queue (CancelIoEx); false once its outcome is decided. */
+  /**
+   * Cancels the transfer (CancelIoEx, handle close): waiting, it leaves its queue; on the wire, it stops at
+   * the current bus time with the bytes already moved ({@link TransferQueue.cancel}). False once its
+   * outcome can no longer change.
+   */
   cancel(): boolean {
+    if (this.state === TRANSFER_STATE.DONE) return false;
+    const queue = this.queue;
+    if (queue !== undefined) return queue.cancel(this);
     if (this.state !== TRANSFER_STATE.QUEUED) return false;
-    this.queue?.remove(this);
     this.fail('cancelled');
     return true;
   }

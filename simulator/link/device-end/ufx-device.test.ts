@@ -76,7 +76,8 @@ describe('enumeration and standard requests (answered by UFX)', () => {
 
   it('reports configured, unConfigured (with purge) and setInterface to the class driver', async () => {
     const { dev, driver, ufx } = await open({ driver: { loopback: false } });
-    expect(driver!.events.map((e) => e.type)).toEqual(['attach', 'reset', 'configured']);
+    // The host resets twice while enumerating (Linux hub_port_init's "new scheme"; simulator/link/host-end/enumeration.ts).
+    expect(driver!.events.map((e) => e.type)).toEqual(['attach', 'reset', 'reset', 'configured']);
     expect((await dev.controlIn(std('device', 0x08), 1)).data).toEqual(Uint8Array.of(1));
     const fn = ufx.link(0);
     const queued = fn.transferOut(0x01, new Uint8Array(64)).result.catch((e: unknown) => e);
@@ -215,5 +216,27 @@ describe('control requests routed to the class driver', () => {
     expect((await dev.controlIn(std('device', 0x00), 2)).status).toBe('stall');
     remove();
     expect((await dev.controlIn(std('device', 0x00), 2)).status).toBe('ok');
+  });
+});
+
+describe('a control data stage stopped on the wire', () => {
+  it('CancelIoEx of a TRANSFER_IN on pipe 0 mid-stage: it ends cancelled with the packets sent, the host transfer NAKs until its timeout', async () => {
+    const stages: { data?: Promise<number> } = {};
+    const { dev, bus, clock } = await open({ driver: false }, ({ ufx }) => {
+      const fn = ufx.link(0);
+      fn.setEventListener((e) => {
+        if (e.type !== 'setupPacket') return;
+        const r = fn.controlDataIn(new Uint8Array(2048).fill(5));
+        stages.data = r.result;
+        // Cancel 64 µs into a 2048-byte stage (32 packets × 125/31 µs ≈ 129 µs at high speed).
+        clock.setTimer(0.064, () => r.cancel());
+      });
+      fn.activate();
+    });
+    const err: unknown = await dev.controlIn(cls(TEST_REQUEST.ECHO_READ, 0), 2048, { timeoutMs: 50 }).catch((e: unknown) => e);
+    // The data stage starts after the SETUP slot: (64 − 125/31) µs ÷ (125/31 µs) = 14 whole packets of 64 bytes.
+    await expect(stages.data).rejects.toMatchObject({ reason: 'cancelled', bytesTransferred: 14 * 64 });
+    expect(err).toMatchObject({ libusbName: 'LIBUSB_TRANSFER_TIMED_OUT', actualLength: 14 * 64 });
+    expect(bus.busyUntilMs).toBeLessThan(clock.now());
   });
 });

@@ -3,12 +3,12 @@
  * link. UFX answers chapter-9 standard requests itself, forwards class requests addressed to an
  * interface to that function's class driver (GenericUSBFn) as UsbfnEventSetupPacket, stalls everything
  * else (recorded in {@link UfxDevice.unhandled}), purges endpoint queues on reset/detach/unconfigure and
- * then reports the event (D-UFX).
+ * then reports the event (*UFX page*).
  *
- * Defaults are handlers; scenarios prepend overrides with {@link UfxDevice.use} (STYLE.md §8.2).
+ * Defaults are handlers; scenarios prepend overrides with {@link UfxDevice.use} (docs/architecture.md#faults-as-overrides).
  *
  * @see USB 2.0 §9.1 (device states), §9.4 (standard requests)
- * @see reference §6.1 (D-UFX, D-OV), §6.2 (assumptions)
+ * @see docs/reference/documented-vs-inferred.md#link (*UFX page*, *Service page*; the inferred rules by id)
  * @example
  * const bus = new VirtualBus({ clock });
  * const ufx = new UfxDevice(bus, loopbackFunctionConfig(), { maxSpeed: 'high' });
@@ -42,7 +42,7 @@ export interface SetupFields {
   readonly wLength: number;
 }
 
-/** A control request UFX stalled because nothing handles it (STYLE.md §8.2). */
+/** A control request UFX stalled because nothing handles it (docs/architecture.md#faults-as-overrides). */
 export interface UnhandledRequest extends SetupFields {
   /** Virtual time (ms) it arrived. */
   readonly timeMs: number;
@@ -204,7 +204,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
   }
 
   vbusOff(): void {
-    // The bus purged every endpoint before calling (reference §6.1: purge, then the event).
+    // The bus purged every endpoint before calling (*UFX page*: purge, then the event).
     this.#resetState('detached');
     this.#speed = undefined;
     this.#broadcast({ type: 'detach' });
@@ -246,11 +246,11 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       return;
     }
     if (type === 1 && recipient === 1) {
-      // Class request to an interface → that function's class driver (H-FN UsbfnEventSetupPacket).
+      // Class request to an interface → that function's class driver (usbfnbase.h UsbfnEventSetupPacket).
       const ifnum = ctl.wIndex & 0xff;
       const link = this.#linkByNumber.get(ifnum);
       if (link === undefined) return this.#stallUnhandled(ctl, `class request to interface ${ifnum}, which does not exist`);
-      // ASSUMPTION (USB 2.0 §9.4: interface requests are valid only when configured): before
+      // ASSUMPTION(link-class-before-configured): USB 2.0 §9.4 makes interface requests valid only when configured;
       // SET_CONFIGURATION UFX stalls them instead of forwarding.
       if (this.#state !== 'configured') return this.#stallUnhandled(ctl, `class request to interface ${ifnum} before SET_CONFIGURATION`);
       link.deliverSetup(ctl);
@@ -281,6 +281,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       }
       case USB_REQUEST.SET_ADDRESS: {
         if (isIn || recipient !== 0 || wValue > 127) return `SET_ADDRESS(${wValue})`;
+        // ASSUMPTION(link-unmodelled-requests): USB 2.0 §9.4.6 leaves SET_ADDRESS in the Configured state unspecified: stall.
         if (this.#state === 'configured') return 'SET_ADDRESS in the configured state (USB 2.0 §9.4.6: not specified)';
         this.bus.ep0.reply(ctl);
         // USB 2.0 §9.4.6: the address applies after the status stage; URBs keep the address they were sent to.
@@ -322,7 +323,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       case USB_DT.CONFIGURATION:
         return index === 0 ? t.configuration : undefined;
       case USB_DT.STRING:
-        // ASSUMPTION: the LANGID in wIndex is not checked (one language, like most devices).
+        // ASSUMPTION(link-unmodelled-requests): the LANGID in wIndex is not checked (one language, like most devices).
         return this.#registeredStrings.get(index) ?? t.strings.get(index);
       case USB_DT.DEVICE_QUALIFIER:
         return t.deviceQualifier;
@@ -350,7 +351,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
       this.#broadcast({ type: 'unConfigured' });
       return undefined;
     }
-    // ASSUMPTION (USB 2.0 §9.4.7; UFX behaviour not documented): selecting the current configuration again
+    // ASSUMPTION(link-set-configuration-again): USB 2.0 §9.4.7, UFX not documented; selecting the current configuration again
     // purges its endpoints, resets toggles and alternate settings, and reports Configured again.
     if (this.#state === 'configured') this.#deconfigureAll();
     this.#configuration = value;
@@ -365,7 +366,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     if (recipient !== 1 || iface === undefined || !this.configured) return `SET_INTERFACE(${ifnum}, ${alt})`;
     if (alt >= iface.alternates.length) return `SET_INTERFACE(${ifnum}, ${alt}): interface ${ifnum} has ${iface.alternates.length} alternate setting(s)`;
     this.bus.ep0.reply(ctl);
-    // ASSUMPTION (USB 2.0 §9.4.10; UFX not documented): the old setting's endpoints are purged, the new
+    // ASSUMPTION(link-set-interface): USB 2.0 §9.4.10, UFX not documented; the old setting's endpoints are purged, the new
     // ones start at DATA0, then SetInterface is reported to the function.
     this.#deconfigureInterface(iface);
     this.#configureInterface(iface, alt);
@@ -405,7 +406,7 @@ export class UfxDevice implements BusFunctionController, UfxLinkHost {
     if (recipient === 2 && feature === USB_FEATURE.ENDPOINT_HALT) {
       const addr = wIndex & 0xff;
       if ((addr & 0x0f) === 0) {
-        this.bus.ep0.reply(ctl); // EP0 halt: nothing persists (D-UFX: a control stall is per setup)
+        this.bus.ep0.reply(ctl); // EP0 halt: nothing persists (*UFX page*: a control stall is per setup)
         return undefined;
       }
       if (!this.#owners.has(addr)) return `${name}(ENDPOINT_HALT) on endpoint ${hex(addr)}, which is not in the active configuration`;

@@ -3,7 +3,7 @@
  * GenericUSBFn model (simulator/usbfn) drives. Bus events arrive asynchronously and in order; endpoint
  * requests go down to the bus's pipes.
  *
- * @see reference §6.1 (D-UFX, D-OV), class-driver-link.ts
+ * @see docs/reference/documented-vs-inferred.md#link (*UFX page*, *Service page*), class-driver-link.ts
  */
 import { type UsbDeviceSpeed, SimulatorError, hex } from '../../../core/index.js';
 import { DeviceTransfer } from './device-transfer.js';
@@ -112,7 +112,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   }
 
   /**
-   * SET_PIPE_STATE. On EP0 a halt stalls the current control transfer only (D-UFX); clearing it is a no-op.
+   * SET_PIPE_STATE. On EP0 a halt stalls the current control transfer only (*UFX page*); clearing it is a no-op.
    * @throws SimulatorError SIM_UFX_ENDPOINT for an endpoint that is not this function's in the active
    * configuration (the GenericUSBFn model checks the pipe and the Configured state first).
    */
@@ -178,7 +178,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   #currentSetup(t: DeviceTransfer): LinkUrb | undefined {
     const ctl = this.#setup;
     if (ctl === undefined) {
-      // ASSUMPTION (reference §6.1: EP0 usable once connected, but replies follow a setup packet): an EP0
+      // ASSUMPTION(link-ep0-misuse): EP0 is usable once connected, but replies follow a setup packet; an EP0
       // request with no class setup pending for this function ends with STATUS_INVALID_DEVICE_STATE.
       t.fail('invalidState', `no setup packet is pending for interface ${this.interfaceNumber}: answer only UsbfnEventSetupPacket`);
       return undefined;
@@ -188,7 +188,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
 
   #checkEndpoint(t: DeviceTransfer, address: number, wantIn: boolean): boolean {
     if (!this.#host.configured) {
-      // ASSUMPTION (reference §6.2): transfers before UsbfnEventConfigured (or after a purge, before the
+      // ASSUMPTION(link-transfers-before-configured): transfers before UsbfnEventConfigured (or after a purge, before the
       // next Configured) → STATUS_INVALID_DEVICE_STATE (WDF purged-queue rule).
       t.fail('invalidState', `endpoint ${hex(address)}: the device is not configured (wait for UsbfnEventConfigured)`);
       return false;

@@ -1,6 +1,6 @@
 /**
  * A host URB on the simulated link: one libusb transfer as the host controller sees it (usbmon's view,
- * reference usb-captures.md §D.1). The bus moves it through the {@link LinkUrb} contract.
+ * docs/reference/captures.md#usbmon-header). The bus moves it through the {@link LinkUrb} contract.
  */
 import type { IntrusiveList, ListLinks } from '../../runtime/index.js';
 import {

@@ -2,7 +2,7 @@
  * An open device on the virtual host (libusb_device_handle): control, bulk and interrupt transfers with
  * libusb's outcomes, interface claims, alternate settings, clear-halt and reset.
  *
- * @see host-side/usb-host.ts (UsbDeviceHandle), STYLE.md §5 / §8.4
+ * @see host-side/usb-host.ts (UsbDeviceHandle), docs/architecture.md#outcomes
  */
 import { bmRequestType, endpointIndex, hex, USB_FEATURE, USB_REQUEST, type LibusbError } from '../../../core/index.js';
 import {

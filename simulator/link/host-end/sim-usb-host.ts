@@ -1,12 +1,13 @@
 /**
  * `SimUsbHost`: the virtual host PC of the simulated link, implementing the {@link UsbHost} seam with the
- * outcomes libusb gives (STYLE.md §5, §8.4): stall and babble resolve as a status, everything else rejects
+ * outcomes libusb gives (docs/architecture.md#error-model, #outcomes): stall and babble resolve as a status, everything else rejects
  * with the same {@link LibusbError} names the node-usb backend produces.
  *
  * When a device connects, the host enumerates it the way Linux usbcore does — debounce, port reset,
- * GET_DESCRIPTOR(device, 64) at address 0, SET_ADDRESS, device/BOS/configuration/string descriptors,
- * SET_CONFIGURATION — through the same control path as every other transfer, so the enumeration shows in
- * the capture and costs bus time. Every wait runs on the injected clock.
+ * GET_DESCRIPTOR(device, 64) at address 0, a second port reset, SET_ADDRESS, device/BOS/configuration/string
+ * descriptors, SET_CONFIGURATION, with usbcore's bounded retries (enumeration.ts) — through the same control
+ * path as every other transfer, so the enumeration shows in the capture and costs bus time. Every wait runs
+ * on the injected clock.
  *
  * @see host-side/usb-host.ts (the seam), USB 2.0 §9.1.2 (enumeration), §7.1.7.3 / §7.1.7.5 (timings)
  * @example
@@ -14,13 +15,9 @@
  * const info = await host.waitForDevice({ vendorId: 0x1209 }, { timeoutMs: 1000 });
  * await using dev = await host.open(info);
  */
-import { bmRequestType, delay, SimulatorError, USB_DT, USB_REQUEST, withTimeout, type Clock, type UsbSpeed } from '../../../core/index.js';
+import { bmRequestType, SimulatorError, USB_REQUEST, withTimeout, type Clock } from '../../../core/index.js';
 import {
   encodeSetup,
-  parseConfigurationDescriptor,
-  parseDeviceDescriptor,
-  parseLangIds,
-  parseStringDescriptor,
   type ConfigurationDescriptor,
   type DeviceDescriptor,
   type UsbDeviceFilter,
@@ -31,20 +28,11 @@ import {
   type UsbOpenOptions,
 } from '../../../host-side/index.js';
 import type { BusHostListener, VirtualBus } from '../bus/index.js';
-import type { UrbOutcome } from '../link-contract.js';
 import { allocBuffer, HostUrb } from './host-urb.js';
 import { libusbError } from './libusb-codes.js';
 import { SimUsbDeviceHandle } from './sim-usb-device-handle.js';
 import { PlainUrbRun } from './urb-run.js';
-
-/** Timings from USB 2.0 §7.1.7 (ms). */
-const T_ATTDB = 100; // attach debounce (§7.1.7.3)
-const T_DRST = 10; // reset signalling, minimum (§7.1.7.5)
-const T_RSTRCY = 10; // reset recovery (§7.1.7.5)
-const T_SETADDR = 2; // SET_ADDRESS recovery (§9.2.6.3)
-/** usbcore's USB_CTRL_GET_TIMEOUT. */
-const ENUM_TIMEOUT_MS = 5000;
-const LANGID_EN_US = 0x0409;
+import { enumerateDevice } from './enumeration.js';
 
 export interface SimUsbHostOptions {
   readonly clock: Clock;
@@ -92,9 +80,7 @@ export class SimPort implements BusHostListener {
   connected(): void {
     const gen = ++this.generation;
     this.lastEnumerationError = undefined;
-    const address = this.#nextAddress;
-    this.#nextAddress = this.#nextAddress >= 127 ? 1 : this.#nextAddress + 1;
-    const run = this.host.enumerate(this, gen, address, false).then(
+    const run = this.host.enumerate(this, gen, this.#takeAddress(), false, () => this.#takeAddress()).then(
       (dev) => {
         if (gen !== this.generation || dev === undefined) return;
         this.device = dev;
@@ -107,6 +93,51 @@ export class SimPort implements BusHostListener {
     this.busy = run.finally(() => {
       if (this.busy === run) this.busy = undefined;
     });
+  }
+
+  /**
+   * The host resets the port now, as usbcore's error recovery or another process's libusb_reset_device does:
+   * the transfers in flight end LIBUSB_TRANSFER_CANCELLED at this instant (-ESHUTDOWN in the capture), then
+   * the host enumerates the device again at its address and restores the alternate settings, as Linux
+   * usb_reset_and_verify_device does. With unchanged descriptors the device record and every open handle stay
+   * valid; otherwise (or when an alternate cannot be restored) it is a new device.
+   * During an enumeration (no device yet) the reset ends the enumeration's current step, which usbcore
+   * retries. Resolves when the re-enumeration ended (its failure is kept in {@link lastEnumerationError}).
+   */
+  resetNow(): Promise<void> {
+    const dev = this.device;
+    if (this.bus.resetPort() === undefined || dev === undefined) return Promise.resolve();
+    const gen = this.generation;
+    const run = this.host.enumerate(this, gen, dev.address, true, undefined, true).then(
+      async (fresh) => {
+        if (fresh === undefined || gen !== this.generation) return;
+        let same = sameBytes(fresh.deviceDescriptorBytes, dev.deviceDescriptorBytes) && sameBytes(fresh.configurationBytes, dev.configurationBytes);
+        dev.activeConfiguration = fresh.activeConfiguration;
+        for (const [ifnum, alt] of same ? dev.alternates : []) {
+          if (alt === 0) continue;
+          const urb = await this.host.control(this, bmRequestType('out', 'standard', 'interface'), USB_REQUEST.SET_INTERFACE, alt, ifnum, 0, this.host.defaultTimeoutMs);
+          if (urb.outcome !== 'ok') same = false;
+        }
+        if (!same && gen === this.generation) {
+          this.disconnected();
+          this.connected();
+        }
+      },
+      (err: unknown) => {
+        if (gen === this.generation) this.lastEnumerationError = err;
+      },
+    );
+    this.busy = run.finally(() => {
+      if (this.busy === run) this.busy = undefined;
+    });
+    return run;
+  }
+
+  /** The next device address (1..127, round robin), as usbcore's choose_devnum gives one per new device. */
+  #takeAddress(): number {
+    const address = this.#nextAddress;
+    this.#nextAddress = this.#nextAddress >= 127 ? 1 : this.#nextAddress + 1;
+    return address;
   }
 
   disconnected(): void {
@@ -170,11 +201,15 @@ export class SimUsbHost implements UsbHost {
       };
       this.#attachWaiters.add(waiter);
     });
-    const errors = this.#ports.map((p) => p.lastEnumerationError).filter((e) => e !== undefined);
+    const ports = this.#ports;
     return withTimeout(this.clock, found, `waitForDevice(${describeFilter(filter)})`, options.timeoutMs, {
       signal: options.signal,
       onGiveUp: () => this.#attachWaiters.delete(waiter!),
-      detail: errors.length > 0 ? `enumeration failed: ${String((errors[0] as Error).message ?? errors[0])}` : 'no matching device enumerated',
+      // Read when the wait gives up, so that it names an enumeration that failed meanwhile.
+      get detail(): string {
+        const error = ports.map((p) => p.lastEnumerationError).find((e) => e !== undefined);
+        return error !== undefined ? `enumeration failed: ${String((error as Error).message ?? error)}` : 'no matching device enumerated';
+      },
     }).finally(() => this.#attachWaiters.delete(waiter!));
   }
 
@@ -274,94 +309,20 @@ export class SimUsbHost implements UsbHost {
   }
 
   /**
-   * Enumerates the device on `port` (Linux usbcore order). `sameDevice` (libusb_reset_device) keeps the
-   * address and returns the new descriptors without publishing them.
-   * @throws LibusbError when a step fails (stall, timeout, no device), naming the step.
+   * Enumerates the device on `port` in Linux usbcore's order, with its retries (enumeration.ts).
+   * `isReset` (libusb_reset_device) keeps the address and returns the new descriptors without publishing them.
+   * @throws LibusbError when every attempt failed (stall, timeout), naming the step; LIBUSB_ERROR_NO_DEVICE
+   * when the device went away.
    */
-  async enumerate(port: SimPort, gen: number, address: number, isReset: boolean): Promise<EnumeratedDevice | undefined> {
-    const clock = this.clock;
-    const stale = (): boolean => gen !== port.generation;
-    if (!isReset) {
-      await delay(clock, T_ATTDB);
-      if (stale()) return undefined;
-    }
-    await delay(clock, T_DRST);
-    if (stale()) return undefined;
-    const speed = port.bus.resetPort();
-    if (speed === undefined) return undefined;
-    await delay(clock, T_RSTRCY);
-    const step = async (what: string, bm: number, req: number, value: number, index: number, len: Uint8Array | number): Promise<Uint8Array> => {
-      if (stale()) throw libusbError('enumerate', 'LIBUSB_ERROR_NO_DEVICE', `${what}: the device went away during enumeration`);
-      const urb = await this.control(port, bm, req, value, index, len, ENUM_TIMEOUT_MS);
-      if (urb.outcome !== 'ok') throw enumerationError(what, urb.outcome);
-      return urb.buffer.subarray(0, urb.actual);
-    };
-    const IN_DEVICE = bmRequestType('in', 'standard', 'device');
-    const { GET_DESCRIPTOR } = USB_REQUEST;
-    await step('GET_DESCRIPTOR(DEVICE, 64) at address 0', IN_DEVICE, GET_DESCRIPTOR, USB_DT.DEVICE << 8, 0, 64);
-    await step(`SET_ADDRESS(${address})`, bmRequestType('out', 'standard', 'device'), USB_REQUEST.SET_ADDRESS, address, 0, 0);
-    await delay(clock, T_SETADDR);
-    const devBytes = (await step('GET_DESCRIPTOR(DEVICE)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.DEVICE << 8, 0, 18)).slice();
-    const dd = parseDeviceDescriptor(devBytes);
-    if (dd.bcdUSB >= 0x0201) {
-      const head = await step('GET_DESCRIPTOR(BOS, 5)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.BOS << 8, 0, 5);
-      await step('GET_DESCRIPTOR(BOS)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.BOS << 8, 0, head[2]! | (head[3]! << 8));
-    }
-    const cfgHead = await step('GET_DESCRIPTOR(CONFIGURATION, 9)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.CONFIGURATION << 8, 0, 9);
-    const total = cfgHead[2]! | (cfgHead[3]! << 8);
-    const cfgBytes = (await step('GET_DESCRIPTOR(CONFIGURATION)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.CONFIGURATION << 8, 0, total)).slice();
-    const configuration = parseConfigurationDescriptor(cfgBytes);
-    const strings = new Map<number, string>();
-    if (!isReset && (dd.iManufacturer | dd.iProduct | dd.iSerialNumber) !== 0) {
-      const langs = parseLangIds(await step('GET_DESCRIPTOR(STRING 0)', IN_DEVICE, GET_DESCRIPTOR, USB_DT.STRING << 8, 0, 255));
-      const lang = langs.includes(LANGID_EN_US) ? LANGID_EN_US : (langs[0] ?? LANGID_EN_US);
-      for (const i of [dd.iProduct, dd.iManufacturer, dd.iSerialNumber]) {
-        if (i === 0 || strings.has(i)) continue;
-        strings.set(i, parseStringDescriptor(await step(`GET_DESCRIPTOR(STRING ${i})`, IN_DEVICE, GET_DESCRIPTOR, (USB_DT.STRING << 8) | i, lang, 255)));
-      }
-    }
-    // usbcore's generic driver selects the first configuration (choose_configuration).
-    await step(`SET_CONFIGURATION(${configuration.bConfigurationValue})`, bmRequestType('out', 'standard', 'device'), USB_REQUEST.SET_CONFIGURATION, configuration.bConfigurationValue, 0, 0);
-    const alternates = new Map<number, number>();
-    const info: UsbDeviceInfo = {
-      id: `sim-${port.bus.busNumber}-${address}`,
-      busNumber: port.bus.busNumber,
-      deviceAddress: address,
-      vendorId: dd.idVendor,
-      productId: dd.idProduct,
-      deviceVersion: dd.bcdDevice,
-      speed: speed as UsbSpeed,
-      manufacturer: strings.get(dd.iManufacturer),
-      product: strings.get(dd.iProduct),
-      serialNumber: strings.get(dd.iSerialNumber),
-      interfaces: configuration.interfaces
-        .filter((i) => i.bAlternateSetting === 0)
-        .map((i) => ({ interfaceNumber: i.bInterfaceNumber, interfaceClass: i.bInterfaceClass })),
-    };
-    return {
-      info,
-      address,
-      deviceDescriptor: dd,
-      deviceDescriptorBytes: devBytes,
-      configurationBytes: cfgBytes,
-      configuration,
-      activeConfiguration: configuration.bConfigurationValue,
-      alternates,
-    };
+  enumerate(port: SimPort, gen: number, address: number, isReset: boolean, nextAddress?: () => number, alreadyReset = false): Promise<EnumeratedDevice | undefined> {
+    return enumerateDevice(this, port, gen, address, isReset, nextAddress, alreadyReset);
   }
 }
 
-function enumerationError(what: string, outcome: UrbOutcome): Error {
-  switch (outcome) {
-    case 'stall':
-      return libusbError('enumerate', 'LIBUSB_ERROR_PIPE', `${what} stalled: the device rejected a chapter-9 request`);
-    case 'timeout':
-      return libusbError('enumerate', 'LIBUSB_ERROR_TIMEOUT', `${what} got no answer within ${ENUM_TIMEOUT_MS} ms`);
-    case 'noDevice':
-      return libusbError('enumerate', 'LIBUSB_ERROR_NO_DEVICE', `${what}: the device went away`);
-    default:
-      return libusbError('enumerate', 'LIBUSB_ERROR_IO', `${what} ended with ${outcome}`);
-  }
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function matches(info: UsbDeviceInfo, f: UsbDeviceFilter): boolean {

@@ -2,7 +2,7 @@
  * A scripted {@link UfxClassDriverLink} for unit tests of the GenericUSBFn model: a test plays both UFX
  * (bus events, purges) and the host (taking IN data, sending OUT data) by hand, with no bus model.
  *
- * Follows the UFX rules the model relies on (reference §6.1, D-UFX): reset and detach purge every
+ * Follows the UFX rules the model relies on (*UFX page*): reset and detach purge every
  * endpoint queue, SET_CONFIGURATION(0) purges the interface endpoints, then the event is reported;
  * interface endpoint requests outside Configured are rejected (WDF purged-queue rule); a halted
  * endpoint holds its transfers until un-halted. Events are delivered asynchronously (a microtask later),
@@ -188,7 +188,7 @@ export class FakeUfxLink implements UfxClassDriverLink {
     this.#emit({ type: 'attach' });
   }
 
-  /** Bus reset at `speed`: configured state lost, every queue purged (D-UFX). */
+  /** Bus reset at `speed`: configured state lost, every queue purged (*UFX page*). */
   reset(speed: UsbDeviceSpeed = 'high'): void {
     this.speed = speed;
     this.configured = false;
@@ -202,14 +202,14 @@ export class FakeUfxLink implements UfxClassDriverLink {
     this.#emit({ type: 'configured', configurationValue });
   }
 
-  /** SET_CONFIGURATION(0): interface endpoint queues purged (D-UFX). */
+  /** SET_CONFIGURATION(0): interface endpoint queues purged (*UFX page*). */
   unconfigure(): void {
     this.configured = false;
     this.#purge((t) => (t.endpoint & 0x0f) !== 0);
     this.#emit({ type: 'unConfigured' });
   }
 
-  /** VBUS gone: every queue purged (D-UFX). */
+  /** VBUS gone: every queue purged (*UFX page*). */
   detach(): void {
     this.speed = undefined;
     this.configured = false;
