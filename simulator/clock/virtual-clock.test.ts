@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from './virtual-clock.js';
+import { TIMERS_PER_TURN, VirtualClock } from './virtual-clock.js';
 import { withTimeout, TimeoutError } from '../../core/index.js';
 import { SeededRandom } from './seeded-random.js';
 
@@ -89,6 +89,45 @@ describe('VirtualClock', () => {
     clock.setTimer(3, () => order.push('third'));
     await clock.idle();
     expect(order).toEqual(['first', 'second', 'third']);
+  });
+
+  it('runs a timer\'s promise chain to its end, however many hops, before the next timer fires', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    clock.setTimer(5, () => {
+      void (async () => {
+        for (let i = 0; i < 50; i++) await Promise.resolve();
+        order.push('end of the first timer\'s chain');
+      })();
+    });
+    clock.setTimer(5, () => order.push('second'));
+    await clock.idle();
+    expect(order).toEqual(['end of the first timer\'s chain', 'second']);
+  });
+
+  it('gives real I/O an event-loop turn at least every TIMERS_PER_TURN timers', async () => {
+    const clock = new VirtualClock();
+    const timers = 10 * TIMERS_PER_TURN;
+    let fired = 0;
+    const next = (): void => {
+      fired++;
+      if (fired < timers) clock.setTimer(1, next);
+    };
+    clock.setTimer(1, next);
+    // A real event-loop turn (what an I/O callback or a real timer gets) notes how far the simulation got.
+    const seen: number[] = [];
+    const turn = (): void => {
+      seen.push(fired);
+      if (fired < timers) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await clock.idle();
+    expect(fired).toBe(timers);
+    // Turns came while the timers ran, never more than TIMERS_PER_TURN timers apart...
+    expect(seen.length).toBeGreaterThanOrEqual(timers / TIMERS_PER_TURN);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]! - seen[i - 1]!).toBeLessThanOrEqual(TIMERS_PER_TURN);
+    // ...but not one per timer (each turn is a system call).
+    expect(seen.length).toBeLessThan(timers / 4);
   });
 
   it('rejects a non-finite delay', () => {

@@ -13,7 +13,10 @@ export function pipeIdBuffer(pipeId: number): Uint8Array {
   return b;
 }
 
-/** Lets every pending microtask and one macrotask turn run. */
+/**
+ * Lets every pending microtask and one macrotask turn run; the virtual clock fires up to TIMERS_PER_TURN
+ * timers meanwhile (simulator/clock/virtual-clock.ts), so a flush is no step of simulated time.
+ */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
