@@ -55,30 +55,56 @@ export type DriverLogEntry = IoctlLogEntry | BusEventLogEntry | FileLogEntry;
 /** Default number of entries kept. */
 export const DEFAULT_DRIVER_LOG_CAPACITY = 4096;
 
-/** The log entry of a completed request, at `timeMs`. */
-export function ioctlLogEntry(req: IoRequest, timeMs: number): IoctlLogEntry {
-  const win32 = requestWin32(req);
+/** First size of the columns; they double up to the capacity (a short scenario does not pay for 4096 slots). */
+const INITIAL_SLOTS = 64;
+
+const KIND_IOCTL = 0;
+const KIND_BUS_EVENT = 1;
+const KIND_FILE = 2;
+/** Columns' encoding of `undefined` (handles and pipe ids are never NaN). */
+const NONE = Number.NaN;
+const orNone = (v: number | undefined): number => (v === undefined ? NONE : v);
+const orUndefined = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
+
+/** The `outcome` of an IOCTL entry. */
+function ioctlOutcome(win32: number, simulatorError: boolean): string {
+  if (simulatorError) return 'SIM_LINK_FAILURE';
   const name = win32ErrorName(win32);
-  return {
-    kind: 'ioctl',
-    timeMs,
-    submittedMs: req.submittedMs,
-    handle: req.handle,
-    ioctl: ioctlName(req.code),
-    pipe: req.pipe,
-    bytes: req.output?.length ?? 0,
-    bytesReturned: req.information,
-    win32,
-    outcome: req.simulatorError !== undefined ? 'SIM_LINK_FAILURE' : name === 'UNKNOWN_WIN32_ERROR' ? `WIN32_${win32}` : name,
-  };
+  return name === 'UNKNOWN_WIN32_ERROR' ? `WIN32_${win32}` : name;
 }
 
-/** A bounded ring of {@link DriverLogEntry}; the oldest entries fall off. */
+/**
+ * A bounded ring of {@link DriverLogEntry}; the oldest entries fall off.
+ *
+ * @note The entries are kept in columns (typed arrays of numbers and one array of string references) and
+ * become objects only when read ({@link entries}). One object per IOCTL, kept for the next 4096, is what
+ * a generational GC handles worst: every entry outlived the young generation, so V8 pretenured them into
+ * old-space pages it kept taking fresh from the kernel (page faults, ~15 µs each in a VM with shadow
+ * paging) and marking. With the columns a logged IOCTL allocates nothing; the log was a third of a
+ * simulated control transfer's cost (bench/README.md).
+ */
 export class DriverLog {
   readonly capacity: number;
-  #ring: DriverLogEntry[] = [];
+  /** Slot of the next entry, and entries held (≤ capacity). */
   #next = 0;
+  #count = 0;
   #total = 0;
+  #kind: Uint8Array = new Uint8Array(0);
+  #timeMs: Float64Array = new Float64Array(0);
+  /** IOCTL: submittedMs. */
+  #submittedMs: Float64Array = new Float64Array(0);
+  #handle: Float64Array = new Float64Array(0);
+  /** IOCTL: the code; others unused. */
+  #code: Float64Array = new Float64Array(0);
+  /** IOCTL: pipe, bytes, bytesReturned, win32; 1 in #flag when a simulator error ended it. */
+  #pipe: Float64Array = new Float64Array(0);
+  #bytes: Float64Array = new Float64Array(0);
+  #returned: Float64Array = new Float64Array(0);
+  #win32: Float64Array = new Float64Array(0);
+  #flag: Uint8Array = new Uint8Array(0);
+  /** Bus event: event type and delivery; file: action and outcome. */
+  #text1: string[] = [];
+  #text2: string[] = [];
 
   /** `capacity` 0 disables logging (benchmarks). */
   constructor(capacity = DEFAULT_DRIVER_LOG_CAPACITY) {
@@ -95,26 +121,71 @@ export class DriverLog {
   }
 
   add(entry: DriverLogEntry): void {
-    if (this.capacity === 0) return;
-    this.#total++;
-    if (this.#ring.length < this.capacity) {
-      this.#ring.push(entry);
-      return;
+    switch (entry.kind) {
+      case 'ioctl': {
+        const i = this.#slot(KIND_IOCTL, entry.timeMs, entry.handle);
+        if (i < 0) return;
+        this.#submittedMs[i] = entry.submittedMs;
+        // An entry built by hand keeps its names: the code column is unused (NaN) and the texts hold them.
+        this.#code[i] = NONE;
+        this.#text1[i] = entry.ioctl;
+        this.#text2[i] = entry.outcome;
+        this.#pipe[i] = orNone(entry.pipe);
+        this.#bytes[i] = entry.bytes;
+        this.#returned[i] = entry.bytesReturned;
+        this.#win32[i] = entry.win32;
+        return;
+      }
+      case 'busEvent':
+        this.addBusEvent(entry.timeMs, entry.handle, entry.event, entry.delivery);
+        return;
+      case 'file':
+        this.addFile(entry.timeMs, entry.handle, entry.action, entry.outcome);
     }
-    this.#ring[this.#next] = entry;
-    this.#next = (this.#next + 1) % this.capacity;
   }
 
-  /** The kept entries, oldest first. */
+  /** Logs a completed request at `timeMs` (its entry is made only when read). */
+  addIoctl(req: IoRequest, timeMs: number): void {
+    const i = this.#slot(KIND_IOCTL, timeMs, req.handle);
+    if (i < 0) return;
+    this.#submittedMs[i] = req.submittedMs;
+    this.#code[i] = req.code;
+    this.#pipe[i] = orNone(req.pipe);
+    this.#bytes[i] = req.output?.length ?? 0;
+    this.#returned[i] = req.information;
+    this.#win32[i] = requestWin32(req);
+    this.#flag[i] = req.simulatorError !== undefined ? 1 : 0;
+  }
+
+  /** Logs a bus event and where it went. */
+  addBusEvent(timeMs: number, handle: number | undefined, event: UfxBusEvent['type'], delivery: BusEventLogEntry['delivery']): void {
+    const i = this.#slot(KIND_BUS_EVENT, timeMs, handle);
+    if (i < 0) return;
+    this.#text1[i] = event;
+    this.#text2[i] = delivery;
+  }
+
+  /** Logs an open, close or removal of a handle. */
+  addFile(timeMs: number, handle: number | undefined, action: FileLogEntry['action'], outcome: string): void {
+    const i = this.#slot(KIND_FILE, timeMs, handle);
+    if (i < 0) return;
+    this.#text1[i] = action;
+    this.#text2[i] = outcome;
+  }
+
+  /** The kept entries, oldest first (objects made now: later entries do not change them). */
   entries(): DriverLogEntry[] {
-    return this.#ring.length < this.capacity || this.#next === 0
-      ? this.#ring.slice()
-      : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
+    const out: DriverLogEntry[] = [];
+    const first = this.#count < this.capacity ? 0 : this.#next;
+    for (let k = 0; k < this.#count; k++) out.push(this.#entry((first + k) % this.#count));
+    return out;
   }
 
   clear(): void {
-    this.#ring = [];
     this.#next = 0;
+    this.#count = 0;
+    this.#text1.fill('');
+    this.#text2.fill('');
   }
 
   /** One line per entry, for a text attachment. */
@@ -132,5 +203,78 @@ export class DriverLog {
         }
       })
       .join('\n');
+  }
+
+  /** Claims the slot of a new entry and writes its common fields; -1 when logging is off. */
+  #slot(kind: number, timeMs: number, handle: number | undefined): number {
+    if (this.capacity === 0) return -1;
+    this.#total++;
+    if (this.#count < this.capacity) {
+      if (this.#count === this.#kind.length) this.#grow();
+      this.#count++;
+    }
+    const i = this.#next;
+    this.#next = this.#next + 1 === this.capacity ? 0 : this.#next + 1;
+    this.#kind[i] = kind;
+    this.#timeMs[i] = timeMs;
+    this.#handle[i] = orNone(handle);
+    return i;
+  }
+
+  #grow(): void {
+    const n = Math.min(this.capacity, Math.max(INITIAL_SLOTS, this.#kind.length * 2));
+    const f64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(n);
+      b.set(a);
+      return b;
+    };
+    this.#kind = u8(this.#kind);
+    this.#flag = u8(this.#flag);
+    this.#timeMs = f64(this.#timeMs);
+    this.#submittedMs = f64(this.#submittedMs);
+    this.#handle = f64(this.#handle);
+    this.#code = f64(this.#code);
+    this.#pipe = f64(this.#pipe);
+    this.#bytes = f64(this.#bytes);
+    this.#returned = f64(this.#returned);
+    this.#win32 = f64(this.#win32);
+    for (let i = this.#text1.length; i < n; i++) {
+      this.#text1.push('');
+      this.#text2.push('');
+    }
+  }
+
+  /** Slot `i` as the object {@link add} was given (same keys, same order). */
+  #entry(i: number): DriverLogEntry {
+    const timeMs = this.#timeMs[i]!;
+    const handle = orUndefined(this.#handle[i]!);
+    switch (this.#kind[i]) {
+      case KIND_IOCTL: {
+        const code = this.#code[i]!;
+        const win32 = this.#win32[i]!;
+        const byCode = !Number.isNaN(code);
+        return {
+          kind: 'ioctl',
+          timeMs,
+          submittedMs: this.#submittedMs[i]!,
+          handle: handle!,
+          ioctl: byCode ? ioctlName(code) : this.#text1[i]!,
+          pipe: orUndefined(this.#pipe[i]!),
+          bytes: this.#bytes[i]!,
+          bytesReturned: this.#returned[i]!,
+          win32,
+          outcome: byCode ? ioctlOutcome(win32, this.#flag[i] === 1) : this.#text2[i]!,
+        };
+      }
+      case KIND_BUS_EVENT:
+        return { kind: 'busEvent', timeMs, handle, event: this.#text1[i] as UfxBusEvent['type'], delivery: this.#text2[i] as BusEventLogEntry['delivery'] };
+      default:
+        return { kind: 'file', timeMs, handle, action: this.#text1[i] as FileLogEntry['action'], outcome: this.#text2[i]! };
+    }
   }
 }

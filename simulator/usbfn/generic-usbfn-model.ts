@@ -36,7 +36,7 @@ import {
 } from '../../device-side/index.js';
 import { UfxAbort, type UfxBusEvent, type UfxClassDriverLink, type UfxRequest } from '../link/index.js';
 import { DriverFaults, injectedFailure, resolveIoctl, type FailNextOptions } from './driver-faults.js';
-import { DriverLog, ioctlLogEntry } from './driver-log.js';
+import { DriverLog } from './driver-log.js';
 import {
   USBFN_CLASS_INFORMATION_PACKET_SIZE,
   USBFN_NOTIFICATION_SIZE,
@@ -178,7 +178,7 @@ export class GenericUsbFnModel {
    */
   create(desiredAccess: number): CreateResult {
     if ((this.#options.exclusive ?? true) && this.openHandles > 0) {
-      this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: undefined, action: 'open', outcome: 'ERROR_ACCESS_DENIED' });
+      this.log.addFile(this.clock.now(), undefined, 'open', 'ERROR_ACCESS_DENIED');
       return {
         status: S.STATUS_ACCESS_DENIED,
         detail: 'the function is already open and its device is modelled as exclusive (one handle at a time): close the other handle first',
@@ -187,7 +187,7 @@ export class GenericUsbFnModel {
     // ASSUMPTION(drv-reopen-state): a new handle starts with an empty event queue (no replay of Configured).
     const file = new UsbFnFileObject(this, this.#nextHandle++, grantedAccess(desiredAccess), this.#options.eventQueueDepth ?? DEFAULT_EVENT_QUEUE_DEPTH);
     this.#files.add(file);
-    this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: file.id, action: 'open', outcome: 'ERROR_SUCCESS' });
+    this.log.addFile(this.clock.now(), file.id, 'open', 'ERROR_SUCCESS');
     return { status: 0, file };
   }
 
@@ -201,7 +201,7 @@ export class GenericUsbFnModel {
     this.#files.delete(file);
     this.#cancelAll(file);
     file.events.clear();
-    this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: file.id, action: 'close', outcome: 'ERROR_SUCCESS' });
+    this.log.addFile(this.clock.now(), file.id, 'close', 'ERROR_SUCCESS');
   }
 
   /**
@@ -222,7 +222,7 @@ export class GenericUsbFnModel {
       this.#files.delete(file);
       this.#cancelAll(file);
       file.events.clear();
-      this.log.add({ kind: 'file', timeMs: this.clock.now(), handle: file.id, action: 'removed', outcome: 'ERROR_DEVICE_REMOVED' });
+      this.log.addFile(this.clock.now(), file.id, 'removed', 'ERROR_DEVICE_REMOVED');
     }
   }
 
@@ -511,7 +511,7 @@ export class GenericUsbFnModel {
   #onBusEvent(event: UfxBusEvent): void {
     if (this.#files.size === 0) {
       // ASSUMPTION(drv-event-queue): the event queue belongs to an open handle; with none open the event is lost.
-      this.log.add({ kind: 'busEvent', timeMs: this.clock.now(), handle: undefined, event: event.type, delivery: 'noHandle' });
+      this.log.addBusEvent(this.clock.now(), undefined, event.type, 'noHandle');
       return;
     }
     for (const file of this.#files) {
@@ -528,7 +528,7 @@ export class GenericUsbFnModel {
   }
 
   #logEvent(file: UsbFnFileObject, event: UfxBusEvent, delivery: 'completed' | 'queued' | 'overflow'): void {
-    if (this.log.enabled) this.log.add({ kind: 'busEvent', timeMs: this.clock.now(), handle: file.id, event: event.type, delivery });
+    if (this.log.enabled) this.log.addBusEvent(this.clock.now(), file.id, event.type, delivery);
   }
 
   /**
@@ -582,6 +582,6 @@ export class GenericUsbFnModel {
 
   /** @internal Called by file objects when one of their requests completes. */
   logCompletion(req: IoRequest): void {
-    if (this.log.enabled) this.log.add(ioctlLogEntry(req, this.clock.now()));
+    if (this.log.enabled) this.log.addIoctl(req, this.clock.now());
   }
 }
