@@ -65,6 +65,9 @@ export interface VirtualClockOptions {
 /** Below this wait (ms) a real-time clock polls from `setImmediate` turns instead of a `setTimeout`, whose granularity is 1 ms. */
 const REAL_TIME_SPIN_MS = 1;
 
+/** Where the clock queues its microtask (see {@link VirtualClock}'s `#schedule`). */
+const SETTLED = Promise.resolve();
+
 /**
  * Timers a virtual-time clock fires from the tick queue before it yields one event-loop turn. Large enough
  * that the turn's system call is noise per timer (< 0.1 µs even where a turn costs 5 µs), small enough that
@@ -175,7 +178,9 @@ export class VirtualClock implements Clock {
     if (this.#scheduled) return;
     this.#scheduled = true;
     if (!this.realTime && this.#firedSinceTurn < TIMERS_PER_TURN) {
-      queueMicrotask(this.#afterMicrotasks);
+      // A reaction on a settled promise is a microtask like queueMicrotask's, at half the cost (Node wraps
+      // each queueMicrotask callback in an AsyncResource and a bound function).
+      void SETTLED.then(this.#afterMicrotasks);
       return;
     }
     const head = this.#heap[0];
