@@ -5,12 +5,18 @@
  */
 import { openBenchWorld } from './sim-world.js';
 import { median, repeat } from './stats.js';
+import { warmUntilSteady } from './warmup.js';
+
+/** Transfers per warm-up batch (bench/warmup.ts: batches until the speed is steady, at least 4). */
+export const CONTROL_WARMUP_BATCH = 2000;
 
 export interface ControlTransferFigures {
   /** Median over runs. */
   readonly perSecond: number;
   readonly runs: number;
   readonly transfersPerRun: number;
+  /** Transfers run before the measured runs. */
+  readonly warmupTransfers: number;
 }
 
 /** @throws Error when an answer is not 64 bytes (a bug, not a slow run). */
@@ -25,9 +31,9 @@ export async function measureControlTransfers(options: { runs: number; transfers
       }
       return count / ((performance.now() - t0) / 1000);
     };
-    await one(2000); // warm-up
+    const batches = await warmUntilSteady(async () => void (await one(CONTROL_WARMUP_BATCH)), 4);
     const rates = await repeat(options.runs, () => one(options.transfersPerRun));
-    return { perSecond: median(rates), runs: options.runs, transfersPerRun: options.transfersPerRun };
+    return { perSecond: median(rates), runs: options.runs, transfersPerRun: options.transfersPerRun, warmupTransfers: batches * CONTROL_WARMUP_BATCH };
   } finally {
     await world.close();
   }
