@@ -275,12 +275,14 @@ export class BusSession {
 
   #onSetup(setup: SetupPacket): void {
     const signal = this.#endController.signal;
-    const run = (): Promise<void> =>
+    // Arrows passed directly, not bound to a name: under tsx/esbuild's keepNames a named closure costs an
+    // Object.defineProperty per request (see stallReply in device-side/functions/test-requests.ts).
+    this.#ep0 = this.#ep0.then(() =>
       answerSetup(this.client, this.#fn, setup, signal, this.#noDataHandshake).catch((err: unknown) => {
         if (isCancelled(err)) this.#log.info('setupCancelled', { bRequest: setup.bRequest });
         else this.#log.error('setupFailed', err, { ...setup });
-      });
-    this.#ep0 = this.#ep0.then(run);
+      }),
+    );
   }
 
   #configure(configurationValue: number): void {

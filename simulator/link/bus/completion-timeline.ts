@@ -25,10 +25,16 @@ export class CompletionTimeline {
   #control: ControlCompletionListener | undefined = undefined;
   /** End of the last reserved bus time (units). */
   #busyUntil = 0;
+  /**
+   * Committed completions in bus-time order, from #doneHead (next due) to #doneTail. The arrays keep their
+   * slots when the queue empties (the head and tail go back to 0): truncating them (`length = 0`) is a
+   * runtime call, and the queue empties at almost every timer.
+   */
   #done: (Completion | undefined)[] = [];
   /** The bus time each entry of #done was committed for (an entry whose object moved on is skipped). */
   #doneAt: number[] = [];
   #doneHead = 0;
+  #doneTail = 0;
   #doneTimer: ClockTimer | undefined;
   readonly #fireDue = (): void => this.#fireCompletions();
 
@@ -90,14 +96,19 @@ export class CompletionTimeline {
   }
 
   #pushDone(c: Completion, at: number): void {
-    this.#done.push(c);
-    this.#doneAt.push(at);
+    const i = this.#doneTail++;
+    if (i < this.#done.length) {
+      this.#done[i] = c;
+      this.#doneAt[i] = at;
+    } else {
+      this.#done.push(c);
+      this.#doneAt.push(at);
+    }
     if (this.#doneTimer === undefined) this.#armDone();
   }
 
   #armDone(): void {
-    const head = this.#done[this.#doneHead];
-    if (head === undefined) return;
+    if (this.#doneHead >= this.#doneTail) return;
     const delayMs = (this.#doneAt[this.#doneHead]! - this.nowUnits()) / BUS_UNITS_PER_MS;
     this.#doneTimer = this.#clock.setTimer(delayMs > 0 ? delayMs : 0, this.#fireDue);
   }
@@ -107,23 +118,22 @@ export class CompletionTimeline {
     const now = this.nowUnits() + 0.001;
     // Re-read #done each turn: a completion callback may detach/reset, which replaces the queue.
     for (;;) {
-      const q = this.#done;
       const i = this.#doneHead;
-      const c = q[i];
-      if (c === undefined) break;
+      if (i >= this.#doneTail) break;
       const at = this.#doneAt[i]!;
       if (at > now) break;
+      const q = this.#done;
+      const c = q[i]!;
       q[this.#doneHead++] = undefined;
       this.#fire(c, at);
     }
-    const q = this.#done;
-    if (this.#doneHead >= q.length) {
-      q.length = 0;
-      this.#doneAt.length = 0;
+    if (this.#doneHead >= this.#doneTail) {
       this.#doneHead = 0;
+      this.#doneTail = 0;
     } else if (this.#doneHead > 1024) {
-      this.#done = q.slice(this.#doneHead);
-      this.#doneAt = this.#doneAt.slice(this.#doneHead);
+      this.#done = this.#done.slice(this.#doneHead, this.#doneTail);
+      this.#doneAt = this.#doneAt.slice(this.#doneHead, this.#doneTail);
+      this.#doneTail -= this.#doneHead;
       this.#doneHead = 0;
     }
     if (this.#doneTimer === undefined) this.#armDone();
@@ -145,14 +155,16 @@ export class CompletionTimeline {
   abortInFlight(outcome: UrbOutcome): void {
     const q = this.#done;
     const head = this.#doneHead;
+    const tail = this.#doneTail;
     this.#done = [];
     this.#doneAt = [];
     this.#doneHead = 0;
+    this.#doneTail = 0;
     this.#doneTimer?.cancel();
     this.#doneTimer = undefined;
     // Traffic scheduled after now never happened.
     this.#busyUntil = this.nowUnits();
-    for (let i = head; i < q.length; i++) {
+    for (let i = head; i < tail; i++) {
       const c = q[i]!;
       if (c.end === 'device') {
         if (c.state === TRANSFER_STATE.COMMITTED) c.fail('purged', outcome === 'reset' ? 'bus reset' : 'detach');

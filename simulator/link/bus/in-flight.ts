@@ -66,25 +66,31 @@ export interface CutResult {
  * bus time). Bursts whose bus time has elapsed are dropped as new ones arrive.
  */
 export class InFlight {
-  #bursts: Burst[] = [];
+  /** Runs from #head (oldest) to #tail; slots past #tail are free (kept: truncating an array is a runtime call). */
+  #bursts: (Burst | undefined)[] = [];
   #head = 0;
+  #tail = 0;
 
   /** Records a run; forgets the runs that ended by `now`. */
   add(burst: Burst, now: number): void {
     this.prune(now);
-    this.#bursts.push(burst);
+    if (this.#tail < this.#bursts.length) this.#bursts[this.#tail] = burst;
+    else this.#bursts.push(burst);
+    this.#tail++;
   }
 
   /** Drops the runs whose bus time ended by `now`. */
   prune(now: number): void {
     const b = this.#bursts;
     let h = this.#head;
-    while (h < b.length && b[h]!.end <= now) b[h++] = undefined as unknown as Burst;
-    if (h === b.length) {
-      b.length = 0;
+    const tail = this.#tail;
+    while (h < tail && b[h]!.end <= now) b[h++] = undefined;
+    if (h === tail) {
       h = 0;
+      this.#tail = 0;
     } else if (h > 64) {
-      this.#bursts = b.slice(h);
+      this.#bursts = b.slice(h, tail);
+      this.#tail = tail - h;
       h = 0;
     }
     this.#head = h;
@@ -94,7 +100,7 @@ export class InFlight {
   firstLive(x: LinkUrb | LinkDeviceTransfer, now: number): number {
     this.prune(now);
     const b = this.#bursts;
-    for (let i = this.#head; i < b.length; i++) if (b[i]!.involves(x)) return i;
+    for (let i = this.#head; i < this.#tail; i++) if (b[i]!.involves(x)) return i;
     return -1;
   }
 
@@ -106,7 +112,7 @@ export class InFlight {
   /** True when some run is still on the wire at `now`. */
   busy(now: number): boolean {
     this.prune(now);
-    return this.#bursts.length > this.#head;
+    return this.#tail > this.#head;
   }
 
   /**
@@ -117,8 +123,11 @@ export class InFlight {
    */
   cutFrom(index: number, now: number): CutResult {
     const from = index < this.#head ? this.#head : index;
-    const bursts = this.#bursts.slice(from);
-    this.#bursts.length = from;
+    const bursts = this.#bursts.slice(from, this.#tail) as Burst[];
+    if (from < this.#tail) {
+      this.#bursts.fill(undefined, from, this.#tail);
+      this.#tail = from;
+    }
     const first = bursts[0];
     if (first === undefined) return { bursts, packetsDone: 0 };
     const packetsDone = first.packetsAt(now);

@@ -22,6 +22,10 @@ import type { CompletionTimeline } from './completion-timeline.js';
 import { Fifo } from './fifo.js';
 import { BURST_STAGE, Burst, InFlight, lastOnTheBus } from './in-flight.js';
 
+/** `n` bytes of `b` from `at`: `b` itself when that is all of it (a 1 MiB transfer needs no view object). */
+function bytesAt(b: Uint8Array, at: number, n: number): Uint8Array {
+  return at === 0 && n === b.length ? b : b.subarray(at, at + n);
+}
 
 /** A snapshot of one endpoint for scenarios and tests. */
 export interface EndpointState {
@@ -323,7 +327,7 @@ export class PacketEngine {
       if (devRem >= mps && hostRem >= mps) {
         const k = Math.min(Math.floor(devRem / mps), Math.floor(hostRem / mps));
         const n = k * mps;
-        urb.buffer.set(req.data.subarray(req.offset, req.offset + n), urb.actual);
+        urb.buffer.set(bytesAt(req.data, req.offset, n), urb.actual);
         urb.actual += n;
         req.offset += n;
         hostRem -= n;
@@ -360,7 +364,7 @@ export class PacketEngine {
       // One more packet: a short one (devRem < mps), or a full one that does not fit (hostRem < mps).
       const pkt = devRem < mps ? devRem : mps;
       if (pkt <= hostRem) {
-        urb.buffer.set(req.data.subarray(req.offset, req.offset + pkt), urb.actual);
+        urb.buffer.set(bytesAt(req.data, req.offset, pkt), urb.actual);
         urb.actual += pkt;
         req.offset += pkt;
         const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
@@ -374,7 +378,7 @@ export class PacketEngine {
       // ASSUMPTION(link-babble): the device controller got its ACK, so the whole packet
       // counts as sent; its transfer goes on with the next packet for the next URB. The host keeps
       // the bytes that fit.
-      urb.buffer.set(req.data.subarray(req.offset, req.offset + hostRem), urb.actual);
+      urb.buffer.set(bytesAt(req.data, req.offset, hostRem), urb.actual);
       urb.actual += hostRem;
       req.offset += pkt;
       const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
@@ -403,7 +407,7 @@ export class PacketEngine {
       if (hostRem >= mps && devRem >= mps) {
         const k = Math.min(Math.floor(hostRem / mps), Math.floor(devRem / mps));
         const n = k * mps;
-        req.data.set(urb.buffer.subarray(urb.actual, urb.actual + n), req.offset);
+        req.data.set(bytesAt(urb.buffer, urb.actual, n), req.offset);
         urb.actual += n;
         req.offset += n;
         hostRem -= n;
@@ -440,7 +444,7 @@ export class PacketEngine {
       const pkt = hostRem < mps ? hostRem : mps;
       if (pkt <= devRem) {
         // A short packet ends the device transfer; it is the URB's last packet.
-        req.data.set(urb.buffer.subarray(urb.actual, urb.actual + pkt), req.offset);
+        req.data.set(bytesAt(urb.buffer, urb.actual, pkt), req.offset);
         urb.actual += pkt;
         req.offset += pkt;
         const at = this.#spend(p, packets + 1, urb, req, urbBefore, reqBefore);
@@ -453,7 +457,7 @@ export class PacketEngine {
       // ASSUMPTION(link-out-overflow): a host sending more than the buffer holds is undefined; the controller
       // ACKs the packet, stores what fits and ends the transfer with UfxAbort 'overflow'
       // (STATUS_BUFFER_OVERFLOW); the rest of that packet is lost and the host URB goes on.
-      req.data.set(urb.buffer.subarray(urb.actual, urb.actual + devRem), req.offset);
+      req.data.set(bytesAt(urb.buffer, urb.actual, devRem), req.offset);
       req.offset += devRem;
       urb.actual += pkt;
       req.abortReason = 'overflow';

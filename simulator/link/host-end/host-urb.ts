@@ -89,8 +89,16 @@ export class HostUrb implements LinkUrb, ListLinks<HostUrb> {
   }
 }
 
-/** A receive buffer without zero-filling (the bus writes every byte it reports). */
+/** Below this length a receive buffer is a plain zero-filled Uint8Array (cheaper than a slice of Node's Buffer pool). */
+const UNPOOLED_BELOW = 4096;
+
+/**
+ * A receive buffer (the bus writes every byte it reports). Large ones skip zero-filling; small ones (control
+ * transfers) are plain arrays: Buffer.allocUnsafe's pool slicing and its refills cost more than filling a
+ * few bytes.
+ */
 export function allocBuffer(length: number): Uint8Array {
+  if (length < UNPOOLED_BELOW) return new Uint8Array(length);
   const b = Buffer.allocUnsafe(length);
   return new Uint8Array(b.buffer, b.byteOffset, length);
 }
