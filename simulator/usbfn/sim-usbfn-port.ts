@@ -24,7 +24,7 @@ import {
   type UsbFnFile,
   type UsbFnPort,
 } from '../../device-side/index.js';
-import { abortFanout, PendingOp } from '../runtime/index.js';
+import { abortFanout, PendingOp, queueJob } from '../runtime/index.js';
 import type { CmHandle, ConfigManagerModel } from '../cm/index.js';
 import type { GenericUsbFnModel } from './generic-usbfn-model.js';
 import { GENERIC_READ, GENERIC_WRITE, requestWin32, type UsbFnFileObject } from './usbfn-file-object.js';
@@ -195,7 +195,7 @@ export class SimUsbFnPort implements UsbFnPort {
 
   /** @internal Settles `pending` in a microtask (one microtask per batch of immediate completions). */
   deferSettle(pending: PendingIoctl, request: IoRequest): void {
-    if (this.#deferred.length === 0) queueMicrotask(this.#flush);
+    if (this.#deferred.length === 0) queueJob(this.#flush);
     this.#deferred.push(pending);
     this.#deferredRequests.push(request);
   }

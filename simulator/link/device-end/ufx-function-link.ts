@@ -11,6 +11,7 @@ import type { VirtualBus } from '../bus/index.js';
 import type { UsbFnRegistryConfig } from '../../config/index.js';
 import type { LinkUrb, UfxRequest } from '../link-contract.js';
 import type { UfxBusEvent, UfxClassDriverLink } from './class-driver-link.js';
+import { queueJob } from '../../runtime/index.js';
 
 /** What the link needs from its function controller (implemented by UfxDevice). */
 export interface UfxLinkHost {
@@ -154,7 +155,7 @@ export class UfxFunctionLink implements UfxClassDriverLink {
   #schedule(): void {
     if (this.#flushScheduled || this.#listener === undefined || this.#events.length === 0) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
+    queueJob(this.#flush);
   }
 
   #deliver(): void {
