@@ -14,7 +14,7 @@ import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { ALLURE_CONFIG, REPORT_DIR, REPORTS_DIR, RESULTS_DIR, SINGLE_FILE_REPORT, toolCommand } from './paths.js';
 import { formatRunSummary } from '../report/index.js';
-import { serveReport } from './report-server.js';
+import { checkPortFree, serveReport } from './report-server.js';
 import { summarizeResults } from './results-summary.js';
 
 const STAMP = join(REPORT_DIR, '.usbfn-hil-results.json');
@@ -124,6 +124,7 @@ export const reportCommand: Command = {
     // Every argument is checked before anything is deleted or rebuilt.
     const port = parsePort(values.port);
     if (port !== undefined && !values.serve) throw new UsageError('INVALID_ARGUMENT', '--port is for --serve: add --serve, or leave --port out');
+    if (values.serve) await checkPortFree(port ?? 0);
     const dirs = values.merge ? positionals.map((d) => resolve(d)) : [RESULTS_DIR];
     const code = await buildReport({ dirs, singleFile: values['single-file'], force: values.force });
     if (code === 0 && values.merge) console.log(formatRunSummary(summarizeResults(dirs)));

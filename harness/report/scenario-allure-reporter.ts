@@ -1,14 +1,19 @@
 /**
  * allure-vitest's reporter with the harness's conventions, so that a report holds what a reader came for:
- * - only scenarios (the unit project's results are left out: they belong in the test runner's output);
+ * - only scenarios (the unit project's results are left out: they belong in the test runner's output), and
+ *   only this run's: a run with a scenario project (`npm test`, `usbfn-hil run`) starts from an empty results
+ *   folder, as allure-vitest would otherwise add its results to the previous run's;
  * - steps are the protocol phases scenarios name (`phase(...)`), not an auto-recorded step per `expect`;
  * - a failure is `failed` when the product misbehaved (an assertion, or a typed error of the device or host
  *   code: WIN32, LIBUSB, TIMEOUT, …) and `broken` when the bench or the harness did (the agent unreachable,
  *   a bad lab configuration, an untyped exception): Allure's default calls every non-assertion error
  *   broken, which would file a Win32 error of the device beside a lost network cable.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import AllureVitestReporter, { type AllureVitestReporterConfig } from 'allure-vitest/reporter';
 import type { RunnerTask } from 'vitest';
+import type { Vitest } from 'vitest/node';
 import { failureOutcome, isAssertion, type ReportedError } from './outcome.js';
 
 /** Projects whose results go into the report. */
@@ -23,9 +28,25 @@ function asFailure(error: object): object {
   return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as object, error, { matcherResult: { pass: false } });
 }
 
+/** What allure-vitest writes into a results folder; nothing else there is removed. */
+const ALLURE_FILE = /(?:-result\.json|-container\.json|-attachment\.[A-Za-z0-9]+|^environment\.properties|^categories\.json|^executor\.json)$/;
+
 export default class ScenarioAllureReporter extends AllureVitestReporter {
+  readonly #resultsDir: string;
+
   constructor(config: AllureVitestReporterConfig) {
     super({ ...config, reportMatchers: false });
+    this.#resultsDir = config.resultsDir ?? 'allure-results';
+  }
+
+  override onInit(vitest: Vitest): void {
+    // `vitest list` (usbfn-hil list, sharding) runs nothing: it must not cost the last run's results.
+    const runsScenarios = vitest.projects.some((p) => SCENARIO_PROJECTS.has(p.name)) && process.env['USBFN_HIL_LIST'] !== '1';
+    const dir = resolve(vitest.config.root, this.#resultsDir);
+    if (runsScenarios && existsSync(dir)) {
+      for (const f of readdirSync(dir)) if (ALLURE_FILE.test(f)) rmSync(join(dir, f), { force: true });
+    }
+    super.onInit(vitest);
   }
 
   override handleTask(task: RunnerTask): void {
