@@ -3,7 +3,8 @@
  * of a sharded run, `--merge`), optionally as one self-contained file, and serves it on 127.0.0.1.
  *
  * A report is rebuilt only when its results changed, so viewing a report never records the same run twice
- * in the history (reports/history.jsonl).
+ * in the history (reports/history.jsonl). The server and the summary table load when used, so that
+ * `usbfn-hil run --help` and `report --help` answer at once.
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,8 +14,6 @@ import { UsageError } from '../../core/index.js';
 import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { ALLURE_CONFIG, REPORT_DIR, REPORTS_DIR, RESULTS_DIR, SINGLE_FILE_REPORT, toolCommand } from './paths.js';
-import { formatRunSummary } from '../report/index.js';
-import { checkPortFree, serveReport } from './report-server.js';
 import { summarizeResults } from './results-summary.js';
 
 const STAMP = join(REPORT_DIR, '.usbfn-hil-results.json');
@@ -93,6 +92,7 @@ export async function buildReport(opts: { dirs: readonly string[]; singleFile: b
 
 /** Serves the built report until the process is stopped. */
 export async function serveBuiltReport(port: number): Promise<never> {
+  const { serveReport } = await import('./report-server.js');
   const served = await serveReport(REPORT_DIR, { port });
   console.log(`usbfn-hil: serving the report at ${served.url} (Ctrl-C to stop)`);
   const stop = (): void => {
@@ -124,10 +124,10 @@ export const reportCommand: Command = {
     // Every argument is checked before anything is deleted or rebuilt.
     const port = parsePort(values.port);
     if (port !== undefined && !values.serve) throw new UsageError('INVALID_ARGUMENT', '--port is for --serve: add --serve, or leave --port out');
-    if (values.serve) await checkPortFree(port ?? 0);
+    if (values.serve) await (await import('./report-server.js')).checkPortFree(port ?? 0);
     const dirs = values.merge ? positionals.map((d) => resolve(d)) : [RESULTS_DIR];
     const code = await buildReport({ dirs, singleFile: values['single-file'], force: values.force });
-    if (code === 0 && values.merge) console.log(formatRunSummary(summarizeResults(dirs)));
+    if (code === 0 && values.merge) console.log((await import('../report/index.js')).formatRunSummary(summarizeResults(dirs)));
     if (code !== 0 || !values.serve) return code;
     return serveBuiltReport(port ?? 0);
   },

@@ -15,7 +15,6 @@ import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { REPORTS_DIR, RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from './paths.js';
 import { buildReport, serveBuiltReport } from './report-command.js';
-import { checkPortFree } from './report-server.js';
 import { closestNames, scenarioSelection } from '../scenario-filter.js';
 import { modeArgs, listScenarios } from './scenario-listing.js';
 import { commitSeed, filesOfShard, parseShard } from './shard.js';
@@ -163,7 +162,7 @@ export const runCommand: Command = {
       throw new UsageError('INVALID_ARGUMENT', '--bench and --bench-wait choose a lab bench: add --mode lab');
     }
     const benchWaitMs = parseWait(values['bench-wait']);
-    if (values.serve) await checkPortFree(port ?? 0);
+    if (values.serve) await (await import('./report-server.js')).checkPortFree(port ?? 0);
     const benchEnv = values.bench === undefined ? {} : await takeBenchForRun(values.bench, benchWaitMs);
     const preflightEnv = await preflight(mode, benchEnv);
 
