@@ -196,7 +196,7 @@ export const runCommand: Command = {
     console.log(`usbfn-hil: running the ${mode} suite${selection.description === undefined ? '' : ` (${selection.description})`}`);
     const started = Date.now();
     let code: number;
-    let ran = false;
+    let ran: boolean;
     try {
       code = await runChild(vitest.cmd, args, env);
     } finally {
