@@ -14,6 +14,7 @@ import { UsageError } from '../../core/index.js';
 import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { ALLURE_CONFIG, REPORT_DIR, REPORTS_DIR, RESULTS_DIR, SINGLE_FILE_REPORT, toolCommand } from './paths.js';
+import { patchReportHtml } from './report-html.js';
 import { summarizeResults } from './results-summary.js';
 
 const STAMP = join(REPORT_DIR, '.usbfn-hil-results.json');
@@ -53,9 +54,13 @@ function checkResults(dirs: readonly string[]): void {
   }
 }
 
-async function allureGenerate(dirs: readonly string[], output: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** Runs `allure generate` into `output`, then patches its index.html (see report-html.ts). */
+async function allureGenerate(dirs: readonly string[], output: string, env: NodeJS.ProcessEnv, singleFile: boolean): Promise<number> {
   const allure = toolCommand('allure');
-  return runChild(allure.cmd, [...allure.args, 'generate', ...dirs, '--config', ALLURE_CONFIG, '--output', output], env);
+  const code = await runChild(allure.cmd, [...allure.args, 'generate', ...dirs, '--config', ALLURE_CONFIG, '--output', output], env);
+  const page = join(output, 'index.html');
+  if (code === 0 && existsSync(page)) writeFileSync(page, patchReportHtml(readFileSync(page, 'utf8'), { singleFile }));
+  return code;
 }
 
 /** Builds the multi-file report (and the single file), unless it is up to date. Returns an exit code. */
@@ -70,7 +75,7 @@ export async function buildReport(opts: { dirs: readonly string[]; singleFile: b
     // Allure 3 writes into a plugin subfolder when the output folder is not empty: start from an empty one.
     rmSync(REPORT_DIR, { recursive: true, force: true });
     mkdirSync(REPORT_DIR, { recursive: true });
-    const code = await allureGenerate(opts.dirs, REPORT_DIR, process.env);
+    const code = await allureGenerate(opts.dirs, REPORT_DIR, process.env, false);
     if (code !== 0) return code;
     writeFileSync(STAMP, JSON.stringify({ stamp, dirs: opts.dirs }));
     console.log(`usbfn-hil: report written to ${REPORT_DIR} (view it: npx usbfn-hil report --serve)`);
@@ -79,7 +84,7 @@ export async function buildReport(opts: { dirs: readonly string[]; singleFile: b
     const tmp = mkdtempSync(join(tmpdir(), 'usbfn-hil-report-'));
     try {
       // The single file is another rendering of the same run: it must not add a second history entry.
-      const code = await allureGenerate(opts.dirs, tmp, { ...process.env, USBFN_HIL_SINGLE_FILE: '1', USBFN_HIL_NO_HISTORY: '1' });
+      const code = await allureGenerate(opts.dirs, tmp, { ...process.env, USBFN_HIL_SINGLE_FILE: '1', USBFN_HIL_NO_HISTORY: '1' }, true);
       if (code !== 0) return code;
       cpSync(join(tmp, 'index.html'), SINGLE_FILE_REPORT);
     } finally {
