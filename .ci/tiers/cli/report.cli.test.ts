@@ -30,9 +30,10 @@ function get(url: string, path: string): Promise<number> {
 const SERVING = /serving the report at (http:\/\/127\.0\.0\.1:(\d+)\/)/;
 
 describe('run --report, then report --serve', () => {
-  test('records the run once in the history, serves it, answers GET /% with 4xx and keeps serving, refuses a busy port in one line', async () => {
+  test('records the run once in the history (with its single file), serves it, answers GET /% with 4xx and keeps serving, refuses a busy port in one line', async () => {
     const history = historyEntries();
-    const run = await runCli(['run', '--report', '--scenario', 'scenarios/bulk/loopback.test.ts > echoes 512 bytes byte-exact']);
+    // The single file is another rendering of the same run: it adds no entry of its own.
+    const run = await runCli(['run', '--report', '--single-file', '--scenario', 'scenarios/bulk/loopback.test.ts > echoes 512 bytes byte-exact']);
     expect(run.code, run.output).toBe(0);
     expect(historyEntries()).toBe(history + 1);
 
