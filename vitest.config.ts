@@ -3,7 +3,8 @@
  * - `unit`: colocated `*.test.ts` next to their source (codecs, state machines, models, contracts);
  * - `sim`: the scenario suite on the simulator (`provide: { mode: 'sim' }`);
  * - `lab`: the same scenarios on a real device + host PC (`provide: { mode: 'lab' }`, one file at a time).
- * System-tool tiers (tshark, umockdev, Wine) have their own configs under .ci/ and run from .ci/run.
+ * System-tool tiers (tshark, umockdev, Wine, USB/IP) and the CLI and report tiers (the CLI as a process, the
+ * report in headless Chromium) have their own configs under .ci/ and run from .ci/run.
  * allure-vitest writes results to reports/allure-results for every project, with the report categories and
  * environment information.
  */

@@ -1,6 +1,8 @@
 /**
  * allure-vitest's reporter with the harness's conventions, so that a report holds what a reader came for:
- * - only scenarios (the unit project's results are left out: they belong in the test runner's output);
+ * - only scenarios (the unit project's results are left out: they belong in the test runner's output), and
+ *   only this run's: a run with a scenario project (`npm test`, `usbfn-hil run`) starts from an empty results
+ *   folder, as allure-vitest would otherwise add its results to the previous run's;
  * - steps are the protocol phases scenarios name (`phase(...)`), not an auto-recorded step per `expect`;
  * - a failure is `failed` when the product misbehaved (an assertion, or a typed error of the device or host
  *   code: WIN32, LIBUSB, TIMEOUT, …) and `broken` when the bench or the harness did (the agent unreachable,
@@ -10,8 +12,8 @@
  *   holding every attachment in memory until then), by {@link AllureResultsWriter}, and its attachments come
  *   as files the worker staged (harness/allure.ts): the report's cost per scenario stays flat as a suite grows.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import AllureVitestReporter, { type AllureVitestReporterConfig } from 'allure-vitest/reporter';
 import type { RunnerTask } from 'vitest';
 import type { TestCase, TestModule, Vitest } from 'vitest/node';
@@ -29,6 +31,9 @@ function projectOf(task: RunnerTask): string | undefined {
 function asFailure(error: object): object {
   return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as object, error, { matcherResult: { pass: false } });
 }
+
+/** What allure-vitest writes into a results folder; nothing else there is removed. */
+const ALLURE_FILE = /(?:-result\.json|-container\.json|-attachment\.[A-Za-z0-9]+|^environment\.properties|^categories\.json|^executor\.json)$/;
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -54,10 +59,15 @@ export default class ScenarioAllureReporter extends AllureVitestReporter {
   }
 
   override onInit(vitest: Vitest): void {
+    // `vitest list` (usbfn-hil list, sharding) runs nothing: it must not cost the last run's results.
+    const runsScenarios = vitest.projects.some((p) => SCENARIO_PROJECTS.has(p.name)) && process.env['USBFN_HIL_LIST'] !== '1';
+    const dir = resolve(vitest.config.root, this.#resultsDir);
+    if (runsScenarios && existsSync(dir)) {
+      for (const f of readdirSync(dir)) if (ALLURE_FILE.test(f)) rmSync(join(dir, f), { force: true });
+    }
     super.onInit(vitest);
-    const resultsDir = resolve(vitest.config.root, this.#resultsDir);
-    (this as unknown as WithRuntime).allureReporterRuntime.writer = new AllureResultsWriter(resultsDir);
-    const staging = attachmentStagingDir(resultsDir);
+    (this as unknown as WithRuntime).allureReporterRuntime.writer = new AllureResultsWriter(dir);
+    const staging = attachmentStagingDir(dir);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     this.#stagingDir = staging;
