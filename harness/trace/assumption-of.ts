@@ -68,3 +68,15 @@ export function notificationAssumption(action: number, field: 'order' | 'data'):
   if (REMOVAL.has(action)) return 'cm-removal-order';
   return NO_ASSUMPTION;
 }
+
+/**
+ * The assumption a notification only one side has touches. A DEVICEREMOVEPENDING or DEVICEQUERYREMOVEFAILED
+ * the other side lacks, after a query-remove no callback vetoed, is the query-remove ending otherwise: the
+ * open handles were counted at another moment (cm-open-handle-veto). Anything else is the removal or arrival
+ * order's.
+ */
+export function presenceAssumption(action: number, queryRemove: { readonly asked: boolean; readonly vetoedByCallback: boolean }): string {
+  const outcome = action === A.CM_NOTIFY_ACTION_DEVICEREMOVEPENDING || action === A.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED;
+  if (outcome && queryRemove.asked && !queryRemove.vetoedByCallback) return 'cm-open-handle-veto';
+  return notificationAssumption(action, 'order');
+}
