@@ -31,15 +31,23 @@ export function notificationLabel(registration: string, action: number): string 
   return `${cmNotifyActionName(action).replace('CM_NOTIFY_ACTION_', '')}@${registration}`;
 }
 
-/**
- * The replayed notifications with each unregister's draw set to the trace's where the model allows it, and a
- * verdict per unregister where the draw mattered (something was queued, or the trace shows a late delivery).
- */
-export function settleLateDeliveries(plan: ReplayPlan, replayed: ReplayResult): { notifications: ComparedNotification[]; verdicts: LateDeliveryVerdict[] } {
+/** What {@link settleLateDeliveries} gives the notification comparison. */
+export interface SettledNotifications {
+  /** The replayed notifications, each unregister's draw set to the trace's where the model allows it. */
+  readonly notifications: ComparedNotification[];
+  /** One per unregister where the draw mattered (something was queued, or the trace shows a late delivery). */
+  readonly verdicts: LateDeliveryVerdict[];
+  /** Trace lines a divergent verdict already reports (the order comparison leaves them out). */
+  readonly reported: ReadonlySet<number>;
+}
+
+/** Sets each replayed unregister's draw to the trace's where the model allows it, and checks the rest. */
+export function settleLateDeliveries(plan: ReplayPlan, replayed: ReplayResult): SettledNotifications {
   const { lines, lineNumbers } = plan.trace;
   const removed = new Set<ReplayedNotification>();
   const inserted = new Map<number, ComparedNotification[]>();
   const verdicts: LateDeliveryVerdict[] = [];
+  const reported = new Set<number>();
   const recordedCount = (registration: string, action: number): number => lines.filter((l) => l.kind === 'cm' && l.registration === registration && l.action === action).length;
   const replayedCount = (registration: string, action: number): number => replayed.notifications.filter((n) => n.registration === registration && n.action === action).length;
 
@@ -51,31 +59,40 @@ export function settleLateDeliveries(plan: ReplayPlan, replayed: ReplayResult): 
       .map((line, index) => ({ line, index }))
       .filter((x): x is { line: CmNotificationLine; index: number } => x.line.kind === 'cm' && x.line.registration === r && call.submitSeq < x.line.seq && x.line.seq < call.seq);
     const queued = [...(u.late === undefined ? [] : [u.late.action]), ...u.discarded];
-    const what = `notifications during CM_Unregister_Notification(${r})`;
     const first = queued[0] === undefined ? 'nothing was queued' : `only the first one queued: ${notificationLabel(r, queued[0])}`;
-    if (late.length > 1) {
-      verdicts.push({ agreed: false, line: lineNumbers[late[1]!.index]!, what, trace: late.map((x) => notificationLabel(r, x.line.action)).join(', '), simulator: `at most one, ${first}` });
-      continue;
-    }
+    // This seed delivered one the trace does not have: the other draw discards it.
+    const discardLate = (): void => {
+      if (u.late !== undefined && replayedCount(r, u.late.action) > recordedCount(r, u.late.action)) removed.add(u.late);
+    };
+    // Whether the trace's first late delivery (if any) is one the model allows; neutral: the draw did not matter.
+    let allowed = true;
+    let neutral = false;
     const shown = late[0]?.line.action;
-    if (shown !== undefined) {
-      if (u.late?.action === shown) verdicts.push({ agreed: true });
-      else if (queued[0] === undefined) {
-        // Nothing was left to deliver: whether the replay delivered it before the call is the order's comparison.
-      } else if (queued[0] !== shown) {
-        verdicts.push({ agreed: false, line: lineNumbers[late[0]!.index]!, what, trace: notificationLabel(r, shown), simulator: first });
-      } else {
-        // This seed discarded it; the other draw delivers it during the call.
-        if (replayedCount(r, shown) < recordedCount(r, shown)) inserted.set(u.at, [...(inserted.get(u.at) ?? []), { registration: r, action: shown, eventData: null }]);
-        verdicts.push({ agreed: true });
-      }
-      continue;
+    if (shown === undefined) {
+      discardLate();
+      neutral = queued.length === 0;
+    } else if (u.late?.action === shown) {
+      // This seed drew as the trace shows.
+    } else if (queued[0] === shown) {
+      // This seed discarded it; the other draw delivers it during the call.
+      if (replayedCount(r, shown) < recordedCount(r, shown)) inserted.set(u.at, [...(inserted.get(u.at) ?? []), { registration: r, action: shown, eventData: null }]);
+    } else if (queued.length > 0) {
+      allowed = false; // the model delivers only the first one queued, and that was another
+      discardLate();
+    } else {
+      neutral = true; // nothing was left to deliver: whether the replay delivered it before the call is the order's comparison
     }
-    if (u.late !== undefined) {
-      // This seed delivered one the trace does not have: the other draw discards it.
-      if (replayedCount(r, u.late.action) > recordedCount(r, u.late.action)) removed.add(u.late);
-      verdicts.push({ agreed: true });
-    } else if (queued.length > 0) verdicts.push({ agreed: true });
+    const excess = allowed ? late.slice(1) : late;
+    if (excess.length > 0) {
+      for (const x of excess) reported.add(x.index);
+      verdicts.push({
+        agreed: false,
+        line: lineNumbers[excess[0]!.index]!,
+        what: `notifications during CM_Unregister_Notification(${r})`,
+        trace: late.map((x) => notificationLabel(r, x.line.action)).join(', '),
+        simulator: late.length > 1 ? `at most one, ${first}` : first,
+      });
+    } else if (!neutral) verdicts.push({ agreed: true });
   }
 
   const notifications: ComparedNotification[] = [];
@@ -84,5 +101,5 @@ export function settleLateDeliveries(plan: ReplayPlan, replayed: ReplayResult): 
     if (!removed.has(n)) notifications.push(n);
   });
   for (const [at, list] of inserted) if (at >= replayed.notifications.length) notifications.push(...list);
-  return { notifications, verdicts };
+  return { notifications, verdicts, reported };
 }

@@ -19,7 +19,7 @@ import {
   type TraceLine,
   type UsbfnNotification,
 } from '../../device-side/index.js';
-import { busEventAssumption, ioctlAssumption, notificationAssumption, NO_ASSUMPTION, presenceAssumption, type ComparedField } from './assumption-of.js';
+import { busEventAssumption, ioctlAssumption, notificationAssumption, NO_ASSUMPTION, presenceAssumption, queryRemoveOutcomeAssumption, type ComparedField } from './assumption-of.js';
 import { LATE_DELIVERY, notificationLabel, settleLateDeliveries } from './late-delivery.js';
 import { eventOf, type ReplayPlan } from './replay-plan.js';
 import type { CallOutcome, ReplayResult, ReplayStatus } from './trace-replayer.js';
@@ -246,22 +246,26 @@ function compareNotifications(plan: ReplayPlan, replayed: ReplayResult, checks: 
   const recorded = trace.lines
     .map((line, index) => ({ line, index }))
     .filter((x): x is { line: CmNotificationLine; index: number } => x.line.kind === 'cm')
-    .map(({ line, index }) => ({ line, lineNumber: trace.lineNumbers[index]! }));
-  const { notifications: sim, verdicts } = settleLateDeliveries(plan, replayed);
+    .map(({ line, index }) => ({ line, index, lineNumber: trace.lineNumbers[index]! }));
+  const { notifications: sim, verdicts, reported } = settleLateDeliveries(plan, replayed);
   for (const v of verdicts) {
     if (v.agreed) checks.agree(LATE_DELIVERY);
     else checks.diverge({ id: LATE_DELIVERY, line: v.line, kind: 'lateDelivery', what: v.what, trace: v.trace, simulator: v.simulator });
   }
-  // A query-remove whose outcome differs while no callback vetoed: the open handles were counted otherwise.
+  // The outcome of a query-remove no callback vetoed rests on when the open handles were counted.
   const queryRemove = {
     asked: recorded.some((r) => r.line.action === CM_QUERYREMOVE),
     vetoedByCallback: recorded.some((r) => r.line.action === CM_QUERYREMOVE && r.line.result === WIN32_ERROR.ERROR_CANCELLED),
   };
+  // Late deliveries the model cannot give are reported once, under cm-unregister-late-delivery.
+  const compared = recorded.filter((r) => !reported.has(r.index));
   const label = notificationLabel;
   const order = (list: readonly string[]): string => list.join(', ');
-  alignSequences(recorded, sim, (r) => `${r.line.registration}:${r.line.action}`, (s) => `${s.registration}:${s.action}`, {
+  alignSequences(compared, sim, (r) => `${r.line.registration}:${r.line.action}`, (s) => `${s.registration}:${s.action}`, {
     match: (r, s) => {
       checks.agree(notificationAssumption(r.line.action, 'order'));
+      const outcome = queryRemoveOutcomeAssumption(r.line.action, queryRemove);
+      if (outcome !== undefined) checks.agree(outcome);
       if (s.eventData === null) return; // the other draw's notification: the model discarded its data
       const [a, b] = [comparableEventData(r.line.eventData), comparableEventData(toHex(s.eventData))];
       const id = notificationAssumption(r.line.action, 'data');
@@ -274,7 +278,7 @@ function compareNotifications(plan: ReplayPlan, replayed: ReplayResult, checks: 
         line: r.lineNumber,
         kind: 'eventOrder',
         what: `${label(r.line.registration, r.line.action)} order`,
-        trace: `notification ${i + 1} of ${recorded.length} (${order(recorded.map((x) => label(x.line.registration, x.line.action)))})`,
+        trace: `notification ${i + 1} of ${compared.length} (${order(compared.map((x) => label(x.line.registration, x.line.action)))})`,
         simulator: `notification ${j + 1} of ${sim.length} (${order(sim.map((x) => label(x.registration, x.action)))})`,
       }),
     missing: (r) => checks.diverge({ id: presenceAssumption(r.line.action, queryRemove), line: r.lineNumber, kind: 'missingEvent', what: label(r.line.registration, r.line.action), trace: 'delivered', simulator: 'not delivered' }),
