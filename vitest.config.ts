@@ -75,6 +75,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{core,harness,simulator,host-side,device-side,bench}/**/*.test.ts'],
+          // bench/scaling.ts writes generated scenario files there while it measures.
+          exclude: ['bench/.generated/**'],
           // No test mocks modules or globals (checked: no vi.mock/stubGlobal/useFakeTimers), so one module
           // graph per worker serves every file.
           isolate: false,

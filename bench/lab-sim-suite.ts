@@ -120,3 +120,27 @@ export async function measureLabSimSuite(log?: (msg: string) => void): Promise<L
     realTimeSimWallSeconds: real.wallMs / 1000,
   };
 }
+
+type Row = readonly [string, string, string, 'pass' | 'FAIL'];
+
+/** bench/run.ts's rows and notes for `labSim`. */
+export async function labSimEntry(log: (msg: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
+  const f = await measureLabSimSuite(log);
+  const verdict = (ok: boolean): 'pass' | 'FAIL' => (ok ? 'pass' : 'FAIL');
+  return {
+    rows: [
+      [`labSim.wallSeconds (${f.passed} scenarios)`, `${f.wallSeconds.toFixed(1)} s`, `≤ ${LAB_SIM_TARGETS.wallSeconds} s`, verdict(f.wallSeconds <= LAB_SIM_TARGETS.wallSeconds && f.notPassed === 0)],
+      [
+        `labSim.agentOverRealTimeSim (${f.compared} scenarios)`,
+        `${f.agentOverRealTimeSim.toFixed(2)}×`,
+        `≤ ${LAB_SIM_TARGETS.agentOverRealTimeSim}×`,
+        verdict(f.agentOverRealTimeSim <= LAB_SIM_TARGETS.agentOverRealTimeSim && f.compared > 0),
+      ],
+    ],
+    notes: [
+      `labSim: vitest --project lab-sim with usbfn-hil run --mode lab-sim's selection: ${f.passed} passed, ${f.notPassed} not; ` +
+        `scenario time through the agent ${f.labSimSeconds.toFixed(1)} s against ${f.realTimeSimSeconds.toFixed(1)} s in process on the wall clock ` +
+        `(that run: ${f.realTimeSimWallSeconds.toFixed(1)} s wall) and ${f.virtualSimSeconds.toFixed(2)} s on virtual time (npm test)`,
+    ],
+  };
+}
