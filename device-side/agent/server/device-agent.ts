@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import { HarnessError, type Clock } from '../../../core/index.js';
 import { AgentError, wireError } from '../agent-error.js';
-import { USBFN_HIL_TEST_INTERFACE_GUID, type AgentBackendName, type UsbfnPresence } from '../agent-backend.js';
+import { USBFN_HIL_TEST_INTERFACE_GUID } from '../../functions/index.js';
+import type { AgentBackendName, UsbfnPresence } from '../agent-backend.js';
 import { instanceIdFromSymbolicLink, PnputilRunner, resolveCmAction, resolveIoctl, type PnpRunner, type PnpVerb } from '../faults/index.js';
 import {
   AGENT_PROTOCOL_VERSION,

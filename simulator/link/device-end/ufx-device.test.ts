@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigurationDescriptor, parseDeviceDescriptor, type UsbControlSetup } from '../../../host-side/index.js';
 import { TEST_REQUEST } from '../../../core/index.js';
-import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../../device-side/index.js';
+import { encodeEndpointDescriptor, encodeInterfaceDescriptor, USBFN_HIL_TEST_INTERFACE_GUID } from '../../../device-side/index.js';
 import { FakeLoopbackClassDriver, startSimLink } from '../testing/index.js';
-import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID } from '../../config/index.js';
+import { loopbackFunctionConfig } from '../../config/index.js';
 import { UfxAbort } from '../link-contract.js';
 import type { UfxBusEvent } from './class-driver-link.js';
 
