@@ -228,6 +228,8 @@ describe('a control data stage stopped on the wire', () => {
         if (e.type !== 'setupPacket') return;
         const r = fn.controlDataIn(new Uint8Array(2048).fill(5));
         stages.data = r.result;
+        // It rejects long before the host transfer times out and the test looks at it: mark it handled now.
+        r.result.catch(() => undefined);
         // Cancel 64 µs into a 2048-byte stage (32 packets × 125/31 µs ≈ 129 µs at high speed).
         clock.setTimer(0.064, () => r.cancel());
       });
