@@ -1,6 +1,7 @@
 /**
  * `usbfn-hil agent serve`: options, a served agent, the build (dist/, plain node: the worker forks without
- * tsx), and the committed USBFN `.reg` file kept equal to the simulator's test function configuration.
+ * tsx), and the committed USBFN `.reg` file kept equal to the simulator's test function configuration and to
+ * its copy in docs/reference/registry.md.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -99,6 +100,16 @@ describe('usbfn-hil agent', () => {
     const committed = readFileSync(new URL('../../device-side/agent/usbfn-hil-test-function.reg', import.meta.url), 'utf8');
     expect(committed).toBe(renderUsbFnRegFile(loopbackFunctionConfig() as unknown as UsbFnRegConfig, USBFN_HIL_TEST_REG_COMMENT));
     expect(committed).toContain(`"InterfaceGUID"="${USBFN_HIL_TEST_INTERFACE_GUID}"`);
+  });
+
+  it('shows the shipped .reg file verbatim in docs/reference/registry.md#test-function', () => {
+    const committed = readFileSync(new URL('../../device-side/agent/usbfn-hil-test-function.reg', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/reference/registry.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('<a id="test-function"></a>'));
+    const block = /^```reg\n([\s\S]*?)^```$/m.exec(section)?.[1];
+    expect(block, 'docs/reference/registry.md#test-function has no ```reg block').toBeDefined();
+    // The file has CRLF line ends (regedit's); the page has LF. Otherwise byte for byte.
+    expect(block).toBe(committed.replaceAll('\r\n', '\n'));
   });
 });
 
