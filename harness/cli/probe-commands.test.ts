@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseDeviceTrace, type UsbFnPort, type DeviceProbeResult } from '../../device-side/index.js';
+import { parseDeviceTrace, readDriverSettingsFile, type UsbFnPort, type DeviceProbeResult } from '../../device-side/index.js';
 import { createSimulation, type Simulation } from '../../simulator/index.js';
 import { RefusingHandshakePort } from '../testing/index.js';
 import { checkTrace } from '../trace/index.js';
@@ -121,6 +121,8 @@ describe('usbfn-hil device probe + usbfn-hil probe in one simulation (docs/first
     });
     expect(result.recommendedSettings.statusHandshake).toBe('out');
     expect(port.refusals.length).toBe(1); // the later no-data steps were acknowledged with OUT straight away
+    // The result file is what `agent serve --driver-settings` takes, as written.
+    expect(readDriverSettingsFile(join(dir, 'result.json'))).toMatchObject({ kind: 'probe-result', given: result.recommendedSettings, settings: { statusHandshake: 'out' } });
   });
 
   it('stops at its deadline when no host comes, with the steps so far and the rest not settled (exit 1)', async () => {

@@ -17,12 +17,10 @@ import { REPORTS_DIR, RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from '.
 import { buildReport, serveBuiltReport } from './report-command.js';
 import { closestNames, scenarioSelection } from '../scenario-filter.js';
 import { modeArgs, listScenarios } from './scenario-listing.js';
+import { parseRunMode, type RunMode } from './run-mode.js';
 import { commitSeed, filesOfShard, parseShard } from './shard.js';
 
-const MODES = ['sim', 'lab', 'lab-sim'] as const;
-type RunMode = (typeof MODES)[number];
-
-const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <regex> | --scenario <path>]
+const usage = `usage: usbfn-hil run [--mode sim|lab|lab-sim] [--filter <text> | --grep <regex> | --scenario <path>]
                      [--seed <n>] [--shard <i>/<N>] [--report [--single-file]] [--serve [--port <n>]]
                      [<file>...]
   Runs the scenario suite and writes reports/allure-results (scenarios only).
@@ -46,11 +44,6 @@ const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <
   --serve           build and serve the report on 127.0.0.1 after the run (--port <n>: its port)
   <file>...         only these scenario files (paths under scenarios/)
 A selection that matches no scenario is an error (exit 2) that names the closest scenarios.`;
-
-function parseMode(text: string): RunMode {
-  if ((MODES as readonly string[]).includes(text)) return text as RunMode;
-  throw new UsageError('INVALID_ARGUMENT', `--mode '${text}' is not a mode: use --mode sim (simulator), lab (real device) or lab-sim (the lab code path over a simulated device)`);
-}
 
 function readSummary(since: number): RunSummary | undefined {
   if (!existsSync(RUN_SUMMARY_FILE) || statSync(RUN_SUMMARY_FILE).mtimeMs < since) return undefined;
@@ -152,7 +145,7 @@ export const runCommand: Command = {
       },
       true,
     );
-    const mode = parseMode(values.mode);
+    const mode = parseRunMode(values.mode);
     let seed = values.seed === undefined ? undefined : parseSeed(values.seed, '--seed');
     const shard = parseShard(values.shard);
     const port = parsePort(values.port);
