@@ -3,7 +3,8 @@
  * - `unit`: colocated `*.test.ts` next to their source (codecs, state machines, models, contracts);
  * - `sim`: the scenario suite on the simulator (`provide: { mode: 'sim' }`);
  * - `lab`: the same scenarios on a real device + host PC (`provide: { mode: 'lab' }`, one file at a time).
- * System-tool tiers (tshark, umockdev, Wine) have their own configs under .ci/ and run from .ci/run.
+ * System-tool tiers (tshark, umockdev, Wine, USB/IP) and the CLI and report tiers (the CLI as a process, the
+ * report in headless Chromium) have their own configs under .ci/ and run from .ci/run.
  * allure-vitest writes results to reports/allure-results for every project, with the report categories and
  * environment information.
  */
@@ -74,6 +75,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{core,harness,simulator,host-side,device-side,bench}/**/*.test.ts'],
+          // bench/scaling.ts writes generated scenario files there while it measures.
+          exclude: ['bench/.generated/**'],
           // No test mocks modules or globals (checked: no vi.mock/stubGlobal/useFakeTimers), so one module
           // graph per worker serves every file.
           isolate: false,
@@ -100,6 +103,9 @@ export default defineConfig({
           include: ['scenarios/**/*.test.ts'],
           provide: { mode: 'lab-sim' },
           fileParallelism: false,
+          // As in sim: no module state is shared between scenarios (each file opens its own rig), and a
+          // fresh module graph per file cost more than the scenarios themselves (1.5 s a file).
+          isolate: false,
           globalSetup: ['harness/global-setup.ts', 'harness/lab-sim/lab-sim-global-setup.ts'],
         },
       },
@@ -110,6 +116,7 @@ export default defineConfig({
           include: ['scenarios/**/*.test.ts'],
           provide: { mode: 'lab' },
           fileParallelism: false,
+          isolate: false,
           globalSetup: ['harness/global-setup.ts', 'harness/lab-global-setup.ts'],
         },
       },

@@ -4,7 +4,7 @@
  * printed, the verdicts use the targets and the in-run ratio.
  *
  * Options: `--runs N` (default 5; the suite and the soak use min(N, 3)), `--only a,b` (measure only these:
- * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel, usbipLoopback; bench.json is then not written),
+ * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel, usbipLoopback, cliStart, labSim, scaling; bench.json is then not written),
  * `--markdown` (also print the table as Markdown, for bench/README.md).
  *
  * @see bench/README.md
@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { judge, type BenchReport } from './bench-report.js';
 import { measureBulkLoopback } from './bulk-loopback.js';
+import { cliStartEntry, measureCliStart } from './cli-start.js';
+import { labSimEntry } from './lab-sim-suite.js';
+import { scalingEntry } from './scaling.js';
 import { measureBusModel } from './bus-model.js';
 import { measureControlTransfers } from './control-transfers.js';
 import { measureSoak } from './soak.js';
@@ -22,7 +25,7 @@ import { formatMarkdownTable, formatTable } from './table.js';
 import { measureVirtualTimeout } from './virtual-timeout.js';
 import { benchUsbIpLoopback, type UsbIpLoopbackEntry } from './usbip-loopback.js';
 
-const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel', 'usbipLoopback'] as const;
+const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel', 'usbipLoopback', 'cliStart', 'labSim', 'scaling'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -97,6 +100,24 @@ if (wanted('suite')) {
   if (r.exitCode !== 0) notes.push('WARNING: the sim suite failed in the last run; its times describe a failing suite (run npm test)');
 }
 
+let cliStart: ReturnType<typeof cliStartEntry> | undefined;
+if (wanted('cliStart')) {
+  log('cliStart …');
+  cliStart = cliStartEntry(await measureCliStart({ runs }));
+}
+const extraRows: (readonly [string, string, string, 'pass' | 'FAIL'])[] = [];
+if (wanted('labSim')) {
+  log('labSim (the suite through the device agent and USB/IP) …');
+  const e = await labSimEntry(log);
+  extraRows.push(...e.rows);
+  notes.push(...e.notes);
+}
+if (wanted('scaling')) {
+  log('scaling (generated scenarios: 100, 1000, 5000; two shards) …');
+  const e = await scalingEntry(log);
+  extraRows.push(...e.rows);
+  notes.push(...e.notes);
+}
 if (only === undefined) notes.push(...(await (await import('./device-agent.js')).benchDeviceAgent({ runs: fewRuns, log })));
 const report: BenchReport = { bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel };
 const rows = judge(report)
@@ -106,6 +127,11 @@ if (usbip !== undefined) {
   rows.push(usbip.row);
   notes.push(usbip.note);
 }
+if (cliStart !== undefined) {
+  rows.push(cliStart.row);
+  notes.push(cliStart.note);
+}
+rows.push(...extraRows);
 const header = ['figure', 'value', 'target', 'verdict'] as const;
 console.log(formatTable(header, rows));
 for (const n of notes) console.log(`  ${n}`);

@@ -19,7 +19,7 @@ describe('driver settings (docs/win32-backend.md#driver-settings)', () => {
   });
 
   it.each([
-    [{ statusHandshake: 'sideways' }, /statusHandshake 'sideways' is not one of in, out, auto/],
+    [{ statusHandshake: 'sideways' }, /statusHandshake "sideways" is not one of in, out, auto/],
     [{ busEventBytes: 'loose' }, /busEventBytes/],
     [{ zeroLengthIn: 'nothing' }, /zeroLengthIn/],
     [{ ep0PipeId: -1 }, /ep0PipeId -1/],

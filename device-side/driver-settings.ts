@@ -62,35 +62,38 @@ export const DEFAULT_DRIVER_SETTINGS: UsbFnDriverSettings = {
   zeroLengthIn: 'null-buffer',
 };
 
-const CHOICES = {
+/** The values each named setting takes (`ep0PipeId` is `'auto'` or a USBFNPIPEID). */
+export const DRIVER_SETTING_CHOICES = {
   statusHandshake: ['in', 'out', 'auto'],
   busEventBytes: ['strict', 'tolerant'],
   zeroLengthIn: ['null-buffer', 'empty-buffer', 'append-zero-packet'],
-} as const;
+} as const satisfies { readonly [K in Exclude<keyof UsbFnDriverSettings, 'ep0PipeId'>]: readonly UsbFnDriverSettings[K][] };
 
 /**
  * The defaults overridden by `partial`, checked.
+ * @param options.source Where `partial` came from (e.g. `--driver-settings C:\\probe.json`): the message
+ *   starts with it, and the error's data carries it.
  * @throws UsageError INVALID_ARGUMENT naming the setting, the bad value and the allowed ones.
  */
-export function resolveDriverSettings(partial: Partial<UsbFnDriverSettings> | undefined = {}): UsbFnDriverSettings {
+export function resolveDriverSettings(partial: Partial<UsbFnDriverSettings> | undefined = {}, options: { source?: string | undefined } = {}): UsbFnDriverSettings {
+  const where = options.source === undefined ? '' : `${options.source}: `;
+  const data = (setting: string) => ({ setting, ...(options.source === undefined ? {} : { source: options.source }) });
   const known = new Set(Object.keys(DEFAULT_DRIVER_SETTINGS));
   for (const key of Object.keys(partial)) {
     if (!known.has(key)) {
-      throw new UsageError('INVALID_ARGUMENT', `unknown driver setting '${key}': use one of ${[...known].join(', ')}`, { setting: key });
+      throw new UsageError('INVALID_ARGUMENT', `${where}unknown driver setting '${key}': use one of ${[...known].join(', ')}`, data(key));
     }
   }
   const settings = { ...DEFAULT_DRIVER_SETTINGS, ...stripUndefined(partial) };
-  for (const [key, allowed] of Object.entries(CHOICES)) {
-    const value = settings[key as keyof typeof CHOICES];
+  for (const [key, allowed] of Object.entries(DRIVER_SETTING_CHOICES)) {
+    const value = settings[key as keyof typeof DRIVER_SETTING_CHOICES];
     if (!(allowed as readonly string[]).includes(value)) {
-      throw new UsageError('INVALID_ARGUMENT', `driver setting ${key} '${String(value)}' is not one of ${allowed.join(', ')}`, { setting: key });
+      throw new UsageError('INVALID_ARGUMENT', `${where}driver setting ${key} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, data(key));
     }
   }
   const ep0 = settings.ep0PipeId;
   if (ep0 !== 'auto' && (!Number.isInteger(ep0) || ep0 < 0 || ep0 > 0xffffffff)) {
-    throw new UsageError('INVALID_ARGUMENT', `driver setting ep0PipeId ${String(ep0)} is not 'auto' or a USBFNPIPEID (an integer 0..0xFFFFFFFF)`, {
-      setting: 'ep0PipeId',
-    });
+    throw new UsageError('INVALID_ARGUMENT', `${where}driver setting ep0PipeId ${JSON.stringify(ep0)} is not "auto" or a USBFNPIPEID (an integer 0..0xFFFFFFFF)`, data('ep0PipeId'));
   }
   return settings;
 }

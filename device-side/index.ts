@@ -6,6 +6,7 @@ export * from './abi/index.js';
 export * from './usbfn-port.js';
 export * from './usbfn-client.js';
 export * from './driver-settings.js';
+export * from './driver-settings-file.js';
 export * from './list-interfaces.js';
 export {
   UsbFnService,

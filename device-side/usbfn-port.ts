@@ -143,8 +143,8 @@ export interface UsbFnPort {
    * Share mode 0 does not make a device exclusive (the I/O manager checks share access for file systems
    * only): whether a second open fails, and how, is the driver's (docs/reference/documented-vs-inferred.md#drv-exclusive-open).
    * @throws Win32Error (api `CreateFileW`): ERROR_FILE_NOT_FOUND (2) / ERROR_PATH_NOT_FOUND (3) for a missing
-   * interface, ERROR_ACCESS_DENIED (5) (also what an exclusive device answers a second open),
-   * ERROR_SHARING_VIOLATION (32) (the simulator's answer to a second open).
+   * interface, ERROR_ACCESS_DENIED (5) (also what an exclusive device, and the simulator, answer a second
+   * open), ERROR_SHARING_VIOLATION (32).
    */
   open(symbolicLink: string): Promise<UsbFnFile>;
 }

@@ -5,7 +5,11 @@
  * Scenarios call {@link phase} for protocol phases and {@link param} for sizes; the fixtures add the rest
  * (labels, capture, device log) so every scenario gets them without asking.
  */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as allure from 'allure-js-commons';
+import { inject } from 'vitest';
 import { renderTimelineSvg, type TimelineItem } from './report/index.js';
 
 /** MIME type Wireshark and Allure associate with classic pcap files. */
@@ -49,31 +53,47 @@ export async function labelScenario(args: {
   await allure.parameter('seed', args.seed, { excluded: true });
 }
 
+/** The folder the scenario reporter moves attachments from, when it runs (harness/report/scenario-allure-reporter.ts). */
+function stagingDir(): string | undefined {
+  try {
+    return inject('allureStagingDir');
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
+}
+
+/**
+ * One attachment. Under the scenario reporter its bytes go to a staged file and only the path travels to
+ * the reporter, which moves the file into the results: nothing is base64-encoded, sent through vitest's task
+ * messages or held until the run ends. Elsewhere (another reporter) it is an ordinary Allure attachment.
+ */
+async function attach(name: string, content: string | Uint8Array, contentType: string, fileExtension: string): Promise<void> {
+  const dir = stagingDir();
+  if (dir === undefined) {
+    await allure.attachment(name, typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength), { contentType, fileExtension });
+    return;
+  }
+  const path = join(dir, `${randomUUID()}.${fileExtension}`);
+  writeFileSync(path, content);
+  await allure.attachmentPath(name, path, { contentType, fileExtension });
+}
+
 /** Attaches a usbmon capture (LINKTYPE 220) that Wireshark opens. */
 export async function attachCapture(name: string, pcap: Uint8Array): Promise<void> {
-  await allure.attachment(`${name}.pcap`, Buffer.from(pcap.buffer, pcap.byteOffset, pcap.byteLength), {
-    contentType: PCAP_CONTENT_TYPE,
-    fileExtension: 'pcap',
-  });
+  await attach(`${name}.pcap`, pcap, PCAP_CONTENT_TYPE, 'pcap');
 }
 
 /** Attaches JSON (the device event log, the simulator's unhandled requests, ...). */
 export async function attachJson(name: string, value: unknown): Promise<void> {
-  await allure.attachment(`${name}.json`, JSON.stringify(value, null, 2), {
-    contentType: 'application/json',
-    fileExtension: 'json',
-  });
+  await attach(`${name}.json`, JSON.stringify(value, null, 2), 'application/json', 'json');
 }
 
 /** Attaches a scenario's transfer timeline as an SVG picture the report shows inline. */
 export async function attachTimeline(name: string, title: string, items: readonly TimelineItem[]): Promise<void> {
-  await allure.attachment(`${name}.svg`, renderTimelineSvg(items, { title }), { contentType: 'image/svg+xml', fileExtension: 'svg' });
+  await attach(`${name}.svg`, renderTimelineSvg(items, { title }), 'image/svg+xml', 'svg');
 }
 
 /** Attaches records as JSON lines (one object per line): the device trace that `usbfn-hil trace check` reads. */
 export async function attachJsonLines(name: string, records: readonly unknown[]): Promise<void> {
-  await allure.attachment(`${name}.jsonl`, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`, {
-    contentType: 'application/x-ndjson',
-    fileExtension: 'jsonl',
-  });
+  await attach(`${name}.jsonl`, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`, 'application/x-ndjson', 'jsonl');
 }

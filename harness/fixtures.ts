@@ -53,6 +53,9 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
+/** The fixtures that hold one scenario's world (dropped from the test context once it has ended). */
+const PER_SCENARIO_FIXTURES = ['session', 'host', 'device', 'clock', 'capture', 'agent', 'sim'] as const;
+
 export const test = base
   .extend('mode', { scope: 'worker', injected: true }, 'sim' as Mode)
   .extend('runSeed', { scope: 'worker', injected: true }, 0)
@@ -63,8 +66,14 @@ export const test = base
     return rig;
   })
   .extend('world', {} as WorldOptions)
-  .extend('session', async ({ rig, world, runSeed, mode, task, onTestFailed, skip }, { onCleanup }): Promise<Session> => {
+  .extend('session', async ({ rig, world, runSeed, mode, task, onTestFailed, onTestFinished, skip }, { onCleanup }): Promise<Session> => {
     const name = fullName(task);
+    // vitest keeps each test's context, with its fixture values, as long as the file's task tree: without
+    // this every closed world of a file (simulator, service, host agent) would stay in memory until the file
+    // ends. Test hooks of this kind run after the fixtures' cleanup, so nothing uses the values any more.
+    onTestFinished((context) => {
+      for (const key of PER_SCENARIO_FIXTURES) delete (context as unknown as Record<string, unknown>)[key];
+    });
     const seed = scenarioSeed(runSeed, name);
     // A world the rig cannot give (lab: another speed, a bench latched broken) is skipped with the reason.
     const cannot = await rig.skipReason?.(world);

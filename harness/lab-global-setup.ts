@@ -30,6 +30,8 @@ function stop(lines: string): never {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `usbfn-hil list` (and `run --shard`'s count) only collects: no scenario runs, so no bench is needed.
+  if (process.env['USBFN_HIL_LIST'] === '1') return async () => undefined;
   let config: LabConfig;
   let token: string;
   try {

@@ -6,7 +6,7 @@
  * In `sim` every session is a fresh simulated world seeded from the scenario's seed, so scenarios are
  * independent and reproducible. In `lab` a session is the paired device and host PC, reset to a known state.
  */
-import type { Clock, HarnessError, UsbDeviceSpeed } from '../core/index.js';
+import { UsageError, type Clock, type HarnessError, type UsbDeviceSpeed } from '../core/index.js';
 import type { BusState, DeviceLogEntry, ServiceState } from '../device-side/index.js';
 import type { HostAgent, UsbHost } from '../host-side/index.js';
 import type { SimControls } from './world/index.js';
@@ -154,8 +154,12 @@ export interface LabSimContext {
 /** Opens the rig for a mode. Native modules load lazily inside, so `sim` runs on any OS. */
 export async function openRig(mode: Mode, options: { lab?: LabRunContext | undefined } = {}): Promise<Rig> {
   if (mode === 'sim') {
-    const { SimRig } = await import('./rig-sim.js');
-    return new SimRig();
+    const { SimRig, SIM_CLOCK_ENV } = await import('./rig-sim.js');
+    const clock = process.env[SIM_CLOCK_ENV];
+    if (clock !== undefined && clock !== '' && clock !== 'real' && clock !== 'virtual') {
+      throw new UsageError('INVALID_CONFIG', `${SIM_CLOCK_ENV}=${clock}: use 'virtual' (the default) or 'real' (worlds on the wall clock)`);
+    }
+    return new SimRig({ realTime: clock === 'real' });
   }
   if (mode === 'lab-sim') {
     const { openLabSimRig } = await import('./lab-sim/index.js');

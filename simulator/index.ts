@@ -27,7 +27,6 @@ export {
 } from './link/index.js';
 export {
   loopbackFunctionConfig,
-  USBFN_HIL_TEST_INTERFACE_GUID,
   TEST_FUNCTION_VID,
   TEST_FUNCTION_PID,
   TEST_FUNCTION_ENDPOINTS,

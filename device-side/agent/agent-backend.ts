@@ -17,13 +17,6 @@ export type AgentBackendRegistry = Readonly<Record<string, string>>;
 /** The names a backend may report (health.backend). */
 export type AgentBackendName = Health['backend'];
 
-/**
- * The device-interface class GUID of the usbfn-hil test function: the `InterfaceGUID` of its USBFN registry
- * configuration (device-side/agent/usbfn-hil-test-function.reg; the simulator's test function configuration
- * carries the same string). Made up for this project, not a Microsoft GUID.
- */
-export const USBFN_HIL_TEST_INTERFACE_GUID = '{7A1C9E52-3B4D-4F86-A0E1-5D2C8B6F9A13}';
-
 /** What the worker passes to `createAgentBackend`. */
 export interface AgentBackendOptions {
   /** The function's InterfaceGUID (USBFN registry). Default {@link USBFN_HIL_TEST_INTERFACE_GUID}. */

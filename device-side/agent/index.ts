@@ -6,7 +6,6 @@
 export * from './protocol/index.js';
 export { AgentError, agentErrorFromJSON, errorEnvelope } from './agent-error.js';
 export {
-  USBFN_HIL_TEST_INTERFACE_GUID,
   type AgentBackend,
   type AgentBackendName,
   type AgentBackendOptions,

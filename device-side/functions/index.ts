@@ -5,3 +5,4 @@
 export { TestFunctionState, answerTestRequest } from './test-requests.js';
 export { createLoopbackFunction, DEFAULT_PATTERN_SEED, type LoopbackFunction, type LoopbackOptions } from './loopback-function.js';
 export { createSourceSinkFunction, type SourceSinkFunction, type SourceSinkOptions } from './source-sink-function.js';
+export { USBFN_HIL_TEST_INTERFACE_GUID } from './test-interface-guid.js';

@@ -305,7 +305,7 @@ function pumpBusEvents(file: UsbFnFile, depth: number, o: DeviceObservations, ev
           arm(buffer);
           return;
         }
-        const observed = { type: event.type, bytesReturned: n, raw };
+        const observed = { type: event.type, bytesReturned: n, raw, ...(event.type === 'reset' ? { speed: busSpeedName(event.busSpeed) } : {}) };
         o.busEvents.push(observed);
         const note = n === USBFN_NOTIFICATION_SIZE ? '' : `  ← lpBytesReturned ${n}, not 12`;
         print(`bus event ${event.type}${'busSpeed' in event ? ` (speed ${busSpeedName(event.busSpeed)})` : ''}${note}`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { newObservations, probeFindings, recommendedSettings, type DeviceObservations } from './probe-findings.js';
 
 const ev = (type: string, bytesReturned = 12) => ({ type, bytesReturned, raw: '' });
+const reset = (speed: string) => ({ ...ev('reset'), speed });
 const pipes = [
   { speed: 'high', pipeId: 1, endpointAddress: 0x01, attributes: 2 },
   { speed: 'high', pipeId: 2, endpointAddress: 0x81, attributes: 2 },
@@ -13,12 +14,13 @@ function simLike(): DeviceObservations {
   o.classInfoBytesReturned = 748;
   o.pipes = pipes;
   o.ep0PipeId = 0;
-  o.enumerationEvents.push(ev('attach'), ev('reset'), ev('configured'));
-  o.busEvents.push(ev('attach'), ev('reset'), ev('configured'), ev('setupPacket'));
+  // The simulated host enumerates as Linux usbcore: below SuperSpeed it resets twice.
+  o.enumerationEvents.push(ev('attach'), reset('high'), reset('high'), ev('configured'));
+  o.busEvents.push(ev('attach'), reset('high'), reset('high'), ev('configured'), ev('setupPacket'));
   o.noData.push({ first: 'in', attempts: [{ direction: 'in', outcome: 'ok' }] }, { first: 'out', attempts: [{ direction: 'out', outcome: 'ok' }] });
   o.inData = { length: 64, outcome: 'ok' };
   o.zeroLength.push({ variant: 'null-buffer', outcome: 'ok', bytesReturned: 0 });
-  o.secondOpen = { win32: 32, win32Name: 'ERROR_SHARING_VIOLATION' };
+  o.secondOpen = { win32: 5, win32Name: 'ERROR_ACCESS_DENIED' };
   return o;
 }
 
@@ -39,7 +41,7 @@ describe('probe findings (docs/reference/documented-vs-inferred.md)', () => {
     const o = simLike();
     o.busEvents.push(ev('setupPacket', 8));
     expect(verdicts(o)['drv-bytes-returned']).toBe('refuted');
-    expect(probeFindings(o).find((f) => f.id === 'drv-bytes-returned')?.observed).toContain('lpBytesReturned 12, 8 over 5 events');
+    expect(probeFindings(o).find((f) => f.id === 'drv-bytes-returned')?.observed).toContain('lpBytesReturned 12, 8 over 6 events');
     expect(recommendedSettings(o).busEventBytes).toBe('tolerant');
   });
 
@@ -75,20 +77,32 @@ describe('probe findings (docs/reference/documented-vs-inferred.md)', () => {
   });
 
   it.each([
-    [5, 'ERROR_ACCESS_DENIED', 'refuted'],
+    [5, 'ERROR_ACCESS_DENIED', 'confirmed'],
     [0, 'ERROR_SUCCESS', 'refuted'],
-    [32, 'ERROR_SHARING_VIOLATION', 'confirmed'],
+    [32, 'ERROR_SHARING_VIOLATION', 'refuted'],
   ] as const)('drv-exclusive-open: a second open ending %i is %s', (win32, win32Name, verdict) => {
     const o = simLike();
     o.secondOpen = { win32, win32Name };
     expect(verdicts(o)['drv-exclusive-open']).toBe(verdict);
   });
 
-  it('drv-enumeration-events: refuted by a second reset (what real hosts do) or suspend noise; not settled without Configured', () => {
-    const o = simLike();
-    o.enumerationEvents.splice(2, 0, ev('reset'));
-    expect(verdicts(o)['drv-enumeration-events']).toBe('refuted');
-    expect(probeFindings(o).find((f) => f.id === 'drv-enumeration-events')?.observed).toBe('events up to Configured: attach, reset, reset, configured');
+  it('drv-enumeration-events: two resets below SuperSpeed, one at SuperSpeed; refuted by one reset too few or many, or suspend noise; not settled without Configured', () => {
+    expect(probeFindings(simLike()).find((f) => f.id === 'drv-enumeration-events')?.observed).toBe('events up to Configured: attach, reset, reset, configured (high speed)');
+    const once = simLike();
+    once.enumerationEvents.splice(2, 1);
+    expect(verdicts(once)['drv-enumeration-events']).toBe('refuted');
+    expect(probeFindings(once).find((f) => f.id === 'drv-enumeration-events')?.observed).toBe('events up to Configured: attach, reset, configured (high speed)');
+    const thrice = simLike();
+    thrice.enumerationEvents.splice(2, 0, reset('high'));
+    expect(verdicts(thrice)['drv-enumeration-events']).toBe('refuted');
+    const suspend = simLike();
+    suspend.enumerationEvents.splice(1, 0, ev('suspend'));
+    expect(verdicts(suspend)['drv-enumeration-events']).toBe('refuted');
+    const superSpeed = simLike();
+    superSpeed.enumerationEvents.splice(1, 2, reset('super'));
+    expect(verdicts(superSpeed)['drv-enumeration-events']).toBe('confirmed');
+    superSpeed.enumerationEvents.splice(1, 0, reset('super'));
+    expect(verdicts(superSpeed)['drv-enumeration-events']).toBe('refuted');
     const n = simLike();
     n.enumerationEvents.pop();
     expect(verdicts(n)['drv-enumeration-events']).toBe('not-settled');

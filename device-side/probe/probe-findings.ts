@@ -5,12 +5,17 @@
  * without a device.
  */
 import type { ProbeFinding } from '../../core/index.js';
+import { WIN32_ERROR } from '../abi/index.js';
 import type { UsbFnDriverSettings, ZeroLengthInSetting } from '../driver-settings.js';
+
+const ERROR_ACCESS_DENIED = WIN32_ERROR.ERROR_ACCESS_DENIED;
 
 /** One BUS_EVENT_NOTIFICATION completion as the probe saw it. */
 export interface ObservedBusEvent {
   readonly type: string;
   readonly bytesReturned: number;
+  /** A Reset's bus speed (`full`, `high`, `super`, …). */
+  readonly speed?: string | undefined;
   /** The 12-byte buffer after completion (it was filled with 0xCC before the request). */
   readonly raw: string;
 }
@@ -121,21 +126,27 @@ function zeroLengthIn(o: DeviceObservations): ProbeFinding {
   return { id, verdict: first.variant === 'null-buffer' && first.outcome === 'ok' && first.bytesReturned === 0 ? 'confirmed' : 'refuted', observed };
 }
 
-/** A second CreateFileW fails with ERROR_SHARING_VIOLATION (32). */
+/** The device is exclusive: a second CreateFileW while a handle is open fails with ERROR_ACCESS_DENIED (5). */
 function exclusiveOpen(o: DeviceObservations): ProbeFinding {
   const id = 'drv-exclusive-open';
   if (o.secondOpen === undefined) return notSettled(id, 'the second open was not tried');
   const observed = o.secondOpen.win32 === 0 ? 'a second CreateFileW succeeded' : `a second CreateFileW failed with ${o.secondOpen.win32Name}(${o.secondOpen.win32})`;
-  return { id, verdict: o.secondOpen.win32 === 32 ? 'confirmed' : 'refuted', observed };
+  return { id, verdict: o.secondOpen.win32 === ERROR_ACCESS_DENIED ? 'confirmed' : 'refuted', observed };
 }
 
-/** From cable insertion: Attach, Reset, Configured. */
+/**
+ * From cable insertion: Attach, then the resets of the host's port init, then Configured. The simulated host
+ * enumerates as Linux usbcore does: below SuperSpeed a reset, GET_DESCRIPTOR(64), a second reset and
+ * SET_ADDRESS; at SuperSpeed one reset (docs/simulator-link.md#enumeration).
+ */
 function enumerationEvents(o: DeviceObservations): ProbeFinding {
   const id = 'drv-enumeration-events';
   const seen = o.enumerationEvents.map((e) => e.type);
   if (!seen.includes('configured')) return notSettled(id, `the host did not configure the device (events: ${seen.join(', ') || 'none'})`);
-  const expected = ['attach', 'reset', 'configured'];
-  return { id, verdict: seen.join(',') === expected.join(',') ? 'confirmed' : 'refuted', observed: `events up to Configured: ${seen.join(', ')}` };
+  const speed = o.enumerationEvents.find((e) => e.type === 'reset')?.speed;
+  const expected = ['attach', ...(speed === 'super' ? ['reset'] : ['reset', 'reset']), 'configured'];
+  const observed = `events up to Configured: ${seen.join(', ')}${speed === undefined ? '' : ` (${speed} speed)`}`;
+  return { id, verdict: seen.join(',') === expected.join(',') ? 'confirmed' : 'refuted', observed };
 }
 
 /** The verdicts, in the order the probe walks its steps. */

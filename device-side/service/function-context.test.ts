@@ -14,6 +14,7 @@ import {
 import { FakeUsbFnFile } from '../testing/index.js';
 import { UsbFnClient } from '../usbfn-client.js';
 import { DeviceEventLog } from './device-event-log.js';
+import { processQueueBuffers } from './queue-buffer-pool.js';
 import { ConfiguredFunctionContext, MAX_QUEUE_FAILURES_IN_A_ROW, resolvePipes } from './function-context.js';
 
 const ep = (bEndpointAddress: number, type: number, wMaxPacketSize: number) => ({
@@ -157,6 +158,23 @@ describe('ConfiguredFunctionContext', () => {
     await new Promise((r) => setImmediate(r));
     expect(file.calls).toHaveLength(2);
     expect(log.entries).toEqual([]);
+  });
+
+  it('runQueue gives its buffers back to the shared pool only once every transfer using them has ended', async () => {
+    const { ctx, file } = makeContext();
+    file.onIoctl(IOCTL_GENERICUSBFN_TRANSFER_OUT, () => ({ pending: true }));
+    const before = processQueueBuffers.freeBytes;
+    ctx.runQueue('out', { depth: 2, bufferBytes: 4099 }, () => undefined);
+    const [first, second] = file.pending();
+    first!.fail(995);
+    await new Promise((r) => setImmediate(r));
+    expect(processQueueBuffers.freeBytes).toBe(before); // the second buffer is still the driver's
+    second!.fail(995);
+    await new Promise((r) => setImmediate(r));
+    expect(processQueueBuffers.freeBytes).toBe(before + 2 * 4099);
+    const again = processQueueBuffers.take(4099);
+    expect(again.length).toBe(4099);
+    processQueueBuffers.give(again);
   });
 
   it('runQueue logs a failed transfer, resubmits it, and stops after too many failures in a row', async () => {

@@ -12,6 +12,7 @@ import {
 } from '../abi/index.js';
 import type { UsbFnClient } from '../usbfn-client.js';
 import type { DeviceEventLog } from './device-event-log.js';
+import { processQueueBuffers } from './queue-buffer-pool.js';
 import type {
   RunQueueOptions,
   FunctionContext,
@@ -155,7 +156,7 @@ export class ConfiguredFunctionContext implements FunctionContext {
     }
     // Transfers are submitted `depth` deep; completions are handed to onData strictly in submission order,
     // so a loopback echoes in the order the host sent.
-    const buffers = Array.from({ length: options.depth }, () => new Uint8Array(options.bufferBytes));
+    const buffers = Array.from({ length: options.depth }, () => processQueueBuffers.take(options.bufferBytes));
     // The view handed to onData for each buffer, kept while the received length repeats (a loopback of
     // equal transfers allocates none). It aliases the buffer, as a fresh view would.
     const views = buffers.map((b) => b.subarray(0, 0));
@@ -212,7 +213,10 @@ export class ConfiguredFunctionContext implements FunctionContext {
         if (open()) submit(i);
       }
     };
-    loop().catch((err: unknown) => this.fail(err as Error, `runQueue(${pipe})`));
+    void loop()
+      .catch((err: unknown) => this.fail(err as Error, `runQueue(${pipe})`))
+      // The buffers go back once no transfer holds one (a purge may still be completing the others).
+      .finally(() => Promise.allSettled(inFlight).then(() => buffers.forEach((b) => processQueueBuffers.give(b))));
   }
 
   log(kind: string, detail?: Record<string, unknown>): void {

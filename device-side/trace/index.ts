@@ -1,5 +1,5 @@
 /**
- * Device traces: a recording `UsbFnPort` decorator, the JSON Lines format it writes (version 1), sinks, and
+ * Device traces: a recording `UsbFnPort` decorator, the JSON Lines format it writes (version 2; version 1 is read too), sinks, and
  * the reader that checks a trace (docs/reference/device-trace.md).
  */
 export * from './trace-format.js';

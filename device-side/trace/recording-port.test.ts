@@ -40,7 +40,7 @@ describe('recordingPort (docs/reference/device-trace.md)', () => {
     expect(sink.lines[0]).toMatchObject({
       kind: 'header',
       format: 'usbfn-hil-device-trace',
-      version: 1,
+      version: 2,
       backend: 'fake',
       timeBase: 'port-clock-ms',
       clockStartMs: 0,
@@ -130,6 +130,38 @@ describe('recordingPort (docs/reference/device-trace.md)', () => {
     expect(qr).toMatchObject({ registration: 'r2', actionName: 'CM_NOTIFY_ACTION_DEVICEQUERYREMOVE', eventDataSize: 36, result: 1223, resultName: 'ERROR_CANCELLED' });
     expect(qr.eventData).toHaveLength(72);
     expect(lines[5]).toMatchObject({ registration: 'r2', cr: 0 });
+  });
+
+  it('numbers the callback\'s return (returnSeq): a CloseHandle made inside the callback lies before it, one made after an await beyond it', async () => {
+    const { inner, port, sink, body } = setup();
+    const first = await port.open(LINK);
+    const second = await port.open(LINK);
+    let later: Promise<void> | undefined;
+    await port.watchHandle(first, () => {
+      void first.close();
+      return 0;
+    });
+    await port.watchHandle(second, () => {
+      later = (async () => {
+        await Promise.resolve();
+        await second.close();
+      })();
+      return 0;
+    });
+    notifyHandle(inner, LINK, 'QUERYREMOVE');
+    await later;
+    await settle();
+    const lines = body();
+    const cm = lines.filter((l): l is TraceLine & { kind: 'cm' } => l.kind === 'cm');
+    const close = (h: number) => lines.find((l): l is TraceLine & { kind: 'close' } => l.kind === 'close' && l.handle === h)!;
+    expect(cm.map((l) => l.registration)).toEqual(['r1', 'r2']);
+    const [inside, after] = cm;
+    expect(inside!.returnSeq).toBe(inside!.seq + 2);
+    expect(close(1).submitSeq).toBe(inside!.seq + 1); // between the entry and the return
+    expect(close(2).submitSeq).toBeGreaterThan(after!.returnSeq!);
+    // Each notification line is written when its callback returned; the trace parses back.
+    expect(lines.indexOf(inside!)).toBeLessThan(lines.indexOf(close(1)));
+    expect(parseDeviceTrace(sink.text()).lines).toEqual(lines);
   });
 
   it('records a throwing callback (and lets the throw through) and a failed CreateFileW', async () => {

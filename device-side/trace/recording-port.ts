@@ -3,7 +3,7 @@
  * everything that crosses the seam: every IOCTL (code and name, input, output size, what the driver
  * returned, lpBytesReturned, the Win32 status, submit and completion time), every CreateFileW and
  * CloseHandle, every CM registration, list call and notification (action, the raw CM_NOTIFY_EVENT_DATA and
- * its size, the callback's result). It works over any port: `Win32UsbFnPort` on the device, `SimUsbFnPort`
+ * its size, the callback's result, when the callback was entered and when it returned). It works over any port: `Win32UsbFnPort` on the device, `SimUsbFnPort`
  * in the simulator, and it changes nothing about the calls themselves.
  *
  * @example
@@ -317,11 +317,12 @@ export class RecordingUsbFnPort implements UsbFnPort {
       try {
         result = listener(action, eventData);
       } catch (err) {
-        rec.write({ ...base, result: null, threw: err instanceof Error ? err.message : String(err) });
+        rec.write({ ...base, returnSeq: rec.nextSeq(), result: null, threw: err instanceof Error ? err.message : String(err) });
         throw err;
       }
+      // The return is a point of its own: what the callback called before it (a CloseHandle) has a submitSeq below it.
       const value = typeof result === 'number' ? result >>> 0 : null;
-      rec.write({ ...base, result: value, ...(value === null ? {} : { resultName: win32ErrorName(value) }) });
+      rec.write({ ...base, returnSeq: rec.nextSeq(), result: value, ...(value === null ? {} : { resultName: win32ErrorName(value) }) });
       return result;
     };
     let reg: CmRegistration;

@@ -1,5 +1,5 @@
 /**
- * The device trace format, version 1: what a device side did at the {@link UsbFnPort} seam, one JSON object
+ * The device trace format, version 2: what a device side did at the {@link UsbFnPort} seam, one JSON object
  * per line (JSON Lines). The first line is a {@link TraceHeader}; every other line is one call or
  * notification. Written by {@link recordingPort}, read and checked by {@link parseDeviceTrace}, replayed
  * against the simulator by `usbfn-hil trace check` (docs/reference/device-trace.md).
@@ -7,7 +7,10 @@
  * - Every line after the header has a `seq`: one counter over the whole trace, in the order things
  *   happened. An asynchronous call has two: `submitSeq` when it was made and `seq` when it completed, so the
  *   interleaving of submissions and completions (several BUS_EVENT_NOTIFICATIONs outstanding, a transfer
- *   completing while another is submitted) can be rebuilt. Lines are written at completion, in `seq` order.
+ *   completing while another is submitted) can be rebuilt. A notification has two as well: `seq` when its
+ *   callback was entered and `returnSeq` when it returned, so a call made inside the callback (a CloseHandle
+ *   in a DEVICEQUERYREMOVE callback) can be told from one made after it returned. Lines are written at
+ *   completion (a notification when its callback returned), in the order of those seqs.
  * - Times are milliseconds on the port's clock (`timeBase`), virtual in the simulator, real on a device.
  * - Buffers are lower-case hex, cut to the header's `maxDataBytes` (then `dataTruncated` is set).
  * - A failed call carries the Win32 error (`win32`, `win32Name`) or the CONFIGRET (`cr`, `crName`) it
@@ -20,8 +23,13 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** The `format` value of a trace header. */
 export const DEVICE_TRACE_FORMAT = 'usbfn-hil-device-trace';
-/** The version this code writes and reads. */
-export const DEVICE_TRACE_VERSION = 1;
+/** The version this code writes. */
+export const DEVICE_TRACE_VERSION = 2;
+/**
+ * The versions this code reads. Version 1 has no `returnSeq` on notification lines: whether a call was made
+ * inside a callback or after it returned cannot be told.
+ */
+export const DEVICE_TRACE_READABLE_VERSIONS: readonly number[] = [1, 2];
 /** Default cap on the bytes of one buffer written into a trace (bulk transfers can be megabytes). */
 export const DEFAULT_TRACE_MAX_DATA_BYTES = 4096;
 
@@ -135,7 +143,13 @@ export type CmUnregisterLine = Static<typeof CmUnregisterLine>;
 /** One notification Configuration Manager delivered to a registration's callback. */
 export const CmNotificationLine = Type.Object({
   kind: Type.Literal('cm'),
+  /** When the callback was entered. */
   seq: Uint,
+  /**
+   * When the callback returned (or threw); version 2 on. A call whose `submitSeq` lies between `seq` and
+   * `returnSeq` was made inside the callback, before it returned.
+   */
+  returnSeq: Type.Optional(Uint),
   timeMs: Ms,
   registration: Type.String(),
   filter: CmFilterKind,

@@ -11,6 +11,7 @@ import { UsageError } from '../../core/index.js';
 import { ioctlInfo, ioctlName } from '../abi/index.js';
 import {
   DEVICE_TRACE_FORMAT,
+  DEVICE_TRACE_READABLE_VERSIONS,
   DEVICE_TRACE_VERSION,
   TRACE_LINE_SCHEMAS,
   TraceHeader,
@@ -45,7 +46,8 @@ function firstError(check: TypeCheck<never>, value: unknown): string {
 
 /**
  * Parses JSON Lines text into a {@link DeviceTrace}. Empty lines are ignored.
- * @throws UsageError TRACE_INVALID for anything that is not a valid version-1 device trace.
+ * @throws UsageError TRACE_INVALID for anything that is not a valid device trace of a version this code reads
+ * (DEVICE_TRACE_READABLE_VERSIONS).
  */
 export function parseDeviceTrace(text: string): DeviceTrace {
   const rows = text.split('\n');
@@ -71,8 +73,8 @@ export function parseDeviceTrace(text: string): DeviceTrace {
       if (h?.kind !== 'header' || h.format !== DEVICE_TRACE_FORMAT) {
         throw invalid(n, 'the first line is not a device trace header', `A device trace starts with {"kind":"header","format":"${DEVICE_TRACE_FORMAT}",…}; record one with recordingPort()`);
       }
-      if (h.version !== DEVICE_TRACE_VERSION) {
-        throw invalid(n, `trace format version ${String(h.version)} is not supported`, `This usbfn-hil reads version ${DEVICE_TRACE_VERSION}; use the usbfn-hil that recorded it`);
+      if (typeof h.version !== 'number' || !DEVICE_TRACE_READABLE_VERSIONS.includes(h.version)) {
+        throw invalid(n, `trace format version ${String(h.version)} is not supported`, `This usbfn-hil reads versions ${DEVICE_TRACE_READABLE_VERSIONS.join(' and ')} (it writes ${DEVICE_TRACE_VERSION}); use the usbfn-hil that recorded it`);
       }
       if (!headerCheck.Check(value)) throw invalid(n, `bad header: ${firstError(headerCheck as TypeCheck<never>, value)}`, 'Fix or re-record the trace');
       header = value as TraceHeader;
@@ -87,10 +89,14 @@ export function parseDeviceTrace(text: string): DeviceTrace {
     if (!check.Check(value)) throw invalid(n, `bad '${String(kind)}' line: ${firstError(check as TypeCheck<never>, value)}`, 'Fix or re-record the trace');
     const line = value as TraceLine;
     checkLine(line, n, { handles, registrations });
-    // Sequence numbers: lines are written at completion, in increasing seq; each seq is used once.
-    if (line.seq <= lastSeq) throw invalid(n, `seq ${line.seq} does not increase (previous ${lastSeq})`, 'Lines are written in seq order');
-    lastSeq = line.seq;
-    for (const s of 'submitSeq' in line ? [line.submitSeq, line.seq] : [line.seq]) {
+    if (line.kind === 'cm') checkReturn(line, n, header.version);
+    // Sequence numbers: lines are written at completion (a notification when its callback returned), in
+    // increasing order of that seq; each seq is used once.
+    const written = line.kind === 'cm' ? (line.returnSeq ?? line.seq) : line.seq;
+    if (written <= lastSeq) throw invalid(n, `${line.kind === 'cm' && line.returnSeq !== undefined ? 'returnSeq' : 'seq'} ${written} does not increase (previous ${lastSeq})`, 'Lines are written in the order they completed');
+    lastSeq = written;
+    const seqs = 'submitSeq' in line ? [line.submitSeq, line.seq] : line.kind === 'cm' && line.returnSeq !== undefined ? [line.seq, line.returnSeq] : [line.seq];
+    for (const s of seqs) {
       if (seen.has(s)) throw invalid(n, `seq ${s} is used twice`, 'Every submission and completion has its own seq');
       seen.add(s);
     }
@@ -100,6 +106,16 @@ export function parseDeviceTrace(text: string): DeviceTrace {
   });
   if (header === undefined) throw invalid(1, 'the trace is empty', 'Record a trace with recordingPort() or usbfn-hil device probe');
   return { header, lines, lineNumbers, finished };
+}
+
+/** A notification's `returnSeq`: present from version 2 on (absent before), after the callback was entered. */
+function checkReturn(line: TraceLine & { kind: 'cm' }, n: number, version: number): void {
+  if (version < 2) {
+    if (line.returnSeq !== undefined) throw invalid(n, 'returnSeq in a version-1 trace', 'Version 1 has no returnSeq; give the header version 2');
+    return;
+  }
+  if (line.returnSeq === undefined) throw invalid(n, 'a notification without returnSeq', 'From version 2 on a cm line has the seq of its callback\'s return');
+  if (line.returnSeq <= line.seq) throw invalid(n, `returnSeq ${line.returnSeq} is not after seq ${line.seq}`, 'A callback returns after it was entered');
 }
 
 /** The checks a schema cannot express. */

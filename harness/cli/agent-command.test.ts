@@ -1,14 +1,29 @@
 /**
  * `usbfn-hil agent serve`: options, a served agent, the build (dist/, plain node: the worker forks without
- * tsx), and the committed USBFN `.reg` file kept equal to the simulator's test function configuration.
+ * tsx), and the committed USBFN `.reg` file kept equal to the simulator's test function configuration and to
+ * its copy in docs/reference/registry.md.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../core/index.js';
-import { renderUsbFnRegFile, USBFN_HIL_TEST_INTERFACE_GUID, USBFN_HIL_TEST_REG_COMMENT, type Health, type UsbFnRegConfig } from '../../device-side/index.js';
-import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID as SIM_GUID } from '../../simulator/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RealClock, UsageError } from '../../core/index.js';
+import {
+  DEFAULT_DRIVER_SETTINGS,
+  newObservations,
+  renderUsbFnRegFile,
+  USBFN_HIL_TEST_INTERFACE_GUID,
+  USBFN_HIL_TEST_REG_COMMENT,
+  type DeviceProbeResult,
+  type Health,
+  type UsbFnRegConfig,
+} from '../../device-side/index.js';
+import { HostAgent, UsbIpUsbHost } from '../../host-side/index.js';
+import { loopbackFunctionConfig, TEST_FUNCTION_PID, TEST_FUNCTION_VID } from '../../simulator/index.js';
+import { AgentClient } from '../lab/index.js';
+import { freePort } from '../lab-sim/index.js';
 import { commandAgent } from './agent-command.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,6 +36,32 @@ async function health(url: string): Promise<Health> {
   const res = await fetch(`${url}/v1/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
   expect(res.status).toBe(200);
   return (await res.json()) as Health;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'usbfn-hil-agent-command-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes `content` (JSON unless a string) to a file of the test's folder; returns its path. */
+function writeJson(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return path;
+}
+
+/** A result file as `usbfn-hil device probe` writes it, recommending `recommendedSettings`. */
+function probeResultFile(name: string, recommendedSettings: DeviceProbeResult['recommendedSettings']): string {
+  const result: DeviceProbeResult & { trace: string } = {
+    format: 'usbfn-hil-probe-result',
+    version: 1,
+    complete: true,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    symbolicLink: '\\\\?\\USBFN#1',
+    findings: [{ id: 'drv-no-data-handshake', verdict: 'refuted', observed: 'IN first: HANDSHAKE_IN ERROR_INVALID_PARAMETER, then HANDSHAKE_OUT ok' }],
+    recommendedSettings,
+    observations: newObservations(),
+    trace: join(dir, 'device-trace.jsonl'),
+  };
+  return writeJson(name, result);
 }
 
 describe('usbfn-hil agent', () => {
@@ -55,6 +96,78 @@ describe('usbfn-hil agent', () => {
     stop.abort();
     expect(await done).toBe(0);
   });
+
+  it('refuses a bad --driver-settings file before it listens, in one line naming the key, the allowed values and the file', async () => {
+    const refused = async (path: string, pattern: RegExp): Promise<void> => {
+      const err = await commandAgent(['serve', '--backend', 'sim', '--listen', '127.0.0.1:0', '--driver-settings', path], { env }).catch((x: unknown) => x);
+      expect(err, path).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(pattern);
+      expect((err as Error).message).toContain(path);
+      expect((err as Error).message).not.toContain('\n');
+    };
+    await refused(writeJson('unknown-key.json', { statusHandshake: 'out', ep0Pipe: 0 }), /unknown driver setting 'ep0Pipe': use one of statusHandshake, busEventBytes, ep0PipeId, zeroLengthIn/);
+    await refused(writeJson('bad-value.json', { statusHandshake: 'sideways' }), /driver setting statusHandshake "sideways" is not one of in, out, auto/);
+    await refused(probeResultFile('bad-probe.json', { busEventBytes: 'loose' as never }), /\(recommendedSettings\): driver setting busEventBytes "loose" is not one of strict, tolerant/);
+    await refused(writeJson('not-json.json', 'statusHandshake=out'), /is not JSON/);
+    await refused(join(dir, 'absent.json'), /cannot be read \(ENOENT\)/);
+
+    // From the command line: the one line on stderr, exit 2, and no agent started.
+    const cli = await run(process.execPath, [fileURLToPath(new URL('./bin.js', import.meta.url)), 'agent', 'serve', '--backend', 'sim', '--driver-settings', join(dir, 'bad-value.json')], {
+      ...env,
+      USBFN_HIL_FROM_SOURCE: '1',
+    });
+    expect(cli.code, cli.output).toBe(2);
+    expect(cli.output.trim().split('\n')).toEqual([expect.stringMatching(/^usbfn-hil: \[INVALID_ARGUMENT\] --driver-settings .*bad-value\.json: driver setting statusHandshake "sideways" is not one of in, out, auto$/)]);
+  }, 30_000);
+
+  // Both worker modes, and both shapes of the file: the probe's result (in the worker process) and a plain object (in-process).
+  it.each([
+    ['process', () => probeResultFile('probe-result.json', { statusHandshake: 'out', busEventBytes: 'strict' })],
+    ['in-process', () => writeJson('settings.json', { statusHandshake: 'out', busEventBytes: 'strict' })],
+  ] as const)(
+    "--driver-settings reaches every session's service (worker %s): health reports them, and a no-data request is answered with HANDSHAKE_OUT",
+    async (worker, settingsFile) => {
+      const usbipPort = await freePort();
+      const stop = new AbortController();
+      let url = '';
+      const done = commandAgent(
+        ['serve', '--backend', 'sim', '--listen', '127.0.0.1:0', '--usbip', `127.0.0.1:${usbipPort}`, '--worker', worker, '--driver-settings', settingsFile()],
+        { env, signal: stop.signal, onListening: (u) => (url = u) },
+      );
+      const usb = new UsbIpUsbHost({ host: '127.0.0.1', port: usbipPort, pollIntervalMs: 50 });
+      try {
+        await expect.poll(() => url, { timeout: 30_000 }).not.toBe('');
+        const expected = { ...DEFAULT_DRIVER_SETTINGS, statusHandshake: 'out', busEventBytes: 'strict' };
+        const h = await health(url);
+        expect(h.worker).toMatchObject({ mode: worker, state: 'ready' });
+        expect(h.driverSettings).toEqual(expected);
+
+        const client = new AgentClient({ url, token: TOKEN });
+        const lease = await client.acquireLease({ holder: `driver settings, ${worker}`, ttlMs: 30_000 });
+        const session = await client.openSession({ leaseId: lease.leaseId, name: 'driver settings', seed: 5, world: { fn: 'loopback' } });
+        await client.waitFor(session.sessionId, { until: 'configured', timeoutMs: 10_000 });
+        const info = await usb.waitForDevice({ vendorId: TEST_FUNCTION_VID, productId: TEST_FUNCTION_PID }, { timeoutMs: 10_000 });
+        const handle = await usb.open(info);
+        await handle.claimInterface(0);
+        const host = await HostAgent.open({ handle, interfaceNumber: 0, clock: new RealClock() });
+        await host.resetState(); // RESET_STATE: a class request without a data stage
+        await handle.close();
+
+        const { entries } = await client.log(session.sessionId);
+        expect(entries.find((e) => e.kind === 'session')?.detail).toMatchObject({ driverSettings: expected });
+        // The service's NoDataHandshake ran with the file's setting: OUT, not the default's IN first.
+        expect(entries.filter((e) => e.kind === 'noDataHandshake').map((e) => e.detail)).toEqual([{ direction: 'out', setting: 'out' }]);
+        expect(entries.filter((e) => e.kind === 'noDataHandshakeRefused')).toEqual([]);
+        await client.closeSession(session.sessionId);
+        await client.releaseLease(lease.leaseId);
+      } finally {
+        await usb.close();
+        stop.abort();
+      }
+      expect(await done).toBe(0);
+    },
+    60_000,
+  );
 
   it('runs from the build on plain node: the worker process forks from dist/ without tsx', async () => {
     const outdir = '.ci/cache/dist-agent-test';
@@ -98,8 +211,17 @@ describe('usbfn-hil agent', () => {
   it('ships a USBFN .reg file equal to the simulator\'s test function configuration', () => {
     const committed = readFileSync(new URL('../../device-side/agent/usbfn-hil-test-function.reg', import.meta.url), 'utf8');
     expect(committed).toBe(renderUsbFnRegFile(loopbackFunctionConfig() as unknown as UsbFnRegConfig, USBFN_HIL_TEST_REG_COMMENT));
-    expect(committed).toContain(`"InterfaceGUID"="${SIM_GUID}"`);
-    expect(USBFN_HIL_TEST_INTERFACE_GUID).toBe(SIM_GUID);
+    expect(committed).toContain(`"InterfaceGUID"="${USBFN_HIL_TEST_INTERFACE_GUID}"`);
+  });
+
+  it('shows the shipped .reg file verbatim in docs/reference/registry.md#test-function', () => {
+    const committed = readFileSync(new URL('../../device-side/agent/usbfn-hil-test-function.reg', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/reference/registry.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('<a id="test-function"></a>'));
+    const block = /^```reg\n([\s\S]*?)^```$/m.exec(section)?.[1];
+    expect(block, 'docs/reference/registry.md#test-function has no ```reg block').toBeDefined();
+    // The file has CRLF line ends (regedit's); the page has LF. Otherwise byte for byte.
+    expect(block).toBe(committed.replaceAll('\r\n', '\n'));
   });
 });
 

@@ -7,7 +7,17 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/index.js';
-import { builtinAgentBackends, loadAgentServer, siblingModule, type AgentBackendName, type AgentBackendRegistry } from '../../device-side/index.js';
+import {
+  builtinAgentBackends,
+  DEFAULT_DRIVER_SETTINGS,
+  loadAgentServer,
+  readDriverSettingsFile,
+  siblingModule,
+  type AgentBackendName,
+  type AgentBackendRegistry,
+  type DriverSettingsFile,
+  type UsbFnDriverSettings,
+} from '../../device-side/index.js';
 import type { Command } from './command.js';
 
 const USAGE = `usage:
@@ -21,6 +31,10 @@ const USAGE = `usage:
       --function <name>       a test function this bench offers: loopback, sourceSink (repeatable; default both)
       --bench-id <id>         the bench's name in health and reports (default: the host name)
       --bench-tag <tag>       a capability of the bench, e.g. speed-high, hub-uhubctl (repeatable)
+      --driver-settings <file>
+                              the driver settings every session runs with (docs/win32-backend.md#driver-settings):
+                              the result file of 'usbfn-hil device probe' (its recommendedSettings are taken) or a
+                              JSON object such as {"statusHandshake":"out"}; what it leaves out runs at the default
       --worker <mode>         process (default: the service runs in a supervised child process) or in-process
                               (no crash isolation: for Windows node under Wine, where child-process IPC is unavailable)
       --allow-pnp             real PnP faults through pnputil on the function's devnode (needs an elevated agent)
@@ -46,6 +60,14 @@ function packageVersion(): string {
     }
   }
   return '0.0.0';
+}
+
+/** `statusHandshake out (from the file), busEventBytes tolerant (default), …` and where they came from. */
+function describeDriverSettings(settings: UsbFnDriverSettings, file: DriverSettingsFile | undefined): string {
+  const given = new Set(Object.keys(file?.given ?? {}));
+  const each = (Object.keys(DEFAULT_DRIVER_SETTINGS) as (keyof UsbFnDriverSettings)[]).map((k) => `${k} ${String(settings[k])}${given.has(k) ? '' : ' (default)'}`);
+  const from = file === undefined ? 'no --driver-settings' : `${file.kind === 'probe-result' ? "the probe result's recommendedSettings in" : ''} ${file.path}`.trim();
+  return `${each.join(', ')} (${from})`;
 }
 
 /** Options of {@link commandAgent} for embedding (tests, the lab-sim launcher). */
@@ -82,6 +104,7 @@ export async function commandAgent(argv: string[], options: AgentCommandOptions 
       'allow-pnp': { type: 'boolean', default: false },
       'allow-self-test': { type: 'boolean', default: false },
       usbip: { type: 'string' },
+      'driver-settings': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -110,6 +133,9 @@ export async function commandAgent(argv: string[], options: AgentCommandOptions 
     if (!(FUNCTIONS as readonly string[]).includes(f)) throw new UsageError('INVALID_ARGUMENT', `--function '${f}': use ${FUNCTIONS.join(' or ')}`);
   }
 
+  // Read before anything starts: a bad file stops here, in one line.
+  const driverSettings = values['driver-settings'] === undefined ? undefined : readDriverSettingsFile(values['driver-settings']);
+
   const server = await loadAgentServer();
   const listen = values.listen === undefined ? undefined : server.parseListenAddress(values.listen);
   const token = server.loadAgentToken({ tokenFile: values['token-file'], env: options.env ?? process.env });
@@ -123,12 +149,17 @@ export async function commandAgent(argv: string[], options: AgentCommandOptions 
     allowPnp: values['allow-pnp'],
     allowSelfTest: values['allow-self-test'],
     agentVersion: packageVersion(),
+    driverSettings: driverSettings?.settings,
   });
   const health = await started.agent.health(undefined);
   console.error(
     `usbfn-hil agent: listening on ${started.url} (backend ${health.backend}, worker ${health.worker.mode} ${health.worker.state}` +
       `${health.worker.lastExit ? `: ${health.worker.lastExit}` : ''}; interface ${health.usbfn.present ? 'present' : 'absent'})`,
   );
+  console.error(`usbfn-hil agent: driver settings ${describeDriverSettings(health.driverSettings ?? DEFAULT_DRIVER_SETTINGS, driverSettings)}`);
+  if (driverSettings?.probeComplete === false) {
+    console.error('usbfn-hil agent: the probe result is from a probe that did not finish: what it could not settle runs at the default (run usbfn-hil device probe again)');
+  }
   if (!server.isLoopback(started.address.host)) {
     console.error(`usbfn-hil agent: ${started.address.host} is reachable from the network: allow only the host PC through the firewall (docs/lab-setup.md)`);
   }

@@ -36,11 +36,18 @@ export function parseCommandArgs<O extends Options>(command: Pick<Command, 'name
     return parsed;
   } catch (err) {
     if (err instanceof HelpRequested) throw err;
-    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError('INVALID_ARGUMENT', `${command.name}: ${err.message} (see usbfn-hil ${command.name} --help)`);
-    }
-    throw err;
+    throw parseArgsUsageError(command.name, err) ?? err;
   }
+}
+
+/**
+ * A `node:util` parseArgs failure (unknown option, missing value) as the CLI's one-line usage error, or
+ * undefined for any other error. Node's hint about `--` is dropped: it only confuses a mistyped option.
+ */
+export function parseArgsUsageError(commandName: string, err: unknown): UsageError | undefined {
+  if (!(err instanceof TypeError) || !String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) return undefined;
+  const what = err.message.split('. To specify a positional argument')[0]!;
+  return new UsageError('INVALID_ARGUMENT', `${commandName}: ${what.charAt(0).toLowerCase()}${what.slice(1)} (see usbfn-hil ${commandName} --help)`, {}, { cause: err });
 }
 
 /**

@@ -73,7 +73,7 @@ export function createDeviceCommand(deps: Partial<DeviceCommandDeps> = {}): Comm
       const device = await import('../../device-side/index.js');
       let guid: string;
       try {
-        guid = device.normalizeGuid(values.guid ?? sim.USBFN_HIL_TEST_INTERFACE_GUID);
+        guid = device.normalizeGuid(values.guid ?? device.USBFN_HIL_TEST_INTERFACE_GUID);
       } catch (err) {
         throw new UsageError('INVALID_ARGUMENT', `--guid '${values.guid ?? ''}' is not a braced GUID: give the function's InterfaceGUID, e.g. {7A1C9E52-3B4D-4F86-A0E1-5D2C8B6F9A13}`, {}, { cause: err });
       }

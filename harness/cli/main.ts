@@ -6,7 +6,7 @@
  * a run before it starts (one line that says what is wrong and how to fix it).
  */
 import { HarnessError } from '../../core/index.js';
-import { HelpRequested, type Command } from './command.js';
+import { HelpRequested, parseArgsUsageError, type Command } from './command.js';
 
 /** Command name → loader of its module (lazy, for a fast start). */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = {
@@ -31,6 +31,12 @@ function globalUsage(): string {
   ].join('\n');
 }
 
+/** Whether `--help`/`-h` is among the options (before a `--`, after which everything is a positional). */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 /** Entry point; returns the process exit code. Usage errors print one line, never a stack. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -44,10 +50,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (entry === undefined) {
-    console.error(`usbfn-hil: unknown command '${name}'\n${globalUsage()}`);
+    console.error(`usbfn-hil: unknown command '${name}': use one of ${Object.keys(COMMANDS).join(', ')} (usbfn-hil --help says what each does)`);
     return 2;
   }
   const command = await entry.load();
+  // Every command and subcommand answers --help with its usage, whatever else is on the line.
+  if (asksForHelp(rest)) {
+    console.log(command.usage);
+    return 0;
+  }
   try {
     return await command.run(rest);
   } catch (err) {
@@ -55,8 +66,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(err.usage);
       return 0;
     }
-    if (err instanceof HarnessError) {
-      console.error(`usbfn-hil: ${err.message}`);
+    const usage = err instanceof HarnessError ? err : parseArgsUsageError(name, err);
+    if (usage !== undefined) {
+      console.error(`usbfn-hil: ${usage.message}`);
       return 2;
     }
     throw err;

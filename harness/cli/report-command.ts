@@ -3,7 +3,8 @@
  * of a sharded run, `--merge`), optionally as one self-contained file, and serves it on 127.0.0.1.
  *
  * A report is rebuilt only when its results changed, so viewing a report never records the same run twice
- * in the history (reports/history.jsonl).
+ * in the history (reports/history.jsonl). The server and the summary table load when used, so that
+ * `usbfn-hil run --help` and `report --help` answer at once.
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,8 +14,7 @@ import { UsageError } from '../../core/index.js';
 import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
 import { ALLURE_CONFIG, REPORT_DIR, REPORTS_DIR, RESULTS_DIR, SINGLE_FILE_REPORT, toolCommand } from './paths.js';
-import { formatRunSummary } from '../report/index.js';
-import { serveReport } from './report-server.js';
+import { patchReportHtml } from './report-html.js';
 import { summarizeResults } from './results-summary.js';
 
 const STAMP = join(REPORT_DIR, '.usbfn-hil-results.json');
@@ -54,9 +54,13 @@ function checkResults(dirs: readonly string[]): void {
   }
 }
 
-async function allureGenerate(dirs: readonly string[], output: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** Runs `allure generate` into `output`, then patches its index.html (see report-html.ts). */
+async function allureGenerate(dirs: readonly string[], output: string, env: NodeJS.ProcessEnv, singleFile: boolean): Promise<number> {
   const allure = toolCommand('allure');
-  return runChild(allure.cmd, [...allure.args, 'generate', ...dirs, '--config', ALLURE_CONFIG, '--output', output], env);
+  const code = await runChild(allure.cmd, [...allure.args, 'generate', ...dirs, '--config', ALLURE_CONFIG, '--output', output], env);
+  const page = join(output, 'index.html');
+  if (code === 0 && existsSync(page)) writeFileSync(page, patchReportHtml(readFileSync(page, 'utf8'), { singleFile }));
+  return code;
 }
 
 /** Builds the multi-file report (and the single file), unless it is up to date. Returns an exit code. */
@@ -71,7 +75,7 @@ export async function buildReport(opts: { dirs: readonly string[]; singleFile: b
     // Allure 3 writes into a plugin subfolder when the output folder is not empty: start from an empty one.
     rmSync(REPORT_DIR, { recursive: true, force: true });
     mkdirSync(REPORT_DIR, { recursive: true });
-    const code = await allureGenerate(opts.dirs, REPORT_DIR, process.env);
+    const code = await allureGenerate(opts.dirs, REPORT_DIR, process.env, false);
     if (code !== 0) return code;
     writeFileSync(STAMP, JSON.stringify({ stamp, dirs: opts.dirs }));
     console.log(`usbfn-hil: report written to ${REPORT_DIR} (view it: npx usbfn-hil report --serve)`);
@@ -80,7 +84,7 @@ export async function buildReport(opts: { dirs: readonly string[]; singleFile: b
     const tmp = mkdtempSync(join(tmpdir(), 'usbfn-hil-report-'));
     try {
       // The single file is another rendering of the same run: it must not add a second history entry.
-      const code = await allureGenerate(opts.dirs, tmp, { ...process.env, USBFN_HIL_SINGLE_FILE: '1', USBFN_HIL_NO_HISTORY: '1' });
+      const code = await allureGenerate(opts.dirs, tmp, { ...process.env, USBFN_HIL_SINGLE_FILE: '1', USBFN_HIL_NO_HISTORY: '1' }, true);
       if (code !== 0) return code;
       cpSync(join(tmp, 'index.html'), SINGLE_FILE_REPORT);
     } finally {
@@ -93,6 +97,7 @@ export async function buildReport(opts: { dirs: readonly string[]; singleFile: b
 
 /** Serves the built report until the process is stopped. */
 export async function serveBuiltReport(port: number): Promise<never> {
+  const { serveReport } = await import('./report-server.js');
   const served = await serveReport(REPORT_DIR, { port });
   console.log(`usbfn-hil: serving the report at ${served.url} (Ctrl-C to stop)`);
   const stop = (): void => {
@@ -124,9 +129,10 @@ export const reportCommand: Command = {
     // Every argument is checked before anything is deleted or rebuilt.
     const port = parsePort(values.port);
     if (port !== undefined && !values.serve) throw new UsageError('INVALID_ARGUMENT', '--port is for --serve: add --serve, or leave --port out');
+    if (values.serve) await (await import('./report-server.js')).checkPortFree(port ?? 0);
     const dirs = values.merge ? positionals.map((d) => resolve(d)) : [RESULTS_DIR];
     const code = await buildReport({ dirs, singleFile: values['single-file'], force: values.force });
-    if (code === 0 && values.merge) console.log(formatRunSummary(summarizeResults(dirs)));
+    if (code === 0 && values.merge) console.log((await import('../report/index.js')).formatRunSummary(summarizeResults(dirs)));
     if (code !== 0 || !values.serve) return code;
     return serveBuiltReport(port ?? 0);
   },

@@ -4,6 +4,7 @@
  * real path lies inside the report folder, so a symlink cannot lead out of it.
  */
 import { realpathSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
@@ -40,12 +41,35 @@ export async function serveReport(dir: string, options: { port: number; host?: s
   } catch (err) {
     await app.close();
     const code = (err as { code?: string }).code;
-    if (code === 'EADDRINUSE') {
-      throw new UsageError('PORT_IN_USE', `port ${options.port} on ${host} is already in use: pick another with --port, or --port 0 for any free port`);
-    }
+    if (code === 'EADDRINUSE') throw portInUse(options.port, host);
     throw new UsageError('INVALID_ARGUMENT', `cannot serve on ${host}:${options.port}: ${(err as Error).message}`, {}, { cause: err });
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return { url: `http://${host}:${port}/`, close: () => app.close() };
+}
+
+function portInUse(port: number, host: string): UsageError {
+  return new UsageError('PORT_IN_USE', `port ${port} on ${host} is already in use: pick another with --port, or --port 0 for any free port`, { port, host });
+}
+
+/**
+ * Checks that `port` can be bound now, so that `--serve --port <busy>` fails before a run or a report build
+ * rather than after it. Port 0 (any free port) always can.
+ * @throws UsageError PORT_IN_USE when the port is taken.
+ */
+export async function checkPortFree(port: number, host = '127.0.0.1'): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') throw portInUse(port, host);
+    throw new UsageError('INVALID_ARGUMENT', `cannot serve on ${host}:${port}: ${(err as Error).message}`, {}, { cause: err });
+  } finally {
+    await new Promise<void>((resolve) => (probe.listening ? probe.close(() => resolve()) : resolve()));
+  }
 }

@@ -5,24 +5,22 @@
  * Everything that can be wrong before the first scenario (arguments, the lab configuration) is reported
  * as one line with exit 2, before the previous results are touched.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/index.js';
 import type { RunSummary } from '../report/index.js';
 import { parseSeed, SEED_ENV } from '../seed.js';
 import { runChild } from './child-process.js';
 import { parseCommandArgs, parsePort, type Command } from './command.js';
-import { RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from './paths.js';
+import { REPORTS_DIR, RESULTS_DIR, ROOT, RUN_SUMMARY_FILE, toolCommand } from './paths.js';
 import { buildReport, serveBuiltReport } from './report-command.js';
 import { closestNames, scenarioSelection } from '../scenario-filter.js';
 import { modeArgs, listScenarios } from './scenario-listing.js';
+import { parseRunMode, type RunMode } from './run-mode.js';
 import { commitSeed, filesOfShard, parseShard } from './shard.js';
 
-const MODES = ['sim', 'lab', 'lab-sim'] as const;
-type RunMode = (typeof MODES)[number];
-
-const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <regex> | --scenario <path>]
+const usage = `usage: usbfn-hil run [--mode sim|lab|lab-sim] [--filter <text> | --grep <regex> | --scenario <path>]
                      [--seed <n>] [--shard <i>/<N>] [--report [--single-file]] [--serve [--port <n>]]
                      [<file>...]
   Runs the scenario suite and writes reports/allure-results (scenarios only).
@@ -47,22 +45,50 @@ const usage = `usage: usbfn-hil run [--mode sim|lab] [--filter <text> | --grep <
   <file>...         only these scenario files (paths under scenarios/)
 A selection that matches no scenario is an error (exit 2) that names the closest scenarios.`;
 
-function parseMode(text: string): RunMode {
-  if ((MODES as readonly string[]).includes(text)) return text as RunMode;
-  throw new UsageError('INVALID_ARGUMENT', `--mode '${text}' is not a mode: use --mode sim (simulator), lab (real device) or lab-sim (the lab code path over a simulated device)`);
-}
-
 function readSummary(since: number): RunSummary | undefined {
   if (!existsSync(RUN_SUMMARY_FILE) || statSync(RUN_SUMMARY_FILE).mtimeMs < since) return undefined;
   return JSON.parse(readFileSync(RUN_SUMMARY_FILE, 'utf8')) as RunSummary;
 }
 
-/** Checks of a mode that must pass before any scenario runs (lab: the configuration loads). */
-async function preflight(mode: RunMode, env: NodeJS.ProcessEnv): Promise<void> {
-  if (mode === 'lab') {
-    const { loadLabConfig } = await import('../lab/index.js');
-    loadLabConfig({ ...process.env, ...env });
+/**
+ * Checks of a mode that must pass before any scenario runs (lab: the configuration loads and the agent's
+ * token is set). Returns what the run's environment needs: the lab configuration as an absolute path, so
+ * that the run (working in the package root) reads the file this check read (a relative
+ * USBFN_HIL_LAB_CONFIG means relative to where the user is; the default file is in the package root).
+ */
+async function preflight(mode: RunMode, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  if (mode !== 'lab') return {};
+  const { DEFAULT_LAB_CONFIG, LAB_CONFIG_ENV, loadLabConfig, readAgentToken } = await import('../lab/index.js');
+  const merged = { ...process.env, ...env };
+  const given = merged[LAB_CONFIG_ENV];
+  const path = given === undefined || given === '' ? join(ROOT, DEFAULT_LAB_CONFIG) : resolve(given);
+  readAgentToken(loadLabConfig({ ...merged, [LAB_CONFIG_ENV]: path }), merged);
+  return { [LAB_CONFIG_ENV]: path };
+}
+
+/** Where the previous run's results wait while a run starts (see {@link setResultsAside}). */
+const PREVIOUS_RESULTS_DIR = join(REPORTS_DIR, '.allure-results.previous');
+
+/**
+ * Each run's results stand alone (the history file keeps trends across runs), but a run that stops before
+ * its first scenario (a lab bench that fails its check, a selection that matches nothing) must not cost
+ * the previous results: they are set aside here, and {@link settleResults} drops or restores them.
+ */
+function setResultsAside(): void {
+  rmSync(PREVIOUS_RESULTS_DIR, { recursive: true, force: true });
+  if (existsSync(RESULTS_DIR)) renameSync(RESULTS_DIR, PREVIOUS_RESULTS_DIR);
+}
+
+/** After the run: true when a scenario wrote a result (the previous results go), false when they were put back. */
+function settleResults(): boolean {
+  const ran = existsSync(RESULTS_DIR) && readdirSync(RESULTS_DIR).some((f) => f.endsWith('-result.json'));
+  if (ran) {
+    rmSync(PREVIOUS_RESULTS_DIR, { recursive: true, force: true });
+  } else if (existsSync(PREVIOUS_RESULTS_DIR)) {
+    rmSync(RESULTS_DIR, { recursive: true, force: true });
+    renameSync(PREVIOUS_RESULTS_DIR, RESULTS_DIR);
   }
+  return ran;
 }
 
 function parseWait(text: string | undefined): number {
@@ -119,7 +145,7 @@ export const runCommand: Command = {
       },
       true,
     );
-    const mode = parseMode(values.mode);
+    const mode = parseRunMode(values.mode);
     let seed = values.seed === undefined ? undefined : parseSeed(values.seed, '--seed');
     const shard = parseShard(values.shard);
     const port = parsePort(values.port);
@@ -135,8 +161,9 @@ export const runCommand: Command = {
       throw new UsageError('INVALID_ARGUMENT', '--bench and --bench-wait choose a lab bench: add --mode lab');
     }
     const benchWaitMs = parseWait(values['bench-wait']);
+    if (values.serve) await (await import('./report-server.js')).checkPortFree(port ?? 0);
     const benchEnv = values.bench === undefined ? {} : await takeBenchForRun(values.bench, benchWaitMs);
-    await preflight(mode, benchEnv);
+    const preflightEnv = await preflight(mode, benchEnv);
 
     let shardFiles: string[] = [];
     if (shard !== undefined) {
@@ -158,9 +185,8 @@ export const runCommand: Command = {
       }
     }
 
-    // Each run's results stand alone; the history file keeps trends across runs.
-    rmSync(RESULTS_DIR, { recursive: true, force: true });
-    const env: NodeJS.ProcessEnv = { ...process.env, ...benchEnv, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1', ...(values.trace ? { USBFN_HIL_TRACE: '1' } : {}) };
+    setResultsAside();
+    const env: NodeJS.ProcessEnv = { ...process.env, ...benchEnv, ...preflightEnv, USBFN_HIL_MODE: mode, USBFN_HIL_CLI_RUN: '1', ...(values.trace ? { USBFN_HIL_TRACE: '1' } : {}) };
     if (seed !== undefined) env[SEED_ENV] = String(seed);
     const vitest = toolCommand('vitest');
     const args = [...vitest.args, 'run', ...modeArgs(mode)];
@@ -168,7 +194,13 @@ export const runCommand: Command = {
     args.push(...(shard === undefined ? [...selection.files, ...positionals] : shardFiles));
     console.log(`usbfn-hil: running the ${mode} suite${selection.description === undefined ? '' : ` (${selection.description})`}`);
     const started = Date.now();
-    const code = await runChild(vitest.cmd, args, env);
+    let code: number;
+    let ran: boolean;
+    try {
+      code = await runChild(vitest.cmd, args, env);
+    } finally {
+      ran = settleResults();
+    }
 
     const summary = readSummary(started - 1000);
     if (summary !== undefined && summary.selected === 0 && selection.description !== undefined) {
@@ -179,6 +211,11 @@ export const runCommand: Command = {
         `no scenario matched (${selection.description}). Closest scenarios:\n${near.map((n) => `  ${n}`).join('\n')}\n` +
           `run one with --scenario '<one of the lines above>'; npx usbfn-hil list shows every scenario`,
       );
+    }
+    if (!ran) {
+      // A run that stopped (exit ≠ 0) has said why; one that simply selected nothing says so here.
+      if (code === 0) console.error('usbfn-hil: no scenario ran (the previous results in reports/allure-results are kept)');
+      return code === 0 ? 2 : code;
     }
     if (values.report || values.serve) {
       const reportCode = await buildReport({ dirs: [RESULTS_DIR], singleFile: values['single-file'], force: false });

@@ -15,6 +15,8 @@ import { hex } from '../../core/index.js';
 import { startLabSimAgent } from './lab-sim-agent.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `usbfn-hil list` (and `run --shard`'s count) only collects: no scenario runs, so no agent is started.
+  if (process.env['USBFN_HIL_LIST'] === '1') return async () => undefined;
   const dir = mkdtempSync(join(tmpdir(), 'usbfn-hil-lab-sim-'));
   const agent = await startLabSimAgent();
   const configPath = join(dir, 'lab-sim.lab.json');

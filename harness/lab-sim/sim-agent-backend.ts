@@ -12,9 +12,9 @@
  * (default 0–2 ms, as in sim).
  */
 import { UsageError, type UsbDeviceSpeed } from '../../core/index.js';
-import type { AgentBackend, AgentBackendOptions, AgentBackendSession, AgentBackendSessionArgs, CreateAgentBackend } from '../../device-side/index.js';
+import { USBFN_HIL_TEST_INTERFACE_GUID, type AgentBackend, type AgentBackendOptions, type AgentBackendSession, type AgentBackendSessionArgs, type CreateAgentBackend } from '../../device-side/index.js';
 import { UsbIpServer } from '../../host-side/index.js';
-import { createSimulation, loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID, type Simulation } from '../../simulator/index.js';
+import { createSimulation, loopbackFunctionConfig, type Simulation } from '../../simulator/index.js';
 import { SessionUsbHost } from './session-usb-host.js';
 
 const SPEEDS: readonly UsbDeviceSpeed[] = ['full', 'high', 'super'];

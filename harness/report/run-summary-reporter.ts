@@ -61,10 +61,15 @@ function namesOf(test: TestCase): string[] {
   return names;
 }
 
-/** The error message, bounded (typed errors carry the replay line on their last line). */
+/**
+ * The error message, bounded. A failing scenario's message ends with its replay line, which is kept however
+ * long the message is (and never shortened), so that every printed failure can be replayed.
+ */
 function boundedMessage(text: string): string {
   const lines = text.split('\n');
-  return lines.slice(0, 8).map((l) => l.slice(0, 400)).join('\n') + (lines.length > 8 ? `\n… (${lines.length - 8} more lines in the report)` : '');
+  const replay = lines.length > 1 && / replay: /.test(lines[lines.length - 1]!) ? lines.pop()! : undefined;
+  const head = lines.slice(0, 8).map((l) => l.slice(0, 400)).join('\n') + (lines.length > 8 ? `\n… (${lines.length - 8} more lines in the report)` : '');
+  return replay === undefined ? head : `${head}\n${replay}`;
 }
 
 export default class RunSummaryReporter implements Reporter {

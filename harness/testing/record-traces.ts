@@ -3,10 +3,10 @@
  * and the real service with the loopback function under bulk traffic. And a helper to edit a trace.
  * Test-only.
  */
-import { MemoryTraceSink, createLoopbackFunction, recordingPort, runDeviceProbe, type RecordingUsbFnPort, type TraceLine } from '../../device-side/index.js';
+import { MemoryTraceSink, USBFN_HIL_TEST_INTERFACE_GUID, createLoopbackFunction, recordingPort, runDeviceProbe, type RecordingUsbFnPort, type TraceLine } from '../../device-side/index.js';
 import { runHostProbe } from '../../host-side/index.js';
 import { simWorld } from '../world/index.js';
-import { createSimulation, USBFN_HIL_TEST_INTERFACE_GUID } from '../../simulator/index.js';
+import { createSimulation } from '../../simulator/index.js';
 
 /** The probe pair on one simulation (the host probe starts when the device probe asks for the cable), the device side recorded. */
 export async function recordProbePairTrace(seed: number): Promise<string> {

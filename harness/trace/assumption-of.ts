@@ -68,3 +68,27 @@ export function notificationAssumption(action: number, field: 'order' | 'data'):
   if (REMOVAL.has(action)) return 'cm-removal-order';
   return NO_ASSUMPTION;
 }
+
+/** Whether a query-remove was asked in the trace, and whether a recorded callback vetoed it. */
+export interface QueryRemoveContext {
+  readonly asked: boolean;
+  readonly vetoedByCallback: boolean;
+}
+
+/**
+ * DEVICEREMOVEPENDING and DEVICEQUERYREMOVEFAILED after a query-remove no callback vetoed are its outcome:
+ * whether the open handles counted as closed when the callbacks returned (cm-open-handle-veto). Undefined
+ * for any other notification.
+ */
+export function queryRemoveOutcomeAssumption(action: number, queryRemove: QueryRemoveContext): string | undefined {
+  const outcome = action === A.CM_NOTIFY_ACTION_DEVICEREMOVEPENDING || action === A.CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED;
+  return outcome && queryRemove.asked && !queryRemove.vetoedByCallback ? 'cm-open-handle-veto' : undefined;
+}
+
+/**
+ * The assumption a notification only one side has touches: a query-remove that ended otherwise is
+ * cm-open-handle-veto's; anything else is the removal or arrival order's.
+ */
+export function presenceAssumption(action: number, queryRemove: QueryRemoveContext): string {
+  return queryRemoveOutcomeAssumption(action, queryRemove) ?? notificationAssumption(action, 'order');
+}

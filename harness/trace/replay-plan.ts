@@ -10,7 +10,10 @@
  *   TRANSFER_IN sent;
  * - a halt that reads back cleared → the host's CLEAR_FEATURE(ENDPOINT_HALT), before the setup packet that
  *   asked the device to look;
- * - CM notifications → the interface arriving (power on), a query-remove, a surprise removal, a custom event.
+ * - CM notifications → the interface arriving (power on), a query-remove, a surprise removal, a custom event;
+ * - the calls a CM callback made before it returned (their submitSeq lies before the notification's
+ *   returnSeq, format version 2) → made again inside the replayed callback, so that a CloseHandle in a
+ *   DEVICEQUERYREMOVE callback is closed when the callback returns (docs/reference/documented-vs-inferred.md#cm-open-handle-veto).
  *
  * What the host did that left no trace on the device side (a transfer the device never saw, a stalled read)
  * cannot be derived; docs/reference/device-trace.md#replay lists the limits.
@@ -79,6 +82,13 @@ export interface ReplayPlan {
   readonly context: ReadonlyMap<number, LineContext>;
   /** The bus event each completed BUS_EVENT_NOTIFICATION line carried. */
   readonly events: ReadonlyMap<number, UsbfnNotification>;
+  /**
+   * By notification line index: the lines of the calls its callback made before it returned, in the order
+   * they were made (the innermost callback's, should callbacks nest).
+   */
+  readonly callbackCalls: ReadonlyMap<number, readonly number[]>;
+  /** What the plan cannot derive from this trace (a version-1 trace does not say which calls a callback made). */
+  readonly notes: readonly string[];
 }
 
 /** The USBFNPIPEID input of a pipe IOCTL (USBFNPIPEID, 4 bytes LE), if it has one. */
@@ -131,6 +141,14 @@ export function planReplay(trace: DeviceTrace): ReplayPlan {
     } else if (line.kind === 'cm') happenings.push({ kind: 'notify', seq: line.seq, index });
   });
   happenings.sort((a, b) => a.seq - b.seq);
+  const callbackCalls = callsInsideCallbacks(lines);
+  const notes: string[] = [];
+  if (trace.header.version < 2 && lines.some((l) => l.kind === 'cm')) {
+    notes.push(
+      `a version-${trace.header.version} trace does not record when a CM callback returned: the calls made after a notification are replayed after the replayed callback returned ` +
+        '(a CloseHandle made inside a DEVICEQUERYREMOVE callback then counts as open: record the trace again with this usbfn-hil)',
+    );
+  }
 
   const before = new Map<number, HostAction[]>();
   const add = (position: number, action: HostAction): void => {
@@ -278,7 +296,25 @@ export function planReplay(trace: DeviceTrace): ReplayPlan {
       add(position, { kind: 'bulkIn', endpoint, length: trailingZlp ? n + mps : n });
     }
   });
-  return { trace, happenings, before, poweredAtStart, speed: speed ?? 'high', context, events };
+  return { trace, happenings, before, poweredAtStart, speed: speed ?? 'high', context, events, callbackCalls, notes };
+}
+
+/** The calls each callback made before it returned: a submitSeq between the notification's seq and its returnSeq. */
+function callsInsideCallbacks(lines: readonly TraceLine[]): Map<number, number[]> {
+  const callbacks = lines
+    .map((line, index) => ({ line, index }))
+    .filter((x): x is { line: TraceLine & { kind: 'cm'; returnSeq: number }; index: number } => x.line.kind === 'cm' && x.line.returnSeq !== undefined)
+    .sort((a, b) => b.line.seq - a.line.seq); // innermost (latest entered) first
+  const calls = lines
+    .map((line, index) => ({ line, index }))
+    .filter((x): x is { line: Extract<TraceLine, { submitSeq: number }>; index: number } => 'submitSeq' in x.line)
+    .sort((a, b) => a.line.submitSeq - b.line.submitSeq);
+  const out = new Map<number, number[]>();
+  for (const { line, index } of calls) {
+    const cb = callbacks.find((c) => c.line.seq < line.submitSeq && line.submitSeq < c.line.returnSeq);
+    if (cb !== undefined) out.set(cb.index, [...(out.get(cb.index) ?? []), index]);
+  }
+  return out;
 }
 
 /** The type of the first bus event each handle heard. */

@@ -23,7 +23,7 @@ export interface TraceCheckReport {
   readonly checks: readonly AssumptionCheck[];
   /** Divergences in all. */
   readonly divergences: number;
-  /** Host or PnP actions of the replay that failed (context for the divergences). */
+  /** What the replay could not derive from the trace, and host or PnP actions of the replay that failed (context for the divergences). */
   readonly notes: readonly string[];
 }
 
@@ -43,7 +43,7 @@ export async function checkTrace(trace: string | DeviceTrace, options: ReplayOpt
     seed: replayed.seed,
     checks,
     divergences: checks.reduce((n, c) => n + c.divergences.length, 0),
-    notes: replayed.notes,
+    notes: [...plan.notes, ...replayed.notes],
   };
 }
 

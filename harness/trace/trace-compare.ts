@@ -1,7 +1,8 @@
 /**
  * Compares a recorded device trace with what the simulator answered in its replay: the status, byte count and
  * output of every call, the order of the bus events of each handle and of the notifications of each
- * registration (missing, extra and moved ones), and files every comparison under the assumption id it
+ * registration (missing, extra and moved ones; the late-delivery draw of each unregister set to the trace's
+ * where the model allows it, late-delivery.ts), and files every comparison under the assumption id it
  * confirms or refutes (assumption-of.ts).
  */
 import {
@@ -12,14 +13,18 @@ import {
   decodeUsbfnClassInformationPacket,
   fromHex,
   toHex,
+  WIN32_ERROR,
   type CmNotificationLine,
   type IoctlLine,
   type TraceLine,
   type UsbfnNotification,
 } from '../../device-side/index.js';
-import { busEventAssumption, ioctlAssumption, notificationAssumption, NO_ASSUMPTION, type ComparedField } from './assumption-of.js';
+import { busEventAssumption, ioctlAssumption, notificationAssumption, NO_ASSUMPTION, presenceAssumption, queryRemoveOutcomeAssumption, type ComparedField } from './assumption-of.js';
+import { LATE_DELIVERY, notificationLabel, settleLateDeliveries } from './late-delivery.js';
 import { eventOf, type ReplayPlan } from './replay-plan.js';
 import type { CallOutcome, ReplayResult, ReplayStatus } from './trace-replayer.js';
+
+const CM_QUERYREMOVE = CM_NOTIFY_ACTION.CM_NOTIFY_ACTION_DEVICEQUERYREMOVE;
 
 /** The lines of calls (submitted, then completed). */
 type TimedLine = Extract<TraceLine, { submitSeq: number }>;
@@ -31,7 +36,7 @@ export interface Divergence {
   readonly id: string;
   /** The trace's line number, when one line is concerned. */
   readonly line: number | undefined;
-  readonly kind: 'status' | 'bytesReturned' | 'output' | 'missingCompletion' | 'notReplayed' | 'eventOrder' | 'missingEvent' | 'extraEvent' | 'eventData';
+  readonly kind: 'status' | 'bytesReturned' | 'output' | 'missingCompletion' | 'notReplayed' | 'eventOrder' | 'missingEvent' | 'extraEvent' | 'eventData' | 'lateDelivery';
   /** What was compared, e.g. `CONTROL_STATUS_HANDSHAKE_IN status`. */
   readonly what: string;
   /** The trace's value and the simulator's. */
@@ -232,20 +237,36 @@ function decodeEvent(output: Uint8Array): UsbfnNotification | undefined {
   return eventOf({ bytesReturned: output.length, output: toHex(output) } as IoctlLine);
 }
 
-/** All notifications in delivery order, across registrations (the order between filter types is an assumption too). */
+/**
+ * All notifications in delivery order, across registrations (the order between filter types is an assumption
+ * too), after the late-delivery draws were set to the trace's where the model allows it.
+ */
 function compareNotifications(plan: ReplayPlan, replayed: ReplayResult, checks: Checks): void {
   const { trace } = plan;
   const recorded = trace.lines
     .map((line, index) => ({ line, index }))
     .filter((x): x is { line: CmNotificationLine; index: number } => x.line.kind === 'cm')
-    .map(({ line, index }) => ({ line, lineNumber: trace.lineNumbers[index]! }));
-  const sim = replayed.notifications;
-  const actionName = (a: number): string => Object.entries(CM_NOTIFY_ACTION).find(([, v]) => v === a)?.[0] ?? `CM_NOTIFY_ACTION(${a})`;
-  const label = (registration: string, action: number): string => `${actionName(action).replace('CM_NOTIFY_ACTION_', '')}@${registration}`;
+    .map(({ line, index }) => ({ line, index, lineNumber: trace.lineNumbers[index]! }));
+  const { notifications: sim, verdicts, reported } = settleLateDeliveries(plan, replayed);
+  for (const v of verdicts) {
+    if (v.agreed) checks.agree(LATE_DELIVERY);
+    else checks.diverge({ id: LATE_DELIVERY, line: v.line, kind: 'lateDelivery', what: v.what, trace: v.trace, simulator: v.simulator });
+  }
+  // The outcome of a query-remove no callback vetoed rests on when the open handles were counted.
+  const queryRemove = {
+    asked: recorded.some((r) => r.line.action === CM_QUERYREMOVE),
+    vetoedByCallback: recorded.some((r) => r.line.action === CM_QUERYREMOVE && r.line.result === WIN32_ERROR.ERROR_CANCELLED),
+  };
+  // Late deliveries the model cannot give are reported once, under cm-unregister-late-delivery.
+  const compared = recorded.filter((r) => !reported.has(r.index));
+  const label = notificationLabel;
   const order = (list: readonly string[]): string => list.join(', ');
-  alignSequences(recorded, sim, (r) => `${r.line.registration}:${r.line.action}`, (s) => `${s.registration}:${s.action}`, {
+  alignSequences(compared, sim, (r) => `${r.line.registration}:${r.line.action}`, (s) => `${s.registration}:${s.action}`, {
     match: (r, s) => {
       checks.agree(notificationAssumption(r.line.action, 'order'));
+      const outcome = queryRemoveOutcomeAssumption(r.line.action, queryRemove);
+      if (outcome !== undefined) checks.agree(outcome);
+      if (s.eventData === null) return; // the other draw's notification: the model discarded its data
       const [a, b] = [comparableEventData(r.line.eventData), comparableEventData(toHex(s.eventData))];
       const id = notificationAssumption(r.line.action, 'data');
       if (a === b) checks.agree(id);
@@ -257,11 +278,11 @@ function compareNotifications(plan: ReplayPlan, replayed: ReplayResult, checks: 
         line: r.lineNumber,
         kind: 'eventOrder',
         what: `${label(r.line.registration, r.line.action)} order`,
-        trace: `notification ${i + 1} of ${recorded.length} (${order(recorded.map((x) => label(x.line.registration, x.line.action)))})`,
+        trace: `notification ${i + 1} of ${compared.length} (${order(compared.map((x) => label(x.line.registration, x.line.action)))})`,
         simulator: `notification ${j + 1} of ${sim.length} (${order(sim.map((x) => label(x.registration, x.action)))})`,
       }),
-    missing: (r) => checks.diverge({ id: notificationAssumption(r.line.action, 'order'), line: r.lineNumber, kind: 'missingEvent', what: label(r.line.registration, r.line.action), trace: 'delivered', simulator: 'not delivered' }),
-    extra: (s) => checks.diverge({ id: notificationAssumption(s.action, 'order'), line: undefined, kind: 'extraEvent', what: label(s.registration, s.action), trace: 'not in the trace', simulator: 'delivered' }),
+    missing: (r) => checks.diverge({ id: presenceAssumption(r.line.action, queryRemove), line: r.lineNumber, kind: 'missingEvent', what: label(r.line.registration, r.line.action), trace: 'delivered', simulator: 'not delivered' }),
+    extra: (s) => checks.diverge({ id: presenceAssumption(s.action, queryRemove), line: undefined, kind: 'extraEvent', what: label(s.registration, s.action), trace: 'not in the trace', simulator: 'delivered' }),
   });
 }
 

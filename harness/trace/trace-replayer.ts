@@ -42,6 +42,24 @@ export interface ReplayedNotification {
   readonly registration: string;
   readonly action: number;
   readonly eventData: Uint8Array;
+  /** Delivered while the replayed CM_Unregister_Notification of its registration was running. */
+  readonly duringUnregister?: true | undefined;
+}
+
+/**
+ * A replayed CM_Unregister_Notification and what the model's seeded draw did with the notifications still
+ * queued for the registration (docs/reference/documented-vs-inferred.md#cm-unregister-late-delivery).
+ */
+export interface ReplayedUnregister {
+  /** The recorded cmUnregister line. */
+  readonly index: number;
+  readonly registration: string;
+  /** How many notifications (of all registrations) the replay had delivered when it was called. */
+  readonly at: number;
+  /** The queued notification delivered during it (the draw said so), if any. */
+  readonly late: ReplayedNotification | undefined;
+  /** The actions of the queued notifications it discarded, in queue order. */
+  readonly discarded: readonly number[];
 }
 
 export interface ReplayResult {
@@ -51,8 +69,10 @@ export interface ReplayResult {
   readonly busEvents: ReadonlyMap<number, readonly ReplayedEvent[]>;
   /** Failed BUS_EVENT_NOTIFICATIONs by recorded handle: their Win32 errors in completion order. */
   readonly busEventFailures: ReadonlyMap<number, readonly number[]>;
-  /** Every notification of every replayed registration, in delivery order. */
+  /** Every notification of every replayed registration, in delivery order, until the last recorded happening. */
   readonly notifications: readonly ReplayedNotification[];
+  /** Every replayed CM_Unregister_Notification that resolved, in call order. */
+  readonly unregisters: readonly ReplayedUnregister[];
   /** Host or PnP actions that failed (not divergences: context for reading the report). */
   readonly notes: readonly string[];
   readonly seed: number;
@@ -103,8 +123,16 @@ class Replayer {
   readonly #busEventFailures = new Map<number, number[]>();
   readonly #notifications = new Map<string, ReplayedNotification[]>();
   readonly #notificationOrder: ReplayedNotification[] = [];
-  /** Recorded results of each registration's notifications, in order (the replay returns the same). */
-  readonly #recordedResults = new Map<string, number[]>();
+  /** The recorded notification lines of each registration, in order (the replay answers the same). */
+  readonly #recordedLines = new Map<string, number[]>();
+  /** Lines already submitted (a call made inside a replayed callback is not made again at its place). */
+  readonly #submitted = new Set<number>();
+  /** Registrations whose replayed CM_Unregister_Notification is running, and those where it resolved. */
+  readonly #unregistering = new Set<string>();
+  readonly #unregistered = new Set<string>();
+  readonly #unregisters: ReplayedUnregister[] = [];
+  /** Set once the recorded happenings were replayed: what the clean-up causes is not the trace's. */
+  #ended = false;
   readonly #notes: string[] = [];
   readonly #hostWork: Promise<unknown>[] = [];
   readonly #waiters: (() => void)[] = [];
@@ -120,9 +148,9 @@ class Replayer {
     this.#plan = plan;
     this.#sim = sim;
     this.#waitMs = waitMs;
-    for (const line of plan.trace.lines) {
-      if (line.kind === 'cm' && line.result !== null) this.#recordedResults.set(line.registration, [...(this.#recordedResults.get(line.registration) ?? []), line.result]);
-    }
+    plan.trace.lines.forEach((line, index) => {
+      if (line.kind === 'cm') this.#recordedLines.set(line.registration, [...(this.#recordedLines.get(line.registration) ?? []), index]);
+    });
   }
 
   #settle(index: number, outcome: CallOutcome): void {
@@ -132,7 +160,7 @@ class Replayer {
 
   result(): Omit<ReplayResult, 'seed'> {
     for (const index of this.#pending.keys()) if (!this.#calls.has(index)) this.#settle(index, { state: 'pending' });
-    return { calls: this.#calls, busEvents: this.#busEvents, busEventFailures: this.#busEventFailures, notifications: this.#notificationOrder, notes: this.#notes };
+    return { calls: this.#calls, busEvents: this.#busEvents, busEventFailures: this.#busEventFailures, notifications: this.#notificationOrder, unregisters: this.#unregisters, notes: this.#notes };
   }
 
   async run(): Promise<void> {
@@ -145,7 +173,8 @@ class Replayer {
       else if (h.kind === 'notify' && line.kind === 'cm') {
         const n = (this.#recordedNotifications.get(line.registration) ?? 0) + 1;
         this.#recordedNotifications.set(line.registration, n);
-        await this.#until(() => (this.#notifications.get(line.registration)?.length ?? 0) >= n);
+        // An unregistered registration hears nothing more: no need to wait.
+        await this.#until(() => (this.#notifications.get(line.registration)?.length ?? 0) >= n || this.#unregistered.has(line.registration));
       } else if (line.kind === 'ioctl' && line.code === IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION && line.bytesReturned !== null) {
         const n = (this.#recordedEvents.get(line.handle) ?? 0) + 1;
         this.#recordedEvents.set(line.handle, n);
@@ -156,6 +185,7 @@ class Replayer {
     }
     // Let what is still in flight settle (a completion the simulator gives later than the device did).
     await this.#until(() => [...this.#pending.keys()].every((i) => this.#calls.has(i) || isBusEventLine(this.#plan.trace.lines[i]!)));
+    this.#ended = true;
   }
 
   async cleanUp(): Promise<void> {
@@ -184,7 +214,10 @@ class Replayer {
     for (const w of waiters) w();
   }
 
+  /** Makes the call of line `index` (once: a call a replayed callback made is not made again at its place). */
   #submit(index: number): void {
+    if (this.#submitted.has(index)) return;
+    this.#submitted.add(index);
     const line = this.#plan.trace.lines[index]!;
     const track = (p: Promise<unknown>): void => {
       this.#pending.set(index, p);
@@ -241,12 +274,29 @@ class Replayer {
         return;
       }
       case 'cmUnregister': {
-        const reg = this.#registrations.get(line.registration);
-        if (reg === undefined) return void this.#settle(index, { state: 'skipped', why: `registration ${line.registration} does not exist in the simulator` });
-        this.#registrations.delete(line.registration);
+        const name = line.registration;
+        const reg = this.#registrations.get(name);
+        if (reg === undefined) return void this.#settle(index, { state: 'skipped', why: `registration ${name} does not exist in the simulator` });
+        this.#registrations.delete(name);
+        const at = this.#notificationOrder.length;
+        this.#unregistering.add(name);
+        const done = (): void => {
+          this.#unregistering.delete(name);
+          this.#unregistered.add(name);
+        };
         track(reg.unregister().then(
-          () => void this.#settle(index, { state: 'settled', status: CR_OK, bytesReturned: null, output: null }),
-          (err: unknown) => void this.#settle(index, { state: 'settled', status: statusOf(err), bytesReturned: null, output: null }),
+          () => {
+            done();
+            // What the model's draw did with the notifications still queued for it (cm-unregister-late-delivery).
+            const log = this.#sim.cm.deliveries(reg.id);
+            const late = this.#notificationOrder.slice(at).find((n) => n.registration === name && n.duringUnregister === true);
+            this.#unregisters.push({ index, registration: name, at, late, discarded: log.filter((e) => e.outcome === 'discarded').map((e) => e.action) });
+            this.#settle(index, { state: 'settled', status: CR_OK, bytesReturned: null, output: null });
+          },
+          (err: unknown) => {
+            done();
+            this.#settle(index, { state: 'settled', status: statusOf(err), bytesReturned: null, output: null });
+          },
         ));
         return;
       }
@@ -307,16 +357,26 @@ class Replayer {
     );
   }
 
-  /** A registration's listener: records what the simulator delivered, answers what the device answered. */
+  /**
+   * A registration's listener: records what the simulator delivered and answers what the device answered, the
+   * nth notification as the nth recorded one. When the recorded callback of the same action made calls before
+   * it returned, the replayed one makes them too, before it returns (a CloseHandle in a DEVICEQUERYREMOVE
+   * callback then counts as closed, docs/reference/documented-vs-inferred.md#cm-open-handle-veto).
+   */
   #listener(name: string): CmNotifyListener {
     return (action, eventData) => {
+      if (this.#ended) return 0;
       const list = this.#notifications.get(name) ?? [];
-      const n = { registration: name, action, eventData: eventData.slice() };
+      const n: ReplayedNotification = { registration: name, action, eventData: eventData.slice(), ...(this.#unregistering.has(name) ? { duringUnregister: true as const } : {}) };
       list.push(n);
       this.#notifications.set(name, list);
       this.#notificationOrder.push(n);
       this.#changed();
-      return this.#recordedResults.get(name)?.[list.length - 1] ?? 0;
+      const index = this.#recordedLines.get(name)?.[list.length - 1];
+      const recorded = index === undefined ? undefined : this.#plan.trace.lines[index];
+      if (recorded?.kind !== 'cm') return 0;
+      if (recorded.action === action) for (const call of this.#plan.callbackCalls.get(index!) ?? []) this.#submit(call);
+      return recorded.result ?? 0;
     };
   }
 

@@ -48,7 +48,8 @@ describe('UsbFnService: discovery and open (service lifecycle steps 1–4)', () 
     expect(w.port.calls.filter((c) => c === 'CreateFileW')).toHaveLength(1);
     expect(w.service.log.ofKind('interfaceArrival')).toHaveLength(1);
     expect(w.service.log.ofKind('offerIgnored')[0]?.detail).toMatchObject({ source: 'arrival', duplicate: true });
-    expect(w.driver.log.entries().filter((e) => e.kind === 'file' && e.outcome === 'ERROR_SHARING_VIOLATION')).toEqual([]);
+    // No second open was tried: the simulated device is exclusive and would answer it ERROR_ACCESS_DENIED.
+    expect(w.driver.log.entries().filter((e) => e.kind === 'file' && e.outcome === 'ERROR_ACCESS_DENIED')).toEqual([]);
   });
 
   it('opens an interface that arrives after start (no device at start)', async () => {

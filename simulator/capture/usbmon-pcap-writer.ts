@@ -30,11 +30,12 @@ export interface UsbmonPcapWriterOptions {
   readonly snaplen?: number | undefined;
   /** Added to every event's `timeUs` (virtual time starts at 0, i.e. 1970). Default 0. */
   readonly baseTimeUs?: number | undefined;
-  /** Size of each storage chunk. Default 256 KiB. */
+  /** Largest storage chunk. Default 256 KiB; the first is 16 KiB (or this, if smaller) and each next one twice the last. */
   readonly chunkBytes?: number | undefined;
 }
 
 const PER_RECORD_FIXED = PCAP_RECORD_HEADER_BYTES + USBMON_HEADER_BYTES;
+const FIRST_CHUNK_BYTES = 16 * 1024;
 
 /**
  * A {@link UrbSink} that accumulates a usbmon pcap in memory.
@@ -72,7 +73,9 @@ export class UsbmonPcapWriter implements UrbSink {
     this.snaplen = snaplen;
     this.#baseTimeUs = options.baseTimeUs ?? 0;
     this.#chunkBytes = Math.max(options.chunkBytes ?? 256 * 1024, PCAP_GLOBAL_HEADER_BYTES + PER_RECORD_FIXED);
-    this.#chunk = new Uint8Array(this.#chunkBytes);
+    // Most scenarios capture a few KiB: a small first chunk keeps a world cheap to build (a fresh 256 KiB is
+    // a zero-filled allocation per scenario); the chunks double up to chunkBytes for a long capture.
+    this.#chunk = new Uint8Array(Math.min(FIRST_CHUNK_BYTES, this.#chunkBytes));
     this.#view = new DataView(this.#chunk.buffer);
     this.#writeGlobalHeader();
   }
@@ -220,7 +223,7 @@ export class UsbmonPcapWriter implements UrbSink {
       this.#done.push(this.#chunk.subarray(0, this.#used));
       this.#doneBytes += this.#used;
     }
-    this.#chunk = new Uint8Array(Math.max(this.#chunkBytes, bytes));
+    this.#chunk = new Uint8Array(Math.max(Math.min(this.#chunk.length * 2, this.#chunkBytes), bytes));
     this.#view = new DataView(this.#chunk.buffer);
     this.#used = 0;
   }

@@ -8,15 +8,8 @@
  * const bus = new VirtualBus({ clock });
  * const ufx = new UfxDevice(bus, loopbackFunctionConfig({ SerialNumberString: 'RIG-7' }));
  */
-import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../device-side/index.js';
+import { encodeEndpointDescriptor, encodeInterfaceDescriptor, USBFN_HIL_TEST_INTERFACE_GUID } from '../../device-side/index.js';
 import type { UsbFnRegistryConfig } from './usbfn-config.js';
-
-/**
- * The device-interface class GUID of the usbfn-hil test function. Made up for this project (not a
- * Microsoft GUID): the device-side service registers for it (CM_Register_Notification DEVICEINTERFACE)
- * and the lab registry's `InterfaceGUID` value must carry the same string.
- */
-export const USBFN_HIL_TEST_INTERFACE_GUID = '{7A1C9E52-3B4D-4F86-A0E1-5D2C8B6F9A13}';
 
 /** pid.codes test VID/PID (https://pid.codes/1209/0001/: "for testing only, never ship"). */
 export const TEST_FUNCTION_VID = 0x1209;

@@ -6,7 +6,7 @@ import { ErrorEnvelope, EventLine, FaultRequest, Health, SessionOpenRequest } fr
 
 describe('agent protocol v1', () => {
   it('pins the schema hash: a protocol change is deliberate (update the hash and the protocol docs together)', () => {
-    expect(agentSchemaHash()).toBe('fe9cd30d62b03eae9d73aa47ba5d7e60cac2d1af9215362e335b1fbf7e32bca9');
+    expect(agentSchemaHash()).toBe('5c72723c827394bf5a8cf4d7ade7beb52a57bc55ce5350d25de0f0b4645a2817');
   });
 
   it('documents every route in the OpenAPI document, with bearer auth on all but none', () => {

@@ -7,7 +7,8 @@
  * msw fake agent in the harness's tests is typed and checked by it. TypeBox schemas are plain JSON Schema,
  * and `Static<>` gives the TypeScript types, so nothing is declared twice.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TSchema } from '@sinclair/typebox';
+import { DRIVER_SETTING_CHOICES } from '../../driver-settings.js';
 
 /** The protocol's major version: a client refuses an agent with another one. */
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -78,6 +79,18 @@ export type LeaseInfo = Static<typeof LeaseInfo>;
 /** `GET /v1/health?probe=1`: liveness only, the one unauthenticated answer. */
 export const Liveness = Type.Object({ ok: Type.Literal(true) }, { $id: 'Liveness' });
 
+/** The four driver settings, as `UsbFnDriverSettings` (device-side/driver-settings.ts). */
+function DriverSettingsJson() {
+  const oneOf = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)) as TLiteral<T>[]);
+  return Type.Object({
+    statusHandshake: oneOf(DRIVER_SETTING_CHOICES.statusHandshake),
+    busEventBytes: oneOf(DRIVER_SETTING_CHOICES.busEventBytes),
+    /** `'auto'` or a USBFNPIPEID. */
+    ep0PipeId: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 0xffffffff })]),
+    zeroLengthIn: oneOf(DRIVER_SETTING_CHOICES.zeroLengthIn),
+  });
+}
+
 export const Health = Type.Object(
   {
     ok: Type.Boolean(),
@@ -115,6 +128,11 @@ export const Health = Type.Object(
     /** Fault kinds this agent accepts on `POST /v1/sessions/{id}/faults`. */
     faults: Type.Array(FaultKindName),
     sessionId: Nullable(Type.String()),
+    /**
+     * The driver settings every session's service runs with (docs/win32-backend.md#driver-settings): the
+     * defaults, or what `--driver-settings` gave. Optional: added within v1.
+     */
+    driverSettings: Type.Optional(DriverSettingsJson()),
   },
   { $id: 'Health' },
 );

@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import { HarnessError, type Clock } from '../../../core/index.js';
 import { AgentError, wireError } from '../agent-error.js';
-import { USBFN_HIL_TEST_INTERFACE_GUID, type AgentBackendName, type UsbfnPresence } from '../agent-backend.js';
+import { resolveDriverSettings, type UsbFnDriverSettings } from '../../driver-settings.js';
+import { USBFN_HIL_TEST_INTERFACE_GUID } from '../../functions/index.js';
+import type { AgentBackendName, UsbfnPresence } from '../agent-backend.js';
 import { instanceIdFromSymbolicLink, PnputilRunner, resolveCmAction, resolveIoctl, type PnpRunner, type PnpVerb } from '../faults/index.js';
 import {
   AGENT_PROTOCOL_VERSION,
@@ -44,6 +46,12 @@ export interface DeviceAgentOptions {
   };
   /** Test functions this bench offers. Default both. */
   readonly functions?: readonly AgentFunctionKind[] | undefined;
+  /**
+   * The driver settings every session's service runs with (`--driver-settings`, e.g. the first-light probe's
+   * recommendedSettings); the rest are the defaults. Reported in health.
+   * @see docs/win32-backend.md#driver-settings
+   */
+  readonly driverSettings?: Partial<UsbFnDriverSettings> | undefined;
   readonly bench?: { readonly id: string; readonly tags: readonly string[] } | undefined;
   /** Real PnP through pnputil (`--allow-pnp`). */
   readonly allowPnp?: boolean | undefined;
@@ -92,6 +100,7 @@ export class DeviceAgent {
   readonly #schemaHash = agentSchemaHash();
   readonly #os = { platform: platform(), release: release(), arch: arch() };
   readonly #guid: string;
+  readonly #driverSettings: UsbFnDriverSettings;
   #pnpVerbs: PnpVerb[] = [];
   #session: AgentSession | undefined;
   /** Sessions being closed: their last entries (stop, close) still arrive from the worker. */
@@ -104,6 +113,7 @@ export class DeviceAgent {
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#log = options.log ?? (() => undefined);
     this.#guid = options.interfaceClassGuid ?? USBFN_HIL_TEST_INTERFACE_GUID;
+    this.#driverSettings = resolveDriverSettings(options.driverSettings);
     this.#startedAt = performance.now();
     this.#pnp = options.pnpRunner ?? new PnputilRunner();
     this.#leases = new LeaseTable(this.#clock, (lease) => void this.#onLeaseExpired(lease));
@@ -118,6 +128,7 @@ export class DeviceAgent {
         interfaceClassGuid: this.#guid,
         settings: options.backend.settings ?? {},
         traceLimit: options.traceLimit ?? 100_000,
+        driverSettings: this.#driverSettings,
       },
       onLog: (sessionId, entry) => {
         const session = this.#session?.id === sessionId ? this.#session : this.#closing.get(sessionId);
@@ -173,6 +184,7 @@ export class DeviceAgent {
       pnp: { allowed: this.#o.allowPnp === true, verbs: this.#o.allowPnp === true ? [...this.#pnpVerbs] : [] },
       faults: this.#faultKinds(),
       sessionId: this.#session?.id ?? null,
+      driverSettings: { ...this.#driverSettings },
     };
   }
 

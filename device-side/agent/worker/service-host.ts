@@ -120,7 +120,10 @@ export class ServiceHost {
         this.#session = undefined;
         await previous?.close();
         const { sessionId } = command;
-        const session = await WorkerSession.open(command, backend, (entry) => this.#send({ type: 'log', sessionId, entry }), this.#init?.traceLimit ?? 100_000);
+        const session = await WorkerSession.open(command, backend, (entry) => this.#send({ type: 'log', sessionId, entry }), {
+          traceLimit: this.#init?.traceLimit ?? 100_000,
+          driverSettings: this.#init?.driverSettings,
+        });
         this.#session = session;
         return { functionName: session.functionName, status: session.status() };
       }

@@ -4,6 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { HarnessErrorJSON } from '../../../core/index.js';
+import type { UsbFnDriverSettings } from '../../driver-settings.js';
 import type { AgentBackendName, UsbfnPresence } from '../agent-backend.js';
 import type { DeviceLogEntryJson, DeviceStatusJson, SessionWorld, WaitRequest } from '../protocol/index.js';
 
@@ -29,6 +30,8 @@ export interface WorkerInit {
   readonly settings: Readonly<Record<string, unknown>>;
   /** Bound of the device trace of a session opened with `trace: true` (records). */
   readonly traceLimit: number;
+  /** The driver settings every session's service runs with (`--driver-settings`). Default: the defaults. */
+  readonly driverSettings?: UsbFnDriverSettings | undefined;
 }
 
 /** A fault the worker carries out (the control process checked it is allowed). */

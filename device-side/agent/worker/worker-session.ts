@@ -4,6 +4,7 @@
  * event log, whose entries are forwarded to the control process as they are written.
  */
 import { withTimeout } from '../../../core/index.js';
+import type { UsbFnDriverSettings } from '../../driver-settings.js';
 import { createLoopbackFunction, createSourceSinkFunction, DeviceEventLog, UsbFnService, type DeviceLogEntry, type UsbFunction } from '../../index.js';
 import type { UsbFnPort } from '../../usbfn-port.js';
 import { AgentError } from '../agent-error.js';
@@ -16,6 +17,13 @@ import { FAULT_LABEL, type AgentFunctionKind, type WorkerCommand, type WorkerFau
 
 type OpenCommand = Extract<WorkerCommand, { op: 'openSession' }>;
 
+/** What every session of the worker shares. */
+export interface WorkerSessionOptions {
+  /** Bound of the session's device trace (records). */
+  readonly traceLimit: number;
+  /** The driver settings the session's service runs with (every service it starts). Default: the defaults. */
+  readonly driverSettings?: UsbFnDriverSettings | undefined;
+}
 
 function createFunction(kind: AgentFunctionKind): UsbFunction {
   return kind === 'sourceSink' ? createSourceSinkFunction() : createLoopbackFunction();
@@ -30,21 +38,23 @@ export class WorkerSession {
   readonly #trace: MemoryTraceSink | undefined;
   readonly #fnKind: AgentFunctionKind;
   readonly #busEventDepth: number | undefined;
+  readonly #driverSettings: UsbFnDriverSettings | undefined;
   readonly #openedAt: number;
   readonly #stopForwarding: () => void;
   #service: UsbFnService;
 
-  private constructor(cmd: OpenCommand, backendSession: AgentBackendSession, backendName: string, log: DeviceEventLog, traceLimit: number, stopForwarding: () => void) {
+  private constructor(cmd: OpenCommand, backendSession: AgentBackendSession, backendName: string, log: DeviceEventLog, options: WorkerSessionOptions, stopForwarding: () => void) {
     this.id = cmd.sessionId;
     this.log = log;
     this.#stopForwarding = stopForwarding;
     this.#backendSession = backendSession;
     this.#fnKind = cmd.world.fn;
     this.#busEventDepth = cmd.world.busEventDepth;
+    this.#driverSettings = options.driverSettings;
     let port: UsbFnPort = backendSession.port;
     this.#openedAt = port.clock.now();
     if (cmd.world.trace === true) {
-      this.#trace = new MemoryTraceSink({ maxLines: traceLimit });
+      this.#trace = new MemoryTraceSink({ maxLines: options.traceLimit });
       port = recordingPort(port, this.#trace, { backend: backendName });
     }
     this.#port = new FaultyUsbFnPort(port, (f) => this.#onFaultFired(f));
@@ -59,7 +69,7 @@ export class WorkerSession {
     cmd: OpenCommand,
     backend: AgentBackend,
     forward: (entry: WorkerLogEntry) => void,
-    traceLimit: number,
+    options: WorkerSessionOptions,
   ): Promise<WorkerSession> {
     let t0 = 0;
     let clockNow: () => number = () => 0;
@@ -74,8 +84,9 @@ export class WorkerSession {
     }
     clockNow = () => backendSession.port.clock.now();
     t0 = clockNow();
-    const session = new WorkerSession(cmd, backendSession, backend.name, log, traceLimit, stop);
-    log.info('session', { name: cmd.name, seed: cmd.seed, fn: cmd.world.fn, backend: backend.name });
+    const session = new WorkerSession(cmd, backendSession, backend.name, log, options, stop);
+    // The settings as the service resolved them: the report's device event log says what the session ran with.
+    log.info('session', { name: cmd.name, seed: cmd.seed, fn: cmd.world.fn, backend: backend.name, driverSettings: { ...session.#service.driverSettings } });
     if (cmd.world.startService !== false) await session.#service.start();
     return session;
   }
@@ -176,6 +187,7 @@ export class WorkerSession {
       fn: createFunction(this.#fnKind),
       busEventDepth: this.#busEventDepth,
       log: this.log,
+      driverSettings: this.#driverSettings,
     });
   }
 

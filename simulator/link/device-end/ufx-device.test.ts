@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigurationDescriptor, parseDeviceDescriptor, type UsbControlSetup } from '../../../host-side/index.js';
 import { TEST_REQUEST } from '../../../core/index.js';
-import { encodeEndpointDescriptor, encodeInterfaceDescriptor } from '../../../device-side/index.js';
+import { encodeEndpointDescriptor, encodeInterfaceDescriptor, USBFN_HIL_TEST_INTERFACE_GUID } from '../../../device-side/index.js';
 import { FakeLoopbackClassDriver, startSimLink } from '../testing/index.js';
-import { loopbackFunctionConfig, USBFN_HIL_TEST_INTERFACE_GUID } from '../../config/index.js';
+import { loopbackFunctionConfig } from '../../config/index.js';
 import { UfxAbort } from '../link-contract.js';
 import type { UfxBusEvent } from './class-driver-link.js';
 
@@ -228,6 +228,8 @@ describe('a control data stage stopped on the wire', () => {
         if (e.type !== 'setupPacket') return;
         const r = fn.controlDataIn(new Uint8Array(2048).fill(5));
         stages.data = r.result;
+        // It rejects long before the host transfer times out and the test looks at it: mark it handled now.
+        r.result.catch(() => undefined);
         // Cancel 64 µs into a 2048-byte stage (32 packets × 125/31 µs ≈ 129 µs at high speed).
         clock.setTimer(0.064, () => r.cancel());
       });
