@@ -4,6 +4,7 @@
  *
  * @see bench/README.md; docs/simulator-link.md#bus-time-model
  */
+import { atLeast, atMost, exact, row, type Row } from './verdict.js';
 
 /** reports/bench.json. */
 export interface BenchReport {
@@ -38,65 +39,57 @@ export const TARGETS = {
   soakHeapGrowthBytes: 10e6,
 } as const;
 
-/** One judged figure. */
-export interface Verdict {
-  readonly figure: string;
-  readonly value: string;
-  readonly target: string;
-  readonly pass: boolean;
-}
-
 const mb = (bytesPerSecond: number, digits = 1): string => `${(bytesPerSecond / 1e6).toFixed(digits)} MB/s`;
 
-/** Judges every figure of `report` against {@link TARGETS}. */
-export function judge(report: BenchReport): Verdict[] {
+/**
+ * Judges every figure of `report` against {@link TARGETS}: timed figures with their headroom (bench/verdict.ts:
+ * `thin` below a 15 % margin); the copy baseline is not judged; the bus model is a band around the USB 2.0
+ * ceiling (pass or FAIL).
+ */
+export function judge(report: BenchReport): Row[] {
   const b = report.bulkLoopback;
   const within = (value: number, limit: number): boolean => value <= limit && value >= limit * (1 - BUS_MODEL_TOLERANCE);
+  const t = TARGETS;
   return [
-    { figure: 'bulkLoopback.bytesPerSecond', value: mb(b.bytesPerSecond, 0), target: `≥ ${mb(TARGETS.bulkBytesPerSecond, 0)}`, pass: b.bytesPerSecond >= TARGETS.bulkBytesPerSecond },
-    { figure: 'bulkLoopback.copyLoopBytesPerSecond', value: mb(b.copyLoopBytesPerSecond, 0), target: '(baseline)', pass: true },
-    { figure: 'bulkLoopback.ratio', value: b.ratio.toFixed(3), target: `≥ ${TARGETS.bulkRatio}`, pass: b.ratio >= TARGETS.bulkRatio },
-    {
-      figure: 'controlTransfers.perSecond',
-      value: Math.round(report.controlTransfers.perSecond).toLocaleString('en-US'),
-      target: `≥ ${TARGETS.controlPerSecond.toLocaleString('en-US')}`,
-      pass: report.controlTransfers.perSecond >= TARGETS.controlPerSecond,
-    },
-    {
-      figure: `suite.wallSeconds (${report.suite.scenarios} scenarios)`,
-      value: `${report.suite.wallSeconds.toFixed(2)} s`,
-      target: `≤ ${TARGETS.suiteWallSeconds} s`,
-      pass: report.suite.wallSeconds <= TARGETS.suiteWallSeconds,
-    },
-    {
-      figure: 'suite.medianScenarioMs',
-      value: `${report.suite.medianScenarioMs.toFixed(1)} ms`,
-      target: `≤ ${TARGETS.suiteMedianScenarioMs} ms`,
-      pass: report.suite.medianScenarioMs <= TARGETS.suiteMedianScenarioMs,
-    },
-    {
-      figure: `virtualTimeout.wallMs (${report.virtualTimeout.timeoutMs / 1000} s timeout)`,
-      value: `${report.virtualTimeout.wallMs.toFixed(1)} ms`,
-      target: `≤ ${TARGETS.virtualTimeoutWallMs} ms`,
-      pass: report.virtualTimeout.wallMs <= TARGETS.virtualTimeoutWallMs,
-    },
-    {
-      figure: `soak.heapGrowthBytes (${report.soak.transfers.toLocaleString('en-US')} transfers)`,
-      value: `${(report.soak.heapGrowthBytes / 1e6).toFixed(2)} MB`,
-      target: `≤ ${TARGETS.soakHeapGrowthBytes / 1e6} MB`,
-      pass: report.soak.heapGrowthBytes <= TARGETS.soakHeapGrowthBytes,
-    },
-    {
-      figure: 'busModel.highSpeedBytesPerSecond',
-      value: mb(report.busModel.highSpeedBytesPerSecond, 3),
-      target: `${mb(HIGH_SPEED_BULK_LIMIT * (1 - BUS_MODEL_TOLERANCE), 3)} … ${mb(HIGH_SPEED_BULK_LIMIT, 3)}`,
-      pass: within(report.busModel.highSpeedBytesPerSecond, HIGH_SPEED_BULK_LIMIT),
-    },
-    {
-      figure: 'busModel.fullSpeedBytesPerSecond',
-      value: mb(report.busModel.fullSpeedBytesPerSecond, 4),
-      target: `${mb(FULL_SPEED_BULK_LIMIT * (1 - BUS_MODEL_TOLERANCE), 4)} … ${mb(FULL_SPEED_BULK_LIMIT, 4)}`,
-      pass: within(report.busModel.fullSpeedBytesPerSecond, FULL_SPEED_BULK_LIMIT),
-    },
+    row('bulkLoopback.bytesPerSecond', mb(b.bytesPerSecond, 0), `≥ ${mb(t.bulkBytesPerSecond, 0)}`, atLeast(b.bytesPerSecond, t.bulkBytesPerSecond)),
+    ['bulkLoopback.copyLoopBytesPerSecond', mb(b.copyLoopBytesPerSecond, 0), '(baseline)', '—', 'pass'],
+    row('bulkLoopback.ratio', b.ratio.toFixed(3), `≥ ${t.bulkRatio}`, atLeast(b.ratio, t.bulkRatio)),
+    row(
+      'controlTransfers.perSecond',
+      Math.round(report.controlTransfers.perSecond).toLocaleString('en-US'),
+      `≥ ${t.controlPerSecond.toLocaleString('en-US')}`,
+      atLeast(report.controlTransfers.perSecond, t.controlPerSecond),
+    ),
+    row(
+      `suite.wallSeconds (${report.suite.scenarios} scenarios)`,
+      `${report.suite.wallSeconds.toFixed(2)} s`,
+      `≤ ${t.suiteWallSeconds} s`,
+      atMost(report.suite.wallSeconds, t.suiteWallSeconds),
+    ),
+    row('suite.medianScenarioMs', `${report.suite.medianScenarioMs.toFixed(1)} ms`, `≤ ${t.suiteMedianScenarioMs} ms`, atMost(report.suite.medianScenarioMs, t.suiteMedianScenarioMs)),
+    row(
+      `virtualTimeout.wallMs (${report.virtualTimeout.timeoutMs / 1000} s timeout)`,
+      `${report.virtualTimeout.wallMs.toFixed(1)} ms`,
+      `≤ ${t.virtualTimeoutWallMs} ms`,
+      atMost(report.virtualTimeout.wallMs, t.virtualTimeoutWallMs),
+    ),
+    row(
+      `soak.heapGrowthBytes (${report.soak.transfers.toLocaleString('en-US')} transfers)`,
+      `${(report.soak.heapGrowthBytes / 1e6).toFixed(2)} MB`,
+      `≤ ${t.soakHeapGrowthBytes / 1e6} MB`,
+      atMost(report.soak.heapGrowthBytes, t.soakHeapGrowthBytes),
+    ),
+    row(
+      'busModel.highSpeedBytesPerSecond',
+      mb(report.busModel.highSpeedBytesPerSecond, 3),
+      `${mb(HIGH_SPEED_BULK_LIMIT * (1 - BUS_MODEL_TOLERANCE), 3)} … ${mb(HIGH_SPEED_BULK_LIMIT, 3)}`,
+      exact(within(report.busModel.highSpeedBytesPerSecond, HIGH_SPEED_BULK_LIMIT)),
+    ),
+    row(
+      'busModel.fullSpeedBytesPerSecond',
+      mb(report.busModel.fullSpeedBytesPerSecond, 4),
+      `${mb(FULL_SPEED_BULK_LIMIT * (1 - BUS_MODEL_TOLERANCE), 4)} … ${mb(FULL_SPEED_BULK_LIMIT, 4)}`,
+      exact(within(report.busModel.fullSpeedBytesPerSecond, FULL_SPEED_BULK_LIMIT)),
+    ),
   ];
 }

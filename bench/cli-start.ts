@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { median, repeat, wallMs } from './stats.js';
+import { atMost, row, type Row } from './verdict.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -39,9 +40,9 @@ export async function measureCliStart(options: { runs: number }): Promise<CliSta
 }
 
 /** bench/run.ts's row and note for `cliStart` (pure, for tests). */
-export function cliStartEntry(f: CliStartFigures): { row: readonly [string, string, string, 'pass' | 'FAIL']; note: string } {
+export function cliStartEntry(f: CliStartFigures): { row: Row; note: string } {
   return {
-    row: ['cliStart.wallMs (usbfn-hil --help)', `${f.wallMs.toFixed(0)} ms`, `< ${CLI_START_TARGET_MS} ms`, f.wallMs < CLI_START_TARGET_MS ? 'pass' : 'FAIL'],
+    row: row('cliStart.wallMs (usbfn-hil --help)', `${f.wallMs.toFixed(0)} ms`, `< ${CLI_START_TARGET_MS} ms`, atMost(f.wallMs, CLI_START_TARGET_MS)),
     note: `cliStart: ${f.runs} runs of node harness/cli/bin.js --help from a fresh build, spawn to exit, after one warm-up; from the sources through tsx: ${f.fromSourceMs.toFixed(0)} ms`,
   };
 }

@@ -22,6 +22,7 @@ import { measureControlTransfers } from './control-transfers.js';
 import { measureSoak } from './soak.js';
 import { measureSuite } from './suite.js';
 import { formatMarkdownTable, formatTable } from './table.js';
+import { MARGIN, ROW_HEADER, type Row } from './verdict.js';
 import { measureVirtualTimeout } from './virtual-timeout.js';
 import { benchUsbIpLoopback, type UsbIpLoopbackEntry } from './usbip-loopback.js';
 
@@ -105,7 +106,7 @@ if (wanted('cliStart')) {
   log('cliStart …');
   cliStart = cliStartEntry(await measureCliStart({ runs }));
 }
-const extraRows: (readonly [string, string, string, 'pass' | 'FAIL'])[] = [];
+const extraRows: Row[] = [];
 if (wanted('labSim')) {
   log('labSim (the suite through the device agent and USB/IP) …');
   const e = await labSimEntry(log);
@@ -120,9 +121,7 @@ if (wanted('scaling')) {
 }
 if (only === undefined) notes.push(...(await (await import('./device-agent.js')).benchDeviceAgent({ runs: fewRuns, log })));
 const report: BenchReport = { bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel };
-const rows = judge(report)
-  .filter((v) => wanted(v.figure.split('.')[0] as Figure))
-  .map((v) => [v.figure, v.value, v.target, v.pass ? 'pass' : 'FAIL'] as const);
+const rows = judge(report).filter((r) => wanted(r[0].split('.')[0] as Figure));
 if (usbip !== undefined) {
   rows.push(usbip.row);
   notes.push(usbip.note);
@@ -132,11 +131,10 @@ if (cliStart !== undefined) {
   notes.push(cliStart.note);
 }
 rows.push(...extraRows);
-const header = ['figure', 'value', 'target', 'verdict'] as const;
-console.log(formatTable(header, rows));
+console.log(formatTable(ROW_HEADER, rows));
 for (const n of notes) console.log(`  ${n}`);
 console.log(`  total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-if (values.markdown) console.log(`\n${formatMarkdownTable(header, rows)}`);
+if (values.markdown) console.log(`\n${formatMarkdownTable(ROW_HEADER, rows)}`);
 
 if (only === undefined) {
   const dir = fileURLToPath(new URL('../reports/', import.meta.url));
@@ -146,4 +144,7 @@ if (only === undefined) {
 } else {
   console.log('  --only given: reports/bench.json not written');
 }
-if (rows.some((r) => r[3] !== 'pass')) process.exitCode = 1;
+const thin = rows.filter((r) => r[4] === 'thin').map((r) => r[0]);
+if (thin.length > 0) console.log(`  thin: ${thin.join(', ')} meet their targets with less than the ${Math.round((MARGIN - 1) * 100)} % margin a slower machine of the same kind needs (bench/README.md#verdicts-and-margin)`);
+// A thin figure is reported, not failed: it holds here, and the table says where the margin is missing.
+if (rows.some((r) => r[4] === 'FAIL')) process.exitCode = 1;

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { atLeast, atMost, row, type Row } from './verdict.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG = fileURLToPath(new URL('./scaling.vitest.config.ts', import.meta.url));
@@ -204,20 +205,17 @@ export async function measureScaling(options: { counts: readonly number[]; shard
   }
 }
 
-type Row = readonly [string, string, string, 'pass' | 'FAIL'];
-
 /** bench/run.ts's rows and notes for `scaling`. */
 export async function scalingEntry(log: (msg: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
   const f = await measureScaling({ counts: [100, 1000, 5000], shardScenarios: 1000, log });
-  const verdict = (ok: boolean): 'pass' | 'FAIL' => (ok ? 'pass' : 'FAIL');
   const walls = f.counts.map((n) => `${n}: ${f.wallSeconds[n]!.toFixed(1)} s`).join(', ');
   const heaps = f.counts.map((n) => `${n}: ${f.heapMb[n]!.toFixed(1)} MB`).join(', ');
   return {
     rows: [
-      ['scaling.perScenarioMs (1000 → 5000)', `${f.perScenarioMs.toFixed(2)} ms`, `< ${SCALING_TARGETS.perScenarioMs} ms`, verdict(f.perScenarioMs < SCALING_TARGETS.perScenarioMs)],
-      ['scaling.linearity (slope 1000→5000 / 100→1000)', f.linearity.toFixed(2), `≤ ${SCALING_TARGETS.linearity}`, verdict(f.linearity <= SCALING_TARGETS.linearity)],
-      ['scaling.heapRatio (worker heap, 5000 / 100)', f.heapRatio.toFixed(2), `≤ ${SCALING_TARGETS.heapRatio}`, verdict(f.heapRatio <= SCALING_TARGETS.heapRatio)],
-      [`scaling.twoShardSpeedup (${f.shardScenarios} scenarios)`, `${f.twoShardSpeedup.toFixed(2)}×`, `≥ ${SCALING_TARGETS.twoShardSpeedup}×`, verdict(f.twoShardSpeedup >= SCALING_TARGETS.twoShardSpeedup)],
+      row('scaling.perScenarioMs (1000 → 5000)', `${f.perScenarioMs.toFixed(2)} ms`, `< ${SCALING_TARGETS.perScenarioMs} ms`, atMost(f.perScenarioMs, SCALING_TARGETS.perScenarioMs)),
+      row('scaling.linearity (slope 1000→5000 / 100→1000)', f.linearity.toFixed(2), `≤ ${SCALING_TARGETS.linearity}`, atMost(f.linearity, SCALING_TARGETS.linearity)),
+      row('scaling.heapRatio (worker heap, 5000 / 100)', f.heapRatio.toFixed(2), `≤ ${SCALING_TARGETS.heapRatio}`, atMost(f.heapRatio, SCALING_TARGETS.heapRatio)),
+      row(`scaling.twoShardSpeedup (${f.shardScenarios} scenarios)`, `${f.twoShardSpeedup.toFixed(2)}×`, `≥ ${SCALING_TARGETS.twoShardSpeedup}×`, atLeast(f.twoShardSpeedup, SCALING_TARGETS.twoShardSpeedup)),
     ],
     notes: [
       `scaling: generated scenarios (fresh world, one verified loopback, Allure on), ${SCENARIOS_PER_FILE} to a file, one worker; wall ${walls}; worker heap after its last file ${heaps}`,

@@ -39,12 +39,23 @@ const passing: BenchReport = {
 };
 
 describe('judge', () => {
-  it('passes figures that meet their targets', () => {
-    expect(judge(passing).every((v) => v.pass)).toBe(true);
+  const verdicts = (r: BenchReport): Record<string, string> => Object.fromEntries(judge(r).map((v) => [v[0].split(' ')[0]!, v[4]]));
+
+  it('passes figures that meet their targets with a 15 % margin, and prints each headroom', () => {
+    expect(Object.values(verdicts(passing)).every((v) => v === 'pass')).toBe(true);
+    const rows = judge(passing);
+    expect(rows.find((r) => r[0] === 'bulkLoopback.ratio')?.[3]).toBe('1.20×');
+    expect(rows.find((r) => r[0] === 'suite.medianScenarioMs')?.[3]).toBe('2.50×');
+  });
+
+  it('calls a figure that meets its target by less than 15 % thin, not pass', () => {
+    expect(verdicts({ ...passing, bulkLoopback: { ...passing.bulkLoopback, ratio: 0.28 } })['bulkLoopback.ratio']).toBe('thin');
+    expect(verdicts({ ...passing, bulkLoopback: { ...passing.bulkLoopback, ratio: 0.2875 } })['bulkLoopback.ratio']).toBe('pass');
+    expect(verdicts({ ...passing, virtualTimeout: { timeoutMs: 30000, wallMs: 45 } })['virtualTimeout.wallMs']).toBe('thin');
   });
 
   it('fails each figure that misses its target, and a bus model above the USB ceiling or more than 2 % below it', () => {
-    const failed = (r: BenchReport): string[] => judge(r).filter((v) => !v.pass).map((v) => v.figure.split(' ')[0]!);
+    const failed = (r: BenchReport): string[] => Object.entries(verdicts(r)).filter(([, v]) => v === 'FAIL').map(([f]) => f);
     expect(failed({ ...passing, bulkLoopback: { ...passing.bulkLoopback, ratio: 0.2 } })).toEqual(['bulkLoopback.ratio']);
     expect(failed({ ...passing, controlTransfers: { perSecond: 49_999 } })).toEqual(['controlTransfers.perSecond']);
     expect(failed({ ...passing, suite: { scenarios: 1, wallSeconds: 21, medianScenarioMs: 21 } })).toEqual(['suite.wallSeconds', 'suite.medianScenarioMs']);

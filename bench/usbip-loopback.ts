@@ -16,6 +16,7 @@ import { exportSimulation, loopbackFunctionConfig } from '../simulator/index.js'
 import { simWorld } from '../harness/world/index.js';
 import { MiB } from './bulk-loopback.js';
 import { median, repeat } from './stats.js';
+import { atLeast, row, type Row } from './verdict.js';
 
 export interface UsbIpLoopbackFigures {
   readonly transferBytes: number;
@@ -70,7 +71,7 @@ export const USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND = 100e6;
 
 /** A bench table row and a note for `usbipLoopback`, beside the in-process figure. */
 export interface UsbIpLoopbackEntry {
-  readonly row: readonly [string, string, string, 'pass' | 'FAIL'];
+  readonly row: Row;
   readonly note: string;
   readonly figures: UsbIpLoopbackFigures;
 }
@@ -78,11 +79,10 @@ export interface UsbIpLoopbackEntry {
 /** Turns the figures into bench/run.ts's row and note (pure, for tests). */
 export function usbipLoopbackEntry(figures: UsbIpLoopbackFigures, inProcessBytesPerSecond: number): UsbIpLoopbackEntry {
   const mb = (v: number): string => `${(v / 1e6).toFixed(0)} MB/s`;
-  const pass = figures.bytesPerSecond >= USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND;
   const beside = inProcessBytesPerSecond > 0 ? `; in process ${mb(inProcessBytesPerSecond)} (× ${(inProcessBytesPerSecond / figures.bytesPerSecond).toFixed(1)})` : '';
   return {
     figures,
-    row: ['usbipLoopback.bytesPerSecond', mb(figures.bytesPerSecond), `≥ ${mb(USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND)}`, pass ? 'pass' : 'FAIL'],
+    row: row('usbipLoopback.bytesPerSecond', mb(figures.bytesPerSecond), `≥ ${mb(USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND)}`, atLeast(figures.bytesPerSecond, USBIP_LOOPBACK_TARGET_BYTES_PER_SECOND)),
     note: `usbipLoopback: ${figures.runs} runs × ${figures.transfersPerRun} transfers of 1 MiB, ${figures.queued} queued, over USB/IP on 127.0.0.1 after ${figures.warmupTransfers} warm-up transfers, every byte verified${beside}`,
   };
 }
