@@ -63,37 +63,46 @@ function stagingDir(): string | undefined {
 }
 
 /**
- * One attachment. Under the scenario reporter its bytes go to a staged file and only the path travels to
- * the reporter, which moves the file into the results: nothing is base64-encoded, sent through vitest's task
- * messages or held until the run ends. Elsewhere (another reporter) it is an ordinary Allure attachment.
+ * Attachments from this size on are staged as files (see {@link attach}); smaller ones travel inline.
+ * Measured on generated scenarios (bench/README.md#scaling): a scenario's five small attachments staged as
+ * files cost its worker ~1–2.5 ms of kernel time (file creation), inline ~0.1 ms of encoding, while the
+ * reporter's process, which writes them, is idle most of the run.
  */
-async function attach(name: string, content: string | Uint8Array, contentType: string, fileExtension: string): Promise<void> {
-  const dir = stagingDir();
+export const STAGE_FROM_BYTES = 64 * 1024;
+
+/**
+ * One attachment. A small one is an ordinary Allure attachment: base64 in the test's messages, written by
+ * the reporter when the scenario ends (which then drops the message). Under the scenario reporter a large one
+ * (a long capture) goes to a staged file and only its path travels to the reporter, which moves the file into
+ * the results: its bytes are never encoded or sent through vitest's task messages.
+ */
+function attach(name: string, content: string | Uint8Array, contentType: string, fileExtension: string): Promise<void> {
+  const dir = content.length < STAGE_FROM_BYTES ? undefined : stagingDir();
   if (dir === undefined) {
-    await allure.attachment(name, typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength), { contentType, fileExtension });
-    return;
+    const body = typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    return Promise.resolve(allure.attachment(name, body, { contentType, fileExtension }));
   }
   const path = join(dir, `${randomUUID()}.${fileExtension}`);
   writeFileSync(path, content);
-  await allure.attachmentPath(name, path, { contentType, fileExtension });
+  return Promise.resolve(allure.attachmentPath(name, path, { contentType, fileExtension }));
 }
 
 /** Attaches a usbmon capture (LINKTYPE 220) that Wireshark opens. */
-export async function attachCapture(name: string, pcap: Uint8Array): Promise<void> {
-  await attach(`${name}.pcap`, pcap, PCAP_CONTENT_TYPE, 'pcap');
+export function attachCapture(name: string, pcap: Uint8Array): Promise<void> {
+  return attach(`${name}.pcap`, pcap, PCAP_CONTENT_TYPE, 'pcap');
 }
 
 /** Attaches JSON (the device event log, the simulator's unhandled requests, ...). */
-export async function attachJson(name: string, value: unknown): Promise<void> {
-  await attach(`${name}.json`, JSON.stringify(value, null, 2), 'application/json', 'json');
+export function attachJson(name: string, value: unknown): Promise<void> {
+  return attach(`${name}.json`, JSON.stringify(value, null, 2), 'application/json', 'json');
 }
 
 /** Attaches a scenario's transfer timeline as an SVG picture the report shows inline. */
-export async function attachTimeline(name: string, title: string, items: readonly TimelineItem[]): Promise<void> {
-  await attach(`${name}.svg`, renderTimelineSvg(items, { title }), 'image/svg+xml', 'svg');
+export function attachTimeline(name: string, title: string, items: readonly TimelineItem[]): Promise<void> {
+  return attach(`${name}.svg`, renderTimelineSvg(items, { title }), 'image/svg+xml', 'svg');
 }
 
 /** Attaches records as JSON lines (one object per line): the device trace that `usbfn-hil trace check` reads. */
-export async function attachJsonLines(name: string, records: readonly unknown[]): Promise<void> {
-  await attach(`${name}.jsonl`, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`, 'application/x-ndjson', 'jsonl');
+export function attachJsonLines(name: string, records: readonly unknown[]): Promise<void> {
+  return attach(`${name}.jsonl`, `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`, 'application/x-ndjson', 'jsonl');
 }

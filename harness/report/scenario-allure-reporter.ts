@@ -50,6 +50,7 @@ interface WithRuntime {
 export default class ScenarioAllureReporter extends AllureVitestReporter {
   readonly #resultsDir: string;
   #stagingDir: string | undefined;
+  #writer: AllureResultsWriter | undefined;
   /** Tests whose results are written already (when they ended), skipped when the run ends. */
   readonly #written = new WeakSet<RunnerTask>();
 
@@ -66,7 +67,8 @@ export default class ScenarioAllureReporter extends AllureVitestReporter {
       for (const f of readdirSync(dir)) if (ALLURE_FILE.test(f)) rmSync(join(dir, f), { force: true });
     }
     super.onInit(vitest);
-    (this as unknown as WithRuntime).allureReporterRuntime.writer = new AllureResultsWriter(dir);
+    this.#writer = new AllureResultsWriter(dir);
+    (this as unknown as WithRuntime).allureReporterRuntime.writer = this.#writer;
     const staging = attachmentStagingDir(dir);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
@@ -81,10 +83,15 @@ export default class ScenarioAllureReporter extends AllureVitestReporter {
     delete (task.meta as { allureRuntimeMessages?: unknown }).allureRuntimeMessages;
   }
 
-  override onTestRunEnd(testModules: readonly TestModule[], ...rest: unknown[]): void {
+  override async onTestRunEnd(testModules: readonly TestModule[], ...rest: unknown[]): Promise<void> {
     (super.onTestRunEnd as (m: readonly TestModule[], ...r: unknown[]) => void)(testModules, ...rest);
-    // Files staged by tests that were never reported (not a scenario project, or interrupted).
-    if (this.#stagingDir !== undefined) rmSync(this.#stagingDir, { recursive: true, force: true });
+    try {
+      // The results are written in the background (AllureResultsWriter): the run ends when they are on disk.
+      await this.#writer?.flush();
+    } finally {
+      // Files staged by tests that were never reported (not a scenario project, or interrupted).
+      if (this.#stagingDir !== undefined) rmSync(this.#stagingDir, { recursive: true, force: true });
+    }
   }
 
   override handleTask(task: RunnerTask): void {
