@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atLeast, atMost, exact, formatHeadroom, MARGIN, row } from './verdict.js';
+import { atLeast, atMost, exact, formatHeadroom, info, MARGIN, row } from './verdict.js';
 
 describe('verdict', () => {
   it('judges a floor: pass with the margin, thin without it, FAIL below the target', () => {
@@ -20,6 +20,7 @@ describe('verdict', () => {
   it('has no margin for exact checks, and prints the headroom column', () => {
     expect(exact(true).verdict).toBe('pass');
     expect(exact(false).verdict).toBe('FAIL');
+    expect(row('f', '1', '—', info())).toEqual(['f', '1', '—', '—', 'info']);
     expect(row('f', '1', '≥ 1', atLeast(1.5, 1))).toEqual(['f', '1', '≥ 1', '1.50×', 'pass']);
     expect([formatHeadroom(Number.NaN), formatHeadroom(Number.POSITIVE_INFINITY)]).toEqual(['—', '∞']);
     expect(MARGIN).toBe(1.15);

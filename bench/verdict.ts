@@ -10,8 +10,11 @@
 /** The headroom a timed figure needs beyond its target (15 %). */
 export const MARGIN = 1.15;
 
-/** `pass`: meets the target with {@link MARGIN}; `thin`: meets it without; `FAIL`: misses it. */
-export type Verdict = 'pass' | 'thin' | 'FAIL';
+/**
+ * `pass`: meets the target with {@link MARGIN}; `thin`: meets it without; `FAIL`: misses it; `info`: a
+ * measurement printed for what it tells, with no target.
+ */
+export type Verdict = 'pass' | 'thin' | 'FAIL' | 'info';
 
 /** A bench table row: figure, value, target, headroom, verdict. */
 export type Row = readonly [figure: string, value: string, target: string, headroom: string, verdict: Verdict];
@@ -43,6 +46,11 @@ export function atMost(value: number, target: number): Judged {
 /** A check that has no margin (a band, a bit-exact result): pass or FAIL only. */
 export function exact(ok: boolean): Judged {
   return { headroom: Number.NaN, verdict: ok ? 'pass' : 'FAIL' };
+}
+
+/** A measurement without a target (printed, never failed). */
+export function info(): Judged {
+  return { headroom: Number.NaN, verdict: 'info' };
 }
 
 /** The headroom cell: `1.23×`, `∞` or `—` (for exact checks). */
