@@ -6,11 +6,12 @@
  * - session open + close: `POST /v1/sessions` then `DELETE /v1/sessions/{id}` (service started and stopped);
  * - event-stream lag: from the moment the worker logs an entry (its `wallMs`) to the moment its line is read
  *   from `GET /v1/sessions/{id}/events?follow=1` (entries made by fault requests).
- * Prints its verdicts and returns them as note lines; a missed target sets the exit code.
+ * Returns its rows (judged like every figure, bench/verdict.ts) and a note.
  */
 import { Agent, request } from 'node:http';
 import { loadAgentServer } from '../device-side/index.js';
 import { median, repeat } from './stats.js';
+import { atMost, row, type Row } from './verdict.js';
 
 export const AGENT_TARGETS = { healthRoundTripMs: 2, sessionOpenCloseMs: 50, eventStreamLagMs: 10 } as const;
 
@@ -137,18 +138,19 @@ async function streamLags(agent: Agent, base: URL, sessionId: string, count: num
   return lags;
 }
 
-/** Measures, prints the verdicts, and returns them as note lines (run.ts prints them with its own). */
-export async function benchDeviceAgent(options: { runs: number; log: (msg: string) => void }): Promise<string[]> {
+/** Measures and judges the device agent for bench/run.ts: one row per figure and a note. */
+export async function benchDeviceAgent(options: { runs: number; log: (msg: string) => void }): Promise<{ rows: Row[]; notes: string[] }> {
   options.log('deviceAgent …');
   const f = await measureDeviceAgent({ runs: options.runs });
-  const rows: [string, number, number][] = [
-    ['deviceAgent.healthRoundTripMs', f.healthRoundTripMs, AGENT_TARGETS.healthRoundTripMs],
-    ['deviceAgent.sessionOpenCloseMs', f.sessionOpenCloseMs, AGENT_TARGETS.sessionOpenCloseMs],
-    ['deviceAgent.eventStreamLagMs', f.eventStreamLagMs, AGENT_TARGETS.eventStreamLagMs],
-  ];
-  if (rows.some(([, v, t]) => v > t)) process.exitCode = 1;
-  return [
-    ...rows.map(([name, v, t]) => `${name}: ${v.toFixed(2)} ms (target ≤ ${t} ms) ${v <= t ? 'pass' : 'FAIL'}`),
-    `deviceAgent: ${f.runs} runs; fake backend (the real service over a scripted FakeUsbFnPort, no simulator), worker in a child process, HTTP keep-alive on 127.0.0.1; stream lag p95 ${f.eventStreamLagP95Ms.toFixed(2)} ms`,
-  ];
+  const ms = (v: number): string => `${v.toFixed(2)} ms`;
+  return {
+    rows: [
+      row('deviceAgent.healthRoundTripMs', ms(f.healthRoundTripMs), `≤ ${AGENT_TARGETS.healthRoundTripMs} ms`, atMost(f.healthRoundTripMs, AGENT_TARGETS.healthRoundTripMs)),
+      row('deviceAgent.sessionOpenCloseMs', ms(f.sessionOpenCloseMs), `≤ ${AGENT_TARGETS.sessionOpenCloseMs} ms`, atMost(f.sessionOpenCloseMs, AGENT_TARGETS.sessionOpenCloseMs)),
+      row('deviceAgent.eventStreamLagMs', ms(f.eventStreamLagMs), `≤ ${AGENT_TARGETS.eventStreamLagMs} ms`, atMost(f.eventStreamLagMs, AGENT_TARGETS.eventStreamLagMs)),
+    ],
+    notes: [
+      `deviceAgent: ${f.runs} runs; fake backend (the real service over a scripted FakeUsbFnPort, no simulator), worker in a child process, HTTP keep-alive on 127.0.0.1; stream lag p95 ${f.eventStreamLagP95Ms.toFixed(2)} ms`,
+    ],
+  };
 }

@@ -4,7 +4,8 @@
  * printed, the verdicts use the targets and the in-run ratio.
  *
  * Options: `--runs N` (default 5; the suite and the soak use min(N, 3)), `--only a,b` (measure only these:
- * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel, usbipLoopback, cliStart, labSim, scaling; bench.json is then not written),
+ * bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel, usbipLoopback, cliStart, labSim, scaling,
+ * deviceAgent; bench.json is then not written),
  * `--markdown` (also print the table as Markdown, for bench/README.md).
  *
  * @see bench/README.md
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { judge, type BenchReport } from './bench-report.js';
 import { measureBulkLoopback } from './bulk-loopback.js';
 import { cliStartEntry, measureCliStart } from './cli-start.js';
+import { benchDeviceAgent } from './device-agent.js';
 import { labSimEntry } from './lab-sim-suite.js';
 import { scalingEntry } from './scaling.js';
 import { measureBusModel } from './bus-model.js';
@@ -26,7 +28,7 @@ import { MARGIN, ROW_HEADER, type Row } from './verdict.js';
 import { measureVirtualTimeout } from './virtual-timeout.js';
 import { benchUsbIpLoopback, type UsbIpLoopbackEntry } from './usbip-loopback.js';
 
-const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel', 'usbipLoopback', 'cliStart', 'labSim', 'scaling'] as const;
+const FIGURES = ['bulkLoopback', 'controlTransfers', 'suite', 'virtualTimeout', 'soak', 'busModel', 'usbipLoopback', 'cliStart', 'labSim', 'scaling', 'deviceAgent'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -119,7 +121,11 @@ if (wanted('scaling')) {
   extraRows.push(...e.rows);
   notes.push(...e.notes);
 }
-if (only === undefined) notes.push(...(await (await import('./device-agent.js')).benchDeviceAgent({ runs: fewRuns, log })));
+if (wanted('deviceAgent')) {
+  const e = await benchDeviceAgent({ runs: fewRuns, log });
+  extraRows.push(...e.rows);
+  notes.push(...e.notes);
+}
 const report: BenchReport = { bulkLoopback, controlTransfers, suite, virtualTimeout, soak, busModel };
 const rows = judge(report).filter((r) => wanted(r[0].split('.')[0] as Figure));
 if (usbip !== undefined) {

@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 import { atMost, info, row, type Row } from './verdict.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -171,21 +172,41 @@ function checkCount(got: number, expected: number, what: string): void {
  * Measures the scaling figures: `counts` ascending (at least three, e.g. [100, 1000, 5000]); the shard
  * comparison runs `shardScenarios` scenarios.
  */
-export async function measureScaling(options: { counts: readonly number[]; shardScenarios: number; log?: (msg: string) => void }): Promise<ScalingFigures> {
+export async function measureScaling(options: {
+  counts: readonly number[];
+  shardScenarios: number;
+  /** Runs per count (the median is taken); default 3. */
+  runs?: number;
+  log?: (msg: string) => void;
+}): Promise<ScalingFigures> {
   const { counts } = options;
+  const runs = options.runs ?? 3;
   if (counts.length < 3) throw new RangeError(`scaling needs three counts or more (small step, large step), got ${counts.join(', ')}`);
   const work = join(ROOT, 'bench', '.generated');
   mkdirSync(work, { recursive: true });
   try {
+    // Warm-up, not measured: every measured run then finds vitest's module cache and the OS's file cache
+    // as the others do (the first run after a change transforms ~600 files: seconds of fixed cost).
+    const warm = await runVitest(generate(work, counts[0]!));
+    checkCount(warm.results, counts[0]!, 'the warm-up run');
     const wallSeconds: Record<number, number> = {};
     const heapMb: Record<number, number> = {};
+    const dirs = new Map<number, string>();
     for (const n of counts) {
       const dir = generate(work, n);
-      const r = await runVitest(dir);
-      checkCount(r.results, n, `${n} scenarios`);
-      wallSeconds[n] = r.wallMs / 1000;
-      heapMb[n] = r.lastHeapBytes / 1e6;
-      options.log?.(`  ${n} scenarios: ${wallSeconds[n].toFixed(1)} s, worker heap ${heapMb[n].toFixed(1)} MB`);
+      dirs.set(n, dir);
+      const walls: number[] = [];
+      const heaps: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const r = await runVitest(dir);
+        checkCount(r.results, n, `${n} scenarios`);
+        walls.push(r.wallMs / 1000);
+        heaps.push(r.lastHeapBytes / 1e6);
+      }
+      const wall = median(walls);
+      wallSeconds[n] = wall;
+      heapMb[n] = median(heaps);
+      options.log?.(`  ${n} scenarios: ${wall.toFixed(1)} s (runs ${walls.map((w) => w.toFixed(1)).join(', ')}), worker heap ${median(heaps).toFixed(1)} MB`);
     }
     const at = (i: number): number => counts[i]!;
     const last = counts.length - 1;
@@ -193,9 +214,9 @@ export async function measureScaling(options: { counts: readonly number[]; shard
     const small = slope(0, last - 1);
     const large = slope(last - 1, last);
 
-    const shardDir = generate(work, options.shardScenarios);
-    const one = await runVitest(shardDir);
-    checkCount(one.results, options.shardScenarios, 'the unsharded run');
+    // The shard comparison reuses a measured count when it can (its median is the unsharded figure).
+    const shardDir = dirs.get(options.shardScenarios) ?? generate(work, options.shardScenarios);
+    const oneSeconds = wallSeconds[options.shardScenarios] ?? (await runVitest(shardDir)).wallMs / 1000;
     const t0 = performance.now();
     const halves = await Promise.all(['1/2', '2/2'].map((s) => runVitest(shardDir, s)));
     const two = performance.now() - t0;
@@ -205,7 +226,7 @@ export async function measureScaling(options: { counts: readonly number[]; shard
     checkCount(alone[0]!.results + alone[1]!.results, options.shardScenarios, 'two shards one after the other');
     const slowestAlone = Math.max(alone[0]!.wallMs, alone[1]!.wallMs);
     options.log?.(
-      `  ${options.shardScenarios} scenarios: one worker ${(one.wallMs / 1000).toFixed(1)} s, two shards side by side ${(two / 1000).toFixed(1)} s, ` +
+      `  ${options.shardScenarios} scenarios: one worker ${oneSeconds.toFixed(1)} s, two shards side by side ${(two / 1000).toFixed(1)} s, ` +
         `each shard alone ${(alone[0]!.wallMs / 1000).toFixed(1)} s and ${(alone[1]!.wallMs / 1000).toFixed(1)} s`,
     );
     return {
@@ -216,11 +237,11 @@ export async function measureScaling(options: { counts: readonly number[]; shard
       heapMb,
       heapRatio: heapMb[at(last)]! / heapMb[at(last - 1)]!,
       shardScenarios: options.shardScenarios,
-      oneWorkerSeconds: one.wallMs / 1000,
+      oneWorkerSeconds: oneSeconds,
       twoShardsSeconds: two / 1000,
-      twoShardSpeedup: one.wallMs / two,
+      twoShardSpeedup: (oneSeconds * 1000) / two,
       slowestShardAloneSeconds: slowestAlone / 1000,
-      shardsApartSpeedup: one.wallMs / slowestAlone,
+      shardsApartSpeedup: (oneSeconds * 1000) / slowestAlone,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
