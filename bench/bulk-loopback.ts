@@ -19,12 +19,12 @@ export const WARMUP_BATCH = 1024;
 /**
  * The 1 MiB buffers the loopback cycles through in steady state (bulk-loopback.test.ts counts them): the
  * host's pattern (the OUT data and the expected echo), the loopback function's 4 TRANSFER_OUT buffers (each
- * echoed from itself) and 2 of the host's receive buffers (with 4 reads queued, data and zero-length reads
- * alternate, so the data lands in 2 of them). The baseline copies through as many buffers: a copy between
- * two 1 MiB buffers is served from a 2 MiB L2 where a core has one, while 7 MiB never is, so a two-buffer
- * baseline measures the cache size as much as the simulator.
+ * echoed from itself) and the host's 4 receive buffers (4 reads queued, each ended by the echo's ZLP). The
+ * baseline copies through as many buffers: a copy between two 1 MiB buffers is served from a 2 MiB L2 where
+ * a core has one, while 9 MiB never is, so a two-buffer baseline measures the cache size as much as the
+ * simulator.
  */
-export const WORKING_SET_BUFFERS = 7;
+export const WORKING_SET_BUFFERS = 9;
 
 /**
  * Each run alternates loopback and baseline in this many slices: both see the same neighbours on a shared

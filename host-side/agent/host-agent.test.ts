@@ -40,6 +40,8 @@ class FakeFunctionHandle implements UsbDeviceHandle {
   chunkBytes = 700;
   inFlight = 0;
   maxInFlight = 0;
+  /** The length each bulk IN asked for, in order. */
+  readonly readLengths: number[] = [];
   constructor(readonly clock: StepClock) {}
 
   async controlIn(setup: UsbControlSetup, length: number, options?: UsbTransferOptions): Promise<UsbInResult> {
@@ -71,6 +73,7 @@ class FakeFunctionHandle implements UsbDeviceHandle {
   taken = 0;
   readonly #readers: { length: number; resolve: (r: UsbInResult) => void }[] = [];
   async bulkIn(_endpoint: number, length: number, _options?: UsbBulkInOptions): Promise<UsbInResult> {
+    this.readLengths.push(length);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     // Wait for data like a NAKing device, queued reads served in order as on one endpoint; deliver at
@@ -307,6 +310,16 @@ describe('HostAgent pipelined loopback', () => {
     expect(r).toMatchObject({ status: 'ok', transfers: 5, bytesRead: 5 * 1024, ok: true });
     expect(handle.fifo).toEqual([]);
     expect(handle.inFlight).toBe(0);
+  });
+
+  it('asks each read for one packet more than an echo that ends with a ZLP, so the ZLP ends it: one read per transfer', async () => {
+    const { handle, agent } = make();
+    handle.appendZlp = true;
+    handle.chunkBytes = Infinity;
+    const r = await agent.loopbackPipelined(1024, 6, 4, { seed: 7 });
+    expect(r).toMatchObject({ status: 'ok', transfers: 6, bytesRead: 6 * 1024, ok: true });
+    expect(handle.readLengths).toEqual(Array.from({ length: 6 }, () => 1024 + 512));
+    expect(handle.fifo).toEqual([]);
   });
 
   it('reports the stream offset of the first wrong byte', async () => {

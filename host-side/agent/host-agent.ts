@@ -292,6 +292,10 @@ export class HostAgent {
     const total = transferBytes * count;
     const mps = this.maxPacketSize;
     const urbBytes = Math.ceil(transferBytes / mps) * mps;
+    // As loopback() does: when each echo ends with a ZLP, a read asks for one packet more, so that the ZLP
+    // ends it (one read per transfer, and none left on the pipe after the last) instead of completing a read
+    // of its own. Reads never fill up then: the stream holds at most urbBytes before each ZLP.
+    const readBytes = this.#echoEndsWithZlp(transferBytes) ? urbBytes + mps : urbBytes;
     const start = this.#clock.now();
     let status: UsbTransferStatus = 'ok';
     let failure: unknown;
@@ -328,12 +332,12 @@ export class HostAgent {
       const buffers: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(depth);
       let head = 0;
       let queued = 0;
-      // Never more reads than the bytes still due could need (each brings at most urbBytes): every queued
-      // read then gets data or a ZLP, and none is left waiting once the last byte arrived.
+      // Never more reads than the bytes still due could need (each brings at most one echo, urbBytes): every
+      // queued read then gets data or a ZLP, and none is left waiting once the last byte arrived.
       const refill = (): void => {
         while (queued < depth && queued < Math.ceil((total - read) / urbBytes) && failure === undefined && status === 'ok') {
-          const buffer = this.#rxPool.acquire(urbBytes);
-          const promise = this.handle.bulkIn(this.bulkInEndpoint, urbBytes, { timeoutMs, signal, buffer });
+          const buffer = this.#rxPool.acquire(readBytes);
+          const promise = this.handle.bulkIn(this.bulkInEndpoint, readBytes, { timeoutMs, signal, buffer });
           promise.catch(noop); // consumed in order below
           const slot = (head + queued) % depth;
           promises[slot] = promise;
@@ -379,13 +383,6 @@ export class HostAgent {
     for (let i = 0; i < Math.min(depth, count); i++) lanes.push(writer().catch(fail));
     await Promise.all(lanes);
     if (failure !== undefined) throw failure;
-    if (status === 'ok' && this.#echoEndsWithZlp(transferBytes)) {
-      // The ZLP that ends the last echo is still on the IN pipe (the reader stops at the last byte): take it,
-      // so the next read on the pipe starts with new data.
-      const r = await this.handle.bulkIn(this.bulkInEndpoint, mps, { timeoutMs, signal: options.signal });
-      if (r.status !== 'ok') status = r.status;
-      else if (r.data.length > 0) status = 'babble';
-    }
     return {
       status,
       transfers,
