@@ -39,19 +39,20 @@ export function validateBenchInventory(raw: unknown, path: string): BenchInvento
   const unknown = Object.keys(raw).filter((k) => k !== 'benches' && k !== '$schema');
   const problems = unknown.map((k) => `unknown field "${k}" (an inventory has only "benches")`);
   const benches: InventoryBench[] = [];
+  // Bench id → the entry's position in the file (entries that failed validation keep their positions).
+  const seen = new Map<string, number>();
   (raw as { benches: unknown[] }).benches.forEach((entry, i) => {
+    let config: LabConfig;
     try {
-      const config = validateLabConfig(entry, `${path} benches[${i}]`);
-      benches.push({ config, entry: entry as Record<string, unknown> });
+      config = validateLabConfig(entry, `${path} benches[${i}]`);
     } catch (err) {
       problems.push(err instanceof UsageError ? err.message.replace(/^\[INVALID_CONFIG\] /, '') : String(err));
+      return;
     }
-  });
-  const seen = new Map<string, number>();
-  benches.forEach((b, i) => {
-    const first = seen.get(b.config.bench.id);
-    if (first !== undefined) problems.push(`benches[${i}] has bench.id "${b.config.bench.id}" like benches[${first}]: give every bench its own id`);
-    else seen.set(b.config.bench.id, i);
+    benches.push({ config, entry: entry as Record<string, unknown> });
+    const first = seen.get(config.bench.id);
+    if (first !== undefined) problems.push(`benches[${i}] has bench.id "${config.bench.id}" like benches[${first}]: give every bench its own id`);
+    else seen.set(config.bench.id, i);
   });
   if (benches.length === 0 && problems.length === 0) problems.push('the inventory lists no bench');
   if (problems.length > 0) throw new UsageError('INVALID_CONFIG', `${path}:\n  ${problems.join('\n  ')}\n(format: ${DOC})`, { path });
