@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './error-predicates.js';
 export * from './error-json.js';
 export * from './clock.js';
+export * from './manual-clock.js';
 export * from './test-protocol.js';
 export * from './probe-protocol.js';
 export * from './chapter9.js';

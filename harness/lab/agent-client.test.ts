@@ -231,7 +231,7 @@ describe('AgentClient: deadlines, retries, reachability', () => {
     ac.abort(new Error('scenario ended'));
     const err = await pending;
     expect(err).toBeInstanceOf(AbortedError);
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 

@@ -25,7 +25,7 @@ describe('AgentLease', () => {
     expect(fake().lease).toBeNull();
     await clock.advance(TTL_MS);
     expect(fake().requests.filter((r) => r.operation === 'renewLease')).toHaveLength(9);
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('is lost at once when the agent no longer knows it, and says so once', async () => {
@@ -48,6 +48,6 @@ describe('AgentLease', () => {
     expect(lease.lost?.code).toBe('LAB_AGENT_LEASE_LOST');
     expect(lease.lost?.message).toMatch(/no renewal succeeded for 30000 ms, longer than the lease's TTL of 30000 ms/);
     lease.abandon();
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -120,7 +120,7 @@ describe('event stream: following, heartbeats, stalls', () => {
     expect(await next).toBeInstanceOf(AbortedError);
     // Neither the reader's stall timer nor the agent's heartbeat for this stream is left.
     await clock.advance(0);
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, settle } from './manual-clock.js';
+import { ManualClock, settleEventLoop as settle } from './manual-clock.js';
 
 describe('ManualClock', () => {
   it('fires due timers in time order, same-instant ones in the order they were set, and skips cancelled ones', async () => {

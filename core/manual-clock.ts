@@ -1,12 +1,12 @@
 /**
- * `ManualClock`: a {@link Clock} whose time moves only when a unit test says so, for the device-side
- * tests that may not use the simulator's scheduler. Timers due at the same instant fire in the order they
+ * `ManualClock`: a {@link Clock} whose time moves only when a unit test says so, for the tests that may not
+ * use the simulator's scheduler (the device side's, the lab client's). Timers due at the same instant fire in the order they
  * were set; between two timers every promise job the previous one started runs first (a `setImmediate`
  * turn), as on a real event loop. Deferred work (`setTimer(0, …)`) therefore runs only inside
  * {@link ManualClock.advance}, which lets a test look at the moment between a callback and its deferred
  * routine.
  */
-import type { Clock, ClockTimer } from '../../core/index.js';
+import type { Clock, ClockTimer } from './clock.js';
 
 interface Timer {
   readonly at: number;
@@ -14,15 +14,24 @@ interface Timer {
   callback: (() => void) | undefined;
 }
 
-/** Resolves once every promise job queued so far (and those they queue) has run. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Resolves once every promise job queued so far (and those they queue) has run: `turns` event-loop turns
+ * (one is enough in process; an exchange over a socket, even an intercepted one, takes a few).
+ */
+export async function settleEventLoop(turns = 1): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 export class ManualClock implements Clock {
   #now = 0;
   #seq = 0;
   #timers: Timer[] = [];
+  readonly #settleTurns: number;
+
+  /** @param options.settleTurns event-loop turns {@link advance} lets run before and after each timer (default 1). */
+  constructor(options: { settleTurns?: number } = {}) {
+    this.#settleTurns = options.settleTurns ?? 1;
+  }
 
   now(): number {
     return this.#now;
@@ -49,7 +58,7 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms;
-    await settle();
+    await settleEventLoop(this.#settleTurns);
     for (;;) {
       this.#timers = this.#timers.filter((t) => t.callback !== undefined);
       let next: Timer | undefined;
@@ -61,7 +70,7 @@ export class ManualClock implements Clock {
       next.callback = undefined;
       this.#now = next.at;
       callback();
-      await settle();
+      await settleEventLoop(this.#settleTurns);
     }
     this.#now = until;
   }
