@@ -79,6 +79,33 @@ export function withTimeout<T>(
   });
 }
 
+/**
+ * Resolves or rejects like `promise`, or rejects when `signal` aborts first (at once if it already has),
+ * with `reasonToError(signal.reason)` — by default the reason itself. `promise` goes on (and a later
+ * rejection of it is handled): cancelling the operation is the caller's business.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, reasonToError: (reason: unknown) => unknown = (reason) => reason): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(reasonToError(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(reasonToError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** Resolves after `delayMs` on `clock` (for pacing, never for synchronisation); abortable. */
 export function delay(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@
  * One deadline bounds the whole probe; every step's outcome lands in the result, also when the probe stops
  * early. The result names each assumption with its verdict and the driver settings the observations call for.
  */
-import { AbortedError, HarnessError, TimeoutError, UsageError, withTimeout, type HarnessErrorJSON, type ProbeFinding, type SetupPacket } from '../../core/index.js';
+import { AbortedError, HarnessError, TimeoutError, untilAborted, UsageError, withTimeout, type HarnessErrorJSON, type ProbeFinding, type SetupPacket } from '../../core/index.js';
 import {
   CM_NOTIFY_ACTION,
   IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS,
@@ -107,25 +107,6 @@ class EventQueue {
   }
 }
 
-/** `promise`, or AbortedError when `signal` aborts first (the probe's deadline is that signal). */
-function untilStopped<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new AbortedError(what, signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError(what, signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 /**
  * Runs the device probe; resolves with its result (also when it stopped early: then `complete` is false and
  * `error` says why). Only bad options throw.
@@ -190,7 +171,7 @@ export async function runDeviceProbe(options: DeviceProbeOptions): Promise<Devic
       report: () => new TextEncoder().encode(JSON.stringify({ findings: probeFindings(o), recommendedSettings: recommendedSettings(o) })),
     });
     while (!responder.done) {
-      const { event, observed } = await untilStopped(events.next(), stop.signal, 'the next bus event');
+      const { event, observed } = await untilAborted(events.next(), stop.signal, (reason) => new AbortedError('the next bus event', reason));
       if (!configured) o.enumerationEvents.push(observed);
       if (event.type === 'reset') speed = busSpeedName(event.busSpeed);
       if (event.type === 'configured' && !configured) {
@@ -247,7 +228,8 @@ async function findInterface(port: UsbFnPort, guid: string, signal: AbortSignal,
   );
   const again = await listInterfaces(port, { interfaceClassGuid: guid });
   if (again[0] !== undefined) return again[0];
-  return untilStopped(arrival, signal, `interface ${guid} arrival`);
+  // The probe's deadline is that signal.
+  return untilAborted(arrival, signal, (reason) => new AbortedError(`interface ${guid} arrival`, reason));
 }
 
 /** QUERYREMOVE: close the handle (an open handle vetoes the removal) and stop; a removal stops the probe. */

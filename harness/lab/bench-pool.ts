@@ -3,7 +3,7 @@
  * its lease, waiting (bounded) while every fitting bench is busy. The lease is the lock; nothing else is
  * coordinated here: a CI system's runners, or people at a bench, simply hold or free leases.
  */
-import { RealClock, type Clock } from '../../core/index.js';
+import { delay, RealClock, type Clock } from '../../core/index.js';
 import type { Health, LeaseInfo } from '../../device-side/index.js';
 import { readAgentToken } from './lab-config.js';
 import { AgentClient } from './agent-client.js';
@@ -80,21 +80,6 @@ export interface TakeBenchOptions {
   readonly onWait?: ((statuses: readonly BenchStatus[], leftMs: number) => void) | undefined;
 }
 
-function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(signal?.reason);
-    };
-    const timer = clock.setTimer(ms, () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Takes a free bench among `candidates` by its lease: free ones (by health) are tried first, in inventory
  * order; when every one is busy the round repeats until `waitMs` has passed (one deadline for the wait).
@@ -138,6 +123,6 @@ export async function takeBench(candidates: readonly InventoryBench[], options: 
       });
     }
     options.onWait?.(statuses, left);
-    await sleep(clock, Math.min(pollMs, left), options.signal);
+    await delay(clock, Math.min(pollMs, left), options.signal);
   }
 }

@@ -9,7 +9,7 @@
  * After either, pending requests fail with that error, `onFailure` tells the agent (which logs it in the
  * session's stream), and the worker is restarted, at most `maxRestarts` times in `restartWindowMs`.
  */
-import type { HarnessError } from '../../../core/index.js';
+import { untilAborted, type HarnessError } from '../../../core/index.js';
 import { AgentError, agentErrorFromJSON } from '../agent-error.js';
 import type { AgentBackendName } from '../agent-backend.js';
 import type { Health } from '../protocol/index.js';
@@ -168,7 +168,7 @@ export class WorkerSupervisor {
   /** Waits while a worker is starting (another restart may begin meanwhile: then waits for that one). */
   async #settled(signal: AbortSignal | undefined): Promise<void> {
     while (this.#state === 'starting' || this.#state === 'restarting') {
-      await abortable(this.#startup?.promise ?? Promise.resolve(), signal);
+      await untilAborted(this.#startup?.promise ?? Promise.resolve(), signal);
     }
   }
 
@@ -370,23 +370,4 @@ export class WorkerSupervisor {
     this.#pingTimer = undefined;
     this.#awaitingPong = undefined;
   }
-}
-
-/** `promise`, or the abort reason of `signal` if it fires first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
