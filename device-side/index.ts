@@ -4,6 +4,7 @@
  */
 export * from './abi/index.js';
 export * from './usbfn-port.js';
+export * from './usbfn-port-decorator.js';
 export * from './usbfn-client.js';
 export * from './driver-settings.js';
 export * from './driver-settings-file.js';

@@ -11,7 +11,7 @@
  * (simulator/usbfn, a model of GenericUSBFn.sys and of Configuration Manager).
  *
  * Errors: Win32 failures reject with `Win32Error` (api, win32, win32Name, ioctl); CONFIGRET failures with
- * `ConfigRetError` (api, cr, crName). Both from harness/errors.ts.
+ * `ConfigRetError` (api, cr, crName). Both from core/errors.ts.
  */
 import type { Clock } from '../core/index.js';
 

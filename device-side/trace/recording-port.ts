@@ -25,6 +25,7 @@ import type {
   UsbFnFile,
   UsbFnPort,
 } from '../usbfn-port.js';
+import { ForwardingUsbFnFile } from '../usbfn-port-decorator.js';
 import {
   DEFAULT_TRACE_MAX_DATA_BYTES,
   DEVICE_TRACE_FORMAT,
@@ -137,26 +138,17 @@ class TraceRecorder {
 }
 
 /** A traced handle: passes every call to the inner file and records it. */
-class TracedFile implements UsbFnFile {
-  readonly inner: UsbFnFile;
+class TracedFile extends ForwardingUsbFnFile {
   readonly handle: number;
   readonly #rec: TraceRecorder;
 
   constructor(inner: UsbFnFile, handle: number, rec: TraceRecorder) {
-    this.inner = inner;
+    super(inner);
     this.handle = handle;
     this.#rec = rec;
   }
 
-  get symbolicLink(): string {
-    return this.inner.symbolicLink;
-  }
-
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-
-  ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, options?: IoctlOptions): Promise<number> {
+  override ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, options?: IoctlOptions): Promise<number> {
     const rec = this.#rec;
     const start = rec.begin();
     const cut = { truncated: false };
@@ -190,7 +182,7 @@ class TracedFile implements UsbFnFile {
     return request;
   }
 
-  close(): Promise<void> {
+  override close(): Promise<void> {
     const start = this.#rec.begin();
     const closing = this.inner.close();
     closing.then(

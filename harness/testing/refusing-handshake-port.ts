@@ -15,33 +15,26 @@ import {
   WIN32_ERROR,
   decodeUsbfnNotification,
   win32Error,
-  type CmNotifyListener,
-  type CmRegistration,
-  type InterfaceListQuery,
+  ForwardingUsbFnFile,
+  ForwardingUsbFnPort,
   type IoctlOptions,
   type UsbFnFile,
   type UsbFnPort,
 } from '../../device-side/index.js';
 
-class RefusingFile implements UsbFnFile {
+class RefusingFile extends ForwardingUsbFnFile {
   /** Whether the last setup packet this handle heard has no data stage. */
   #noDataSetup = false;
 
   constructor(
-    readonly inner: UsbFnFile,
+    inner: UsbFnFile,
     readonly refusedCode: number,
     readonly refusals: number[],
-  ) {}
-
-  get symbolicLink(): string {
-    return this.inner.symbolicLink;
+  ) {
+    super(inner);
   }
 
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-
-  ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, options?: IoctlOptions): Promise<number> {
+  override ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, options?: IoctlOptions): Promise<number> {
     if (code === this.refusedCode && this.#noDataSetup) {
       this.refusals.push(code);
       return Promise.reject(
@@ -64,49 +57,19 @@ class RefusingFile implements UsbFnFile {
     }
     return request;
   }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 /** `port` with a driver that refuses HANDSHAKE_`refused` for no-data requests; `refusals` counts the refusals. */
-export class RefusingHandshakePort implements UsbFnPort {
+export class RefusingHandshakePort extends ForwardingUsbFnPort {
   readonly refusals: number[] = [];
   readonly #refusedCode: number;
 
-  constructor(
-    readonly inner: UsbFnPort,
-    refused: 'in' | 'out',
-  ) {
+  constructor(inner: UsbFnPort, refused: 'in' | 'out') {
+    super(inner);
     this.#refusedCode = refused === 'in' ? IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN : IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT;
   }
 
-  get clock(): UsbFnPort['clock'] {
-    return this.inner.clock;
-  }
-
-  getInterfaceListSize(query: InterfaceListQuery): Promise<number> {
-    return this.inner.getInterfaceListSize(query);
-  }
-
-  getInterfaceList(query: InterfaceListQuery, bufferChars: number): Promise<Uint8Array> {
-    return this.inner.getInterfaceList(query, bufferChars);
-  }
-
-  watchInterfaces(guid: string, listener: CmNotifyListener): Promise<CmRegistration> {
-    return this.inner.watchInterfaces(guid, listener);
-  }
-
-  watchHandle(file: UsbFnFile, listener: CmNotifyListener): Promise<CmRegistration> {
-    return this.inner.watchHandle(file instanceof RefusingFile ? file.inner : file, listener);
-  }
-
-  watchInstance(id: string, listener: CmNotifyListener): Promise<CmRegistration> {
-    return this.inner.watchInstance(id, listener);
-  }
-
-  async open(symbolicLink: string): Promise<UsbFnFile> {
+  override async open(symbolicLink: string): Promise<UsbFnFile> {
     return new RefusingFile(await this.inner.open(symbolicLink), this.#refusedCode, this.refusals);
   }
 }

@@ -12,11 +12,11 @@ import type {
   CmNotifyListener,
   CmRegistration,
   GuidString,
-  InterfaceListQuery,
   IoctlOptions,
   UsbFnFile,
   UsbFnPort,
 } from '../../usbfn-port.js';
+import { ForwardingUsbFnFile, ForwardingUsbFnPort } from '../../usbfn-port-decorator.js';
 import { resolveCmAction, resolveIoctl } from './fault-names.js';
 
 /** A fault that fired (for the session's event log). */
@@ -72,36 +72,22 @@ function pipeIdOf(input: Uint8Array | null): number | undefined {
 }
 
 /** A handle of the decorated port. */
-class FaultyUsbFnFile implements UsbFnFile {
-  readonly inner: UsbFnFile;
+class FaultyUsbFnFile extends ForwardingUsbFnFile {
   readonly #port: FaultyUsbFnPort;
 
   constructor(inner: UsbFnFile, port: FaultyUsbFnPort) {
-    this.inner = inner;
+    super(inner);
     this.#port = port;
   }
 
-  get symbolicLink(): string {
-    return this.inner.symbolicLink;
-  }
-
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-
-  ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, options?: IoctlOptions): Promise<number> {
+  override ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, options?: IoctlOptions): Promise<number> {
     const injected = this.#port.injectedIoctlError(code, input, options?.target);
     if (injected !== undefined) return Promise.reject(injected);
     return this.inner.ioctl(code, input, output, options);
   }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
-export class FaultyUsbFnPort implements UsbFnPort {
-  readonly #inner: UsbFnPort;
+export class FaultyUsbFnPort extends ForwardingUsbFnPort {
   readonly #onFire: (firing: FaultFiring) => void;
   #ioctlRules: IoctlRule[] = [];
   #dropRules: DropRule[] = [];
@@ -109,12 +95,8 @@ export class FaultyUsbFnPort implements UsbFnPort {
 
   /** @param onFire called synchronously each time a fault fires (log it: it is what the report shows). */
   constructor(inner: UsbFnPort, onFire: (firing: FaultFiring) => void = () => undefined) {
-    this.#inner = inner;
+    super(inner);
     this.#onFire = onFire;
-  }
-
-  get clock(): UsbFnPort['clock'] {
-    return this.#inner.clock;
   }
 
   /**
@@ -185,29 +167,20 @@ export class FaultyUsbFnPort implements UsbFnPort {
     };
   }
 
-  getInterfaceListSize(query: InterfaceListQuery): Promise<number> {
-    return this.#inner.getInterfaceListSize(query);
+  override watchInterfaces(interfaceClassGuid: GuidString, listener: CmNotifyListener): Promise<CmRegistration> {
+    return super.watchInterfaces(interfaceClassGuid, this.#wrapListener(listener));
   }
 
-  getInterfaceList(query: InterfaceListQuery, bufferChars: number): Promise<Uint8Array> {
-    return this.#inner.getInterfaceList(query, bufferChars);
+  override watchHandle(file: UsbFnFile, listener: CmNotifyListener): Promise<CmRegistration> {
+    return super.watchHandle(file, this.#wrapListener(listener));
   }
 
-  watchInterfaces(interfaceClassGuid: GuidString, listener: CmNotifyListener): Promise<CmRegistration> {
-    return this.#inner.watchInterfaces(interfaceClassGuid, this.#wrapListener(listener));
+  override watchInstance(deviceInstanceId: string, listener: CmNotifyListener): Promise<CmRegistration> {
+    return super.watchInstance(deviceInstanceId, this.#wrapListener(listener));
   }
 
-  watchHandle(file: UsbFnFile, listener: CmNotifyListener): Promise<CmRegistration> {
-    const inner = file instanceof FaultyUsbFnFile ? file.inner : file;
-    return this.#inner.watchHandle(inner, this.#wrapListener(listener));
-  }
-
-  watchInstance(deviceInstanceId: string, listener: CmNotifyListener): Promise<CmRegistration> {
-    return this.#inner.watchInstance(deviceInstanceId, this.#wrapListener(listener));
-  }
-
-  async open(symbolicLink: string): Promise<UsbFnFile> {
-    const file = new FaultyUsbFnFile(await this.#inner.open(symbolicLink), this);
+  override async open(symbolicLink: string): Promise<UsbFnFile> {
+    const file = new FaultyUsbFnFile(await this.inner.open(symbolicLink), this);
     // Keep only handles that may still be closed behind the service's back.
     for (let i = this.#files.length - 1; i >= 0; i--) if (!this.#files[i]!.isOpen) this.#files.splice(i, 1);
     this.#files.push(file);
