@@ -23,15 +23,15 @@ class Bottom implements UsbFnPort {
   }
   watchInterfaces(guid: string, _l: CmNotifyListener): Promise<CmRegistration> {
     this.calls.push(['watchInterfaces', guid]);
-    return Promise.resolve({ id: 1, unregister: () => Promise.resolve() });
+    return Promise.resolve({ id: 'r1', unregister: () => Promise.resolve() });
   }
   watchHandle(file: UsbFnFile, _l: CmNotifyListener): Promise<CmRegistration> {
     this.calls.push(['watchHandle', file === this.file]);
-    return Promise.resolve({ id: 2, unregister: () => Promise.resolve() });
+    return Promise.resolve({ id: 'r2', unregister: () => Promise.resolve() });
   }
   watchInstance(id: string, _l: CmNotifyListener): Promise<CmRegistration> {
     this.calls.push(['watchInstance', id]);
-    return Promise.resolve({ id: 3, unregister: () => Promise.resolve() });
+    return Promise.resolve({ id: 'r3', unregister: () => Promise.resolve() });
   }
   open(link: string): Promise<UsbFnFile> {
     this.calls.push(['open', link]);
@@ -55,8 +55,8 @@ describe('UsbFnPort decorator bases', () => {
     expect(port.clock).toBe(bottom.clock);
     expect(await port.getInterfaceListSize(q)).toBe(3);
     expect(await port.getInterfaceList(q, 3)).toHaveLength(2);
-    expect((await port.watchInterfaces('{g}', listener)).id).toBe(1);
-    expect((await port.watchInstance('USBFN\\1', listener)).id).toBe(3);
+    expect((await port.watchInterfaces('{g}', listener)).id).toBe('r1');
+    expect((await port.watchInstance('USBFN\\1', listener)).id).toBe('r3');
     const file = await port.open('link');
     expect(file).toBe(bottom.file);
     expect(bottom.calls).toEqual([['size', '{g}'], ['list', '{g}', 3], ['watchInterfaces', '{g}'], ['watchInstance', 'USBFN\\1'], ['open', 'link']]);

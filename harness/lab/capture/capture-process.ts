@@ -5,7 +5,26 @@
  */
 import { AbortedError, type Clock } from '../../../core/index.js';
 import type { CaptureFileSystem } from './capture-file-system.js';
-import type { ProcessExit, SpawnedProcess } from './process-spawner.js';
+import type { ProcessExit, ProcessSpawner, SpawnedProcess } from './process-spawner.js';
+
+/** What every capture source takes beside its own settings (the tool's bounds and the seams tests replace). */
+export interface CaptureToolOptions {
+  /** Keep only records between start() and stop() (host wall clock). Default false. */
+  readonly trimToWindow?: boolean | undefined;
+  /** Bound of start (the tool opening its capture). Default 5000. */
+  readonly startTimeoutMs?: number | undefined;
+  /** Bound of stop (flush after SIGTERM). Default 5000. */
+  readonly stopTimeoutMs?: number | undefined;
+  /** How long to wait for the exit after SIGKILL before giving up on the tool. Default 2000. */
+  readonly killWaitMs?: number | undefined;
+  readonly spawner?: ProcessSpawner | undefined;
+  readonly fileSystem?: CaptureFileSystem | undefined;
+  readonly clock?: Clock | undefined;
+  /** Host wall clock in ms since the epoch (the capture's time base). Default `Date.now`. */
+  readonly wallClockMs?: (() => number) | undefined;
+  /** Default `process.platform`. */
+  readonly platform?: string | undefined;
+}
 
 /** How to tell that a tool is capturing. */
 export interface ReadySignal {

@@ -12,7 +12,7 @@
 import { AbortedError, RealClock, UsageError, type Clock } from '../../../core/index.js';
 import { tail } from '../power/index.js';
 import { nodeCaptureFileSystem, type CaptureFileSystem } from './capture-file-system.js';
-import { stopCaptureProcess, waitUntilCapturing } from './capture-process.js';
+import { stopCaptureProcess, waitUntilCapturing, type CaptureToolOptions } from './capture-process.js';
 import type { CaptureOptions, HostCaptureResult, HostCaptureSource } from './host-capture-source.js';
 import { LINKTYPE_USB_LINUX, LINKTYPE_USB_LINUX_MMAPPED } from './pcap-file.js';
 import { NodeProcessSpawner, type ProcessSpawner, type SpawnedProcess } from './process-spawner.js';
@@ -21,26 +21,11 @@ import { checkUsbmon, USBMON_LOAD_FIX, USBMON_PERMISSION_FIX } from './usbmon-ch
 
 export type UsbmonTool = 'dumpcap' | 'tshark';
 
-export interface UsbmonCaptureSourceOptions {
+export interface UsbmonCaptureSourceOptions extends CaptureToolOptions {
   /** The device's bus (`UsbDeviceInfo.busNumber`): the capture is `usbmon<busNumber>`. */
   readonly busNumber: number;
   /** Which tool; default: dumpcap, then tshark when dumpcap is not installed. */
   readonly tool?: UsbmonTool | 'auto' | undefined;
-  /** Keep only records between start() and stop() (host wall clock). Default false. */
-  readonly trimToWindow?: boolean | undefined;
-  /** Bound of start (the tool opening usbmon). Default 5000. */
-  readonly startTimeoutMs?: number | undefined;
-  /** Bound of stop (flush after SIGTERM). Default 5000. */
-  readonly stopTimeoutMs?: number | undefined;
-  /** How long to wait for the exit after SIGKILL before giving up on the tool. Default 2000. */
-  readonly killWaitMs?: number | undefined;
-  readonly spawner?: ProcessSpawner | undefined;
-  readonly fileSystem?: CaptureFileSystem | undefined;
-  readonly clock?: Clock | undefined;
-  /** Host wall clock in ms since the epoch (the capture's time base). Default `Date.now`. */
-  readonly wallClockMs?: (() => number) | undefined;
-  /** Default `process.platform`. */
-  readonly platform?: string | undefined;
 }
 
 

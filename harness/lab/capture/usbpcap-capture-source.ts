@@ -18,7 +18,7 @@ import { win32 } from 'node:path';
 import { AbortedError, RealClock, UsageError, type Clock } from '../../../core/index.js';
 import { ExecFileCommandRunner, tail, type CommandRunner } from '../power/index.js';
 import { nodeCaptureFileSystem, type CaptureFileSystem } from './capture-file-system.js';
-import { stopCaptureProcess, waitUntilCapturing } from './capture-process.js';
+import { stopCaptureProcess, waitUntilCapturing, type CaptureToolOptions } from './capture-process.js';
 import type { CaptureOptions, HostCaptureResult, HostCaptureSource } from './host-capture-source.js';
 import { LINKTYPE_USBPCAP } from './pcap-file.js';
 import { NodeProcessSpawner, type ProcessSpawner, type SpawnedProcess } from './process-spawner.js';
@@ -33,27 +33,16 @@ export function usbpcapCandidates(env: NodeJS.ProcessEnv): string[] {
   return [...new Set(roots.map((r) => win32.join(r, 'USBPcap', 'USBPcapCMD.exe')))];
 }
 
-export interface UsbpcapCaptureSourceOptions {
+export interface UsbpcapCaptureSourceOptions extends CaptureToolOptions {
   /** The device's bus (`UsbDeviceInfo.busNumber`): the root hub to capture. */
   readonly busNumber: number;
   /** The USBPcap control device, e.g. `\\.\USBPcap2`. Default `\\.\USBPcap<busNumber>` (an ASSUMPTION). */
   readonly interfaceName?: string | undefined;
   /** Path of USBPcapCMD.exe. Default: the first of {@link usbpcapCandidates} that exists. */
   readonly usbpcapCmdPath?: string | undefined;
-  /** Keep only records between start() and stop() (host wall clock). Default false. */
-  readonly trimToWindow?: boolean | undefined;
-  readonly startTimeoutMs?: number | undefined;
-  readonly stopTimeoutMs?: number | undefined;
-  /** How long to wait for the exit after SIGKILL before giving up on the tool. Default 2000. */
-  readonly killWaitMs?: number | undefined;
-  readonly spawner?: ProcessSpawner | undefined;
   /** Runs `whoami /groups` (the elevation check). */
   readonly runner?: CommandRunner | undefined;
-  readonly fileSystem?: CaptureFileSystem | undefined;
-  readonly clock?: Clock | undefined;
-  readonly wallClockMs?: (() => number) | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
-  readonly platform?: string | undefined;
 }
 
 const TOOL = 'USBPcapCMD';
