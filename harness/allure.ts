@@ -68,7 +68,7 @@ function stagingDir(): string | undefined {
  * files cost its worker ~1–2.5 ms of kernel time (file creation), inline ~0.1 ms of encoding, while the
  * reporter's process, which writes them, is idle most of the run.
  */
-export const STAGE_FROM_BYTES = 64 * 1024;
+const STAGE_FROM_BYTES = 64 * 1024;
 
 /**
  * One attachment. A small one is an ordinary Allure attachment: base64 in the test's messages, written by

@@ -26,6 +26,7 @@
  * The order of timers stays (time, insertion), so the model behaves the same; only determinism is lost.
  */
 import { type Clock, type ClockTimer, SimulatorError } from '../../core/index.js';
+import { queueJob } from '../runtime/index.js';
 
 /** A scheduled timer; it is its own cancel handle (no closure per timer). */
 class Entry implements ClockTimer {
@@ -64,9 +65,6 @@ export interface VirtualClockOptions {
 
 /** Below this wait (ms) a real-time clock polls from `setImmediate` turns instead of a `setTimeout`, whose granularity is 1 ms. */
 const REAL_TIME_SPIN_MS = 1;
-
-/** Where the clock queues its microtask (see {@link VirtualClock}'s `#schedule`). */
-const SETTLED = Promise.resolve();
 
 /**
  * Timers a virtual-time clock fires from the tick queue before it yields one event-loop turn. Large enough
@@ -178,9 +176,8 @@ export class VirtualClock implements Clock {
     if (this.#scheduled) return;
     this.#scheduled = true;
     if (!this.realTime && this.#firedSinceTurn < TIMERS_PER_TURN) {
-      // A reaction on a settled promise is a microtask like queueMicrotask's, at half the cost (Node wraps
-      // each queueMicrotask callback in an AsyncResource and a bound function).
-      void SETTLED.then(this.#afterMicrotasks);
+      // A microtask (queueJob: queueMicrotask's order at half its cost).
+      queueJob(this.#afterMicrotasks);
       return;
     }
     const head = this.#heap[0];
